@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Lock-free longest-prefix-match FIB for IPv4 and IPv6: a 16-8-8-... multibit trie whose
+ * 8-bit nodes are run-length compressed with a bitmap and a popcount (after Poptrie,
+ * Asai & Ohara, SIGCOMM 2015, with one 8-bit stride per level instead of 6).
+ *
+ *   key:   | 16 bits root | 8 bits | 8 bits | ...            (IPv4: 2 levels, IPv6: up to 14)
+ *
+ *   root: uint32_t entry[65536]  (256 KiB, direct index by the top 16 bits)
+ *
+ *   entry (32 bits):  1 | node line index (31)      -> descend into a node
+ *                     0 | leaf value (31)            -> done; 0 means "no route"
+ *
+ *   node (covers 256 slots of the next 8 bits; 64-byte aligned, 1..17 cache lines):
+ *     +--------------------------------+-----------+-----------------------------------+
+ *     | bm[4]: 256-bit run-start bitmap| rank[4]   | e[0..n-1]: one entry per run       |
+ *     | bit i set: slot i starts a run | popcount  | (leaf value or child node ref)     |
+ *     | (bit 0 always set)             | of bm[<w] |                                    |
+ *     +--------------------------------+-----------+-----------------------------------+
+ *      0                              32          36                       36 + 4n bytes
+ *     Slot s resolves to e[rank[s/64] + popcount(bm[s/64] & ((2 << (s%64)) - 1)) - 1].
+ *     A node with up to 7 runs fits one cache line. Equal neighbouring leaves share a run;
+ *     a child node ref is always a run of its own. A region whose 256 slots would be one
+ *     leaf run is not a node: its parent holds the leaf directly.
+ *
+ * Concurrency contract:
+ *   - Readers (workers) call the lookup functions at any time, without locks, while inside a
+ *     QSBR read-side section (they report quiescent states between bursts).
+ *   - One writer (the control thread) calls everything else. fib_set/fib_del change only the
+ *     writer's RIB and mark regions dirty; fib_commit rebuilds the dirty nodes into fresh
+ *     memory and publishes each with a single 32-bit release store (a root slot, or a child
+ *     ref inside a live parent node). A lookup therefore sees, for each prefix, the old or the
+ *     new result, never a mix. Replaced nodes are retired and returned to the allocator by
+ *     fib_reclaim once every registered reader has passed a quiescent state.
+ *
+ * Errors: functions return 0 or -errno; fib_create returns NULL with errno set.
+ */
+#ifndef NPR_FIB_H
+#define NPR_FIB_H
+
+#include <stdint.h>
+#include <stdatomic.h>
+
+#include <rte_common.h>
+#include <rte_prefetch.h>
+
+struct rte_rcu_qsbr;
+
+#define FIB_VALUE_MAX 0x7fffffffu /* leaf values: 1..FIB_VALUE_MAX; 0 = no route */
+#define FIB_NODE_FLAG 0x80000000u
+#define FIB_LINE      64u
+
+struct fib_conf {
+	int family;		   /* 4 or 6 */
+	uint32_t max_routes;	   /* fib_set fails with -ENOSPC beyond this */
+	uint64_t max_mem;	   /* bytes reserved for nodes; 0 = derived from max_routes */
+	struct rte_rcu_qsbr *qsbr; /* readers' QSBR variable; NULL: free at once (no readers) */
+};
+
+/* What readers touch: kept first in struct fib so that lookups need no call. */
+struct fib_rd {
+	_Atomic uint32_t *root;	 /* 65536 entries */
+	const uint8_t *lines;	 /* node arena base: node ref r lives at lines + 64 * (r & ~FLAG) */
+	int family;
+};
+
+struct fib_node {
+	uint64_t bm[4];
+	uint8_t rank[4];
+	_Atomic uint32_t e[];
+};
+
+struct fib;
+
+struct fib *fib_create(const struct fib_conf *conf);
+void fib_free(struct fib *f);
+
+/* Writer only. prefix: network byte order, 4 (IPv4) or 16 (IPv6) bytes.
+ * fib_set: add, or replace the value of an existing route. -EINVAL: plen out of range, host
+ * bits set beyond plen, or value 0 / > FIB_VALUE_MAX; -ENOSPC: max_routes or max_mem reached.
+ * fib_del: -ENOENT if absent. Neither is visible to readers before fib_commit. */
+int fib_set(struct fib *f, const uint8_t *prefix, uint8_t plen, uint32_t value);
+int fib_del(struct fib *f, const uint8_t *prefix, uint8_t plen);
+/* Writer only: exact-match read of the RIB (pending changes included). -ENOENT if absent. */
+int fib_get(const struct fib *f, const uint8_t *prefix, uint8_t plen, uint32_t *value);
+/* Writer only: publish every pending change. Cannot fail (set/del reserve what it needs). */
+void fib_commit(struct fib *f);
+/* Writer only: free retired nodes whose grace period has ended. Returns how many. */
+unsigned fib_reclaim(struct fib *f);
+/* Writer only: call cb for every route (pending changes included); stops and returns cb's
+ * value if it is non-zero. Order: unspecified. */
+int fib_walk(const struct fib *f,
+	     int (*cb)(void *ctx, const uint8_t *prefix, uint8_t plen, uint32_t value), void *ctx);
+uint32_t fib_count(const struct fib *f);
+/* Bytes of the reader-visible structure (root + live nodes). */
+uint64_t fib_mem_bytes(const struct fib *f);
+
+static inline const struct fib_rd *
+fib_rd(const struct fib *f)
+{
+	return (const struct fib_rd *)f;
+}
+
+static inline const struct fib_node *
+fib__node(const struct fib_rd *rd, uint32_t ref)
+{
+	return (const struct fib_node *)(rd->lines + (uint64_t)(ref & ~FIB_NODE_FLAG) * FIB_LINE);
+}
+
+static inline uint32_t
+fib__slot(const struct fib_node *n, unsigned s)
+{
+	unsigned w = s >> 6;
+	uint64_t m = n->bm[w] & ((2ull << (s & 63)) - 1);
+	unsigned r = n->rank[w] + (unsigned)__builtin_popcountll(m) - 1;
+	return atomic_load_explicit(&n->e[r], memory_order_acquire);
+}
+
+/* Reader: longest-prefix match of one IPv4 address (host byte order). 0 = no route. */
+static inline uint32_t
+fib4_lookup(const struct fib *f, uint32_t addr)
+{
+	const struct fib_rd *rd = fib_rd(f);
+	uint32_t e = atomic_load_explicit(&rd->root[addr >> 16], memory_order_acquire);
+	if (e & FIB_NODE_FLAG) {
+		e = fib__slot(fib__node(rd, e), (addr >> 8) & 0xff);
+		if (e & FIB_NODE_FLAG)
+			e = fib__slot(fib__node(rd, e), addr & 0xff);
+	}
+	return e;
+}
+
+/* Reader: n lookups, level by level so that each level's loads are prefetched together. */
+static inline void
+fib4_lookup_bulk(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
+{
+	const struct fib_rd *rd = fib_rd(f);
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		val[i] = atomic_load_explicit(&rd->root[addr[i] >> 16], memory_order_acquire);
+		if (val[i] & FIB_NODE_FLAG)
+			rte_prefetch0(fib__node(rd, val[i]));
+	}
+	for (i = 0; i < n; i++) {
+		if (val[i] & FIB_NODE_FLAG) {
+			val[i] = fib__slot(fib__node(rd, val[i]), (addr[i] >> 8) & 0xff);
+			if (val[i] & FIB_NODE_FLAG)
+				rte_prefetch0(fib__node(rd, val[i]));
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (val[i] & FIB_NODE_FLAG)
+			val[i] = fib__slot(fib__node(rd, val[i]), addr[i] & 0xff);
+	}
+}
+
+/* Reader: longest-prefix match of one IPv6 address (16 bytes, network order). */
+static inline uint32_t
+fib6_lookup(const struct fib *f, const uint8_t *addr)
+{
+	const struct fib_rd *rd = fib_rd(f);
+	uint32_t e = atomic_load_explicit(&rd->root[((unsigned)addr[0] << 8) | addr[1]],
+					  memory_order_acquire);
+	for (unsigned i = 2; (e & FIB_NODE_FLAG) && i < 16; i++)
+		e = fib__slot(fib__node(rd, e), addr[i]);
+	return e;
+}
+
+/* Reader: n IPv6 lookups, interleaved level by level with prefetch. */
+static inline void
+fib6_lookup_bulk(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
+{
+	const struct fib_rd *rd = fib_rd(f);
+	unsigned i, lvl, more = 0;
+	for (i = 0; i < n; i++) {
+		val[i] = atomic_load_explicit(&rd->root[((unsigned)addr[i][0] << 8) | addr[i][1]],
+					      memory_order_acquire);
+		if (val[i] & FIB_NODE_FLAG) {
+			rte_prefetch0(fib__node(rd, val[i]));
+			more = 1;
+		}
+	}
+	for (lvl = 2; more && lvl < 16; lvl++) {
+		more = 0;
+		for (i = 0; i < n; i++) {
+			if (val[i] & FIB_NODE_FLAG) {
+				val[i] = fib__slot(fib__node(rd, val[i]), addr[i][lvl]);
+				if (val[i] & FIB_NODE_FLAG) {
+					rte_prefetch0(fib__node(rd, val[i]));
+					more = 1;
+				}
+			}
+		}
+	}
+}
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Forwarding state as the workers see it, and the worker loop.
+ *
+ * Written only by the control thread (cfg.c), read by every worker without locks:
+ *   - nh[id]:     one 64-bit word per next hop, replaced with one release store, so a worker
+ *                 sees the old or the new next hop whole:
+ *                    63            16 15      4 3    0
+ *                   | dst MAC (48)   | port(12)| kind |
+ *   - group[id]:  pointer to an immutable struct fwd_group; replaced by pointer swap, the old
+ *                 one freed after a QSBR grace period.
+ *   - port[p]:    the MAC a port receives for and sends from, and whether an interface is up
+ *                 on it; each field one aligned word, stored with release.
+ *   - fib4/fib6:  see fib.h.
+ * Workers report a QSBR quiescent state once per poll loop, outside any lookup.
+ */
+#ifndef NPR_FWD_H
+#define NPR_FWD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "npr/proto.h"
+#include "fib.h"
+
+enum fwd_nh_kind {
+	FWD_NH_INVALID = 0,	/* not programmed: drop NH_INVALID */
+	FWD_NH_FORWARD = 1,	/* rewrite and send */
+	FWD_NH_UNRESOLVED = 2,	/* forward, but no MAC yet: exception UNRESOLVED */
+	FWD_NH_BLACKHOLE = 3,	/* drop BLACKHOLE */
+	FWD_NH_UNREACHABLE = 4, /* drop UNREACHABLE (ICMP later) */
+	FWD_NH_PROHIBIT = 5,	/* drop PROHIBIT (ICMP later) */
+	FWD_NH_IFACE_DOWN = 6,	/* drop IFACE_DOWN */
+};
+
+static inline uint64_t
+fwd_nh_pack(unsigned kind, unsigned port, uint64_t mac48)
+{
+	return (mac48 << 16) | ((uint64_t)(port & 0xfff) << 4) | (kind & 0xf);
+}
+static inline unsigned
+fwd_nh_kind(uint64_t w)
+{
+	return (unsigned)(w & 0xf);
+}
+static inline unsigned
+fwd_nh_port(uint64_t w)
+{
+	return (unsigned)((w >> 4) & 0xfff);
+}
+/* MAC as 48 bits in a uint64: byte 0 of the address in the low byte (memcpy order on x86). */
+static inline uint64_t
+fwd_nh_mac(uint64_t w)
+{
+	return w >> 16;
+}
+
+struct fwd_group {
+	uint32_t n_slots;  /* members expanded by weight, 1..NPR_GROUP_MAX_SLOTS */
+	uint32_t nh[];	   /* nh ids */
+};
+
+struct fwd_port {
+	_Atomic uint64_t mac; /* 48 bits, as fwd_nh_mac; 0 = no interface on this port */
+	_Atomic uint32_t up;  /* an interface is bound to the port and up */
+	uint32_t reserved;
+};
+
+struct fwd_tables {
+	_Atomic uint64_t *nh;		     /* [nh_max] */
+	struct fwd_group *_Atomic *group;    /* [group_max] */
+	uint32_t nh_max;
+	uint32_t group_max;
+	struct fib *fib4;
+	struct fib *fib6;
+	struct rte_rcu_qsbr *qsbr;
+	struct fwd_port port[NPR_MAX_PORTS];
+};
+
+#define FWD_BURST 32u
+
+struct fwd_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+/* One per worker lcore; allocated cache-aligned, written only by its worker (except stop). */
+struct fwd_worker {
+	struct npr_worker_stats stats; /* read by the control thread without locks */
+	unsigned idx;		       /* worker index, also its QSBR thread id */
+	unsigned n_rxq;
+	struct fwd_rxq rxq[NPR_MAX_PORTS];
+	uint16_t txq[NPR_MAX_PORTS];    /* this worker's tx queue on each port */
+	uint16_t n_ports;
+	struct rte_ring *exc;	       /* to the control thread: SP/SC */
+	const struct fwd_tables *t;
+	volatile int *stop;
+	/* tx staging per port for the current burst */
+	uint16_t tx_n[NPR_MAX_PORTS];
+	struct rte_mbuf *tx[NPR_MAX_PORTS][FWD_BURST];
+} __rte_cache_aligned;
+
+/* Exceptions carry their reason in m->hash.usr. */
+static inline unsigned
+fwd_exc_reason(const struct rte_mbuf *m)
+{
+	return m->hash.usr;
+}
+
+/* Process one received burst from rx_port: validate, look up, rewrite, stage for tx, hand
+ * exceptions to w->exc, free drops; every packet is counted exactly once in w->stats
+ * (tx staging counts happen at flush). Does not transmit: call fwd_flush after. */
+void fwd_process(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, uint16_t n);
+/* Transmit what fwd_process staged; frees and counts (TX_FULL) what the port refused. */
+void fwd_flush(struct fwd_worker *w);
+/* The worker's main loop (rte_eal_remote_launch): poll, process, flush, quiescent state, until
+ * *w->stop. */
+int fwd_worker_main(void *arg);
+
+/* Flow hash of the 5-tuple (addresses, protocol, ports when present), used for ECMP. */
+uint32_t fwd_flow_hash(const struct rte_mbuf *m);
+
+#endif

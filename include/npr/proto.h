@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nprouter control <-> data plane protocol (ABI version NPR_ABI_VERSION).
+ *
+ * Every message is a record in one of the two shared-memory rings (see ring.h):
+ *   request ring: control -> data plane     reply ring: data plane -> control
+ *
+ * A record is a struct npr_msg_hdr followed by a type-specific body; hdr.len is the total
+ * length in bytes, a multiple of 8, at most NPR_MSG_MAX. All integers are host byte order
+ * (both processes run on the same host); addresses are network byte order (as on the wire).
+ * Every reserved or padding field must be zero: the data plane rejects a message whose
+ * reserved bytes are not zero, so that later versions can give them a meaning.
+ *
+ * Every request gets exactly one reply (struct npr_reply) carrying the request's seq, except
+ * dump requests, which get zero or more NPR_MSG_DUMP_CHUNK records (same seq) and then one
+ * reply. Requests are processed in order.
+ *
+ * Objects:
+ *   interface  id 0..NPR_MAX_IFACES-1, bound to one DPDK port, has a name, MAC, MTU, up/down.
+ *   address    (interface, family, address, prefix length): the router's own address; it installs
+ *              a host route whose target is NPR_TARGET_LOCAL (packets to it leave the fast path).
+ *   neighbour  (interface, family, address) -> MAC. Gateway next hops without an explicit MAC
+ *              take their MAC from here; changing it changes no route.
+ *   next hop   id 1..nh_max-1: forward (interface + gateway, MAC explicit or from neighbours),
+ *              blackhole, unreachable or prohibit.
+ *   group      id 1..group_max-1: weighted list of forward next hops (ECMP); flows are kept on
+ *              one member by a hash of the 5-tuple.
+ *   route      (family, prefix, length) -> target: a next hop id, or NPR_TARGET_GROUP | group id.
+ *
+ * Semantics:
+ *   - ROUTE_ADD creates the route or replaces its target if it exists (replace semantics).
+ *     ROUTE_REPLACE fails with -ENOENT if the route does not exist. ROUTE_DEL fails with -ENOENT
+ *     if it does not exist.
+ *   - A prefix with bits set beyond its length is rejected with -EINVAL (never normalised).
+ *   - A route to a next hop or group that does not exist is rejected with -ENOENT; deleting a
+ *     next hop or group that a route or group still uses fails with -EBUSY.
+ *   - Route messages carry up to NPR_ROUTE4_MAX / NPR_ROUTE6_MAX entries; outside a batch a
+ *     route message is applied whole or not at all; reply.index names the first bad entry.
+ *   - BATCH_BEGIN ... BATCH_COMMIT: every message in between is validated when it arrives (and
+ *     gets its reply), but nothing reaches the forwarding tables before the commit. If any of
+ *     them failed, or BATCH_ABORT is sent, the whole batch is dropped and the commit reply
+ *     carries -ECANCELED. The commit itself cannot fail once its messages validated.
+ *   - SYNC_BEGIN ... SYNC_END: a full resync. Every object set or added in between is kept;
+ *     every object not re-sent is removed at SYNC_END. Send it inside a batch to make the
+ *     resync atomic.
+ */
+#ifndef NPR_PROTO_H
+#define NPR_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NPR_ABI_VERSION 1u
+#define NPR_SHM_MAGIC	0x5245545541525031ull /* "1PRAUTER" little-endian, arbitrary */
+
+#define NPR_MSG_MAX	65536u /* largest record, header included */
+#define NPR_NAME_LEN	16u    /* interface names: NUL-terminated, at most 15 chars */
+#define NPR_MAX_IFACES	256u
+#define NPR_MAX_PORTS	64u
+#define NPR_MAX_WORKERS 64u
+#define NPR_GROUP_MAX_MEMBERS 64u
+#define NPR_GROUP_MAX_WEIGHT  256u /* per member; sum of weights <= NPR_GROUP_MAX_SLOTS */
+#define NPR_GROUP_MAX_SLOTS   1024u
+
+#define NPR_ROUTE4_MAX 4096u
+#define NPR_ROUTE6_MAX 2048u
+
+/* Route targets: a next hop id, or a group id with this flag. */
+#define NPR_TARGET_GROUP 0x40000000u
+#define NPR_TARGET_LOCAL 0x20000000u /* only in dumps and lookups: an address of the router */
+#define NPR_TARGET_ID_MASK 0x1fffffffu
+
+enum npr_family { NPR_AF_INET = 4, NPR_AF_INET6 = 6 };
+
+enum npr_msg_type {
+	NPR_MSG_NONE = 0,
+	/* requests */
+	NPR_MSG_HELLO = 1, /* body: none. reply.value = data plane instance id (low 32 bits) */
+	NPR_MSG_IFACE_SET = 2,
+	NPR_MSG_IFACE_DEL = 3,
+	NPR_MSG_ADDR_ADD = 4,
+	NPR_MSG_ADDR_DEL = 5,
+	NPR_MSG_NEIGH_SET = 6,
+	NPR_MSG_NEIGH_DEL = 7,
+	NPR_MSG_NH_SET = 8,
+	NPR_MSG_NH_DEL = 9,
+	NPR_MSG_GROUP_SET = 10,
+	NPR_MSG_GROUP_DEL = 11,
+	NPR_MSG_ROUTE4_ADD = 12,
+	NPR_MSG_ROUTE4_REPLACE = 13,
+	NPR_MSG_ROUTE4_DEL = 14,
+	NPR_MSG_ROUTE6_ADD = 15,
+	NPR_MSG_ROUTE6_REPLACE = 16,
+	NPR_MSG_ROUTE6_DEL = 17,
+	NPR_MSG_BATCH_BEGIN = 18,
+	NPR_MSG_BATCH_COMMIT = 19,
+	NPR_MSG_BATCH_ABORT = 20,
+	NPR_MSG_SYNC_BEGIN = 21,
+	NPR_MSG_SYNC_END = 22,
+	NPR_MSG_STATS_REQ = 23, /* reply: one DUMP_CHUNK of kind NPR_DUMP_STATS, then a reply */
+	NPR_MSG_DUMP_REQ = 24,
+	NPR_MSG_LOOKUP = 25, /* FIB lookup of one address, answered in reply.value */
+	NPR_MSG_STATS_CLEAR = 26,
+	NPR_MSG_REQ_LAST = NPR_MSG_STATS_CLEAR,
+	/* replies */
+	NPR_MSG_REPLY = 0x8001,
+	NPR_MSG_DUMP_CHUNK = 0x8002,
+};
+
+struct npr_msg_hdr {
+	uint16_t type;	   /* enum npr_msg_type */
+	uint16_t version;  /* NPR_ABI_VERSION */
+	uint32_t len;	   /* total record length in bytes, header included, multiple of 8 */
+	uint32_t seq;	   /* chosen by the sender of the request, echoed in replies */
+	uint32_t reserved; /* 0 */
+};
+
+/* ---- interfaces ---- */
+#define NPR_IFACE_F_UP 0x1u
+struct npr_msg_iface_set {
+	struct npr_msg_hdr hdr;
+	uint16_t ifid;	    /* < NPR_MAX_IFACES */
+	uint16_t port_id;   /* DPDK port id, must be a port the data plane uses */
+	uint16_t mtu;	    /* L3 MTU, 68..9000 for IPv4; 0 = 1500 */
+	uint16_t flags;	    /* NPR_IFACE_F_* */
+	uint8_t mac[6];	    /* all zero: the port's own MAC */
+	uint8_t reserved[2];
+	char name[NPR_NAME_LEN];
+};
+
+struct npr_msg_iface_del {
+	struct npr_msg_hdr hdr;
+	uint16_t ifid;
+	uint8_t reserved[6];
+};
+
+/* ---- addresses and neighbours ---- */
+struct npr_msg_addr {
+	struct npr_msg_hdr hdr;
+	uint16_t ifid;
+	uint8_t family;	    /* enum npr_family */
+	uint8_t plen;	    /* prefix length of the connected subnet */
+	uint8_t reserved[4];
+	uint8_t addr[16];   /* IPv4 uses the first 4 bytes, the rest zero */
+};
+
+struct npr_msg_neigh {
+	struct npr_msg_hdr hdr;
+	uint16_t ifid;
+	uint8_t family;
+	uint8_t reserved;
+	uint8_t mac[6];	    /* ignored (zero) for NEIGH_DEL */
+	uint8_t reserved2[6];
+	uint8_t addr[16];
+};
+
+/* ---- next hops ---- */
+enum npr_nh_kind {
+	NPR_NH_FORWARD = 1,
+	NPR_NH_BLACKHOLE = 2,
+	NPR_NH_UNREACHABLE = 3,
+	NPR_NH_PROHIBIT = 4,
+};
+#define NPR_NH_F_MAC 0x1u /* mac is given; otherwise it comes from the neighbour table */
+struct npr_msg_nh_set {
+	struct npr_msg_hdr hdr;
+	uint32_t nh_id;	    /* 1..nh_max-1 */
+	uint8_t kind;	    /* enum npr_nh_kind */
+	uint8_t family;	    /* of gw; 0 with no gateway (directly connected / special kinds) */
+	uint16_t ifid;	    /* FORWARD only; 0 otherwise */
+	uint8_t mac[6];
+	uint16_t flags;	    /* NPR_NH_F_* */
+	uint8_t gw[16];
+};
+
+struct npr_msg_id {	    /* NH_DEL, GROUP_DEL */
+	struct npr_msg_hdr hdr;
+	uint32_t id;
+	uint32_t reserved;
+};
+
+/* ---- ECMP groups ---- */
+struct npr_group_member {
+	uint32_t nh_id;
+	uint16_t weight;    /* 1..NPR_GROUP_MAX_WEIGHT */
+	uint16_t reserved;
+};
+struct npr_msg_group_set {
+	struct npr_msg_hdr hdr;
+	uint32_t group_id;
+	uint16_t n_members; /* 1..NPR_GROUP_MAX_MEMBERS */
+	uint16_t reserved;
+	struct npr_group_member members[]; /* hdr.len = sizeof(*this) + 8 * n, rounded to 8 */
+};
+
+/* ---- routes ---- */
+struct npr_route4 {
+	uint32_t prefix;    /* network byte order */
+	uint8_t plen;	    /* 0..32 */
+	uint8_t reserved[3];
+	uint32_t target;    /* nh id or NPR_TARGET_GROUP|group id; ignored (0) for DEL */
+};
+struct npr_route6 {
+	uint8_t prefix[16];
+	uint8_t plen;	    /* 0..128 */
+	uint8_t reserved[3];
+	uint32_t target;
+};
+struct npr_msg_route4 {
+	struct npr_msg_hdr hdr;
+	uint32_t count;	    /* 1..NPR_ROUTE4_MAX */
+	uint32_t reserved;
+	struct npr_route4 r[];
+};
+struct npr_msg_route6 {
+	struct npr_msg_hdr hdr;
+	uint32_t count;	    /* 1..NPR_ROUTE6_MAX */
+	uint32_t reserved;
+	struct npr_route6 r[];
+};
+
+/* ---- dumps, lookups ---- */
+enum npr_dump_kind {
+	NPR_DUMP_PORTS = 1,
+	NPR_DUMP_IFACES = 2,
+	NPR_DUMP_ADDRS = 3,
+	NPR_DUMP_NEIGHS = 4,
+	NPR_DUMP_NHS = 5,
+	NPR_DUMP_GROUPS = 6,
+	NPR_DUMP_ROUTES4 = 7,
+	NPR_DUMP_ROUTES6 = 8,
+	NPR_DUMP_STATS = 9,
+	NPR_DUMP_INFO = 10, /* one struct npr_info */
+};
+struct npr_msg_dump_req {
+	struct npr_msg_hdr hdr;
+	uint32_t kind;	    /* enum npr_dump_kind */
+	uint32_t reserved;
+};
+/* Chunk: entries of one kind, each entry the struct named for that kind below (groups are
+ * variable: struct npr_dump_group + members). The final npr_reply ends the dump. */
+struct npr_msg_dump_chunk {
+	struct npr_msg_hdr hdr;
+	uint32_t kind;
+	uint32_t count;
+	uint8_t data[];
+};
+
+struct npr_dump_port {
+	uint16_t port_id;
+	uint16_t n_rxq;
+	uint16_t n_txq;
+	uint8_t mac[6];
+	char name[48];	    /* DPDK device name, e.g. net_pcap0 or 0000:01:00.0 */
+};
+/* IFACES: struct npr_msg_iface_set without its header */
+struct npr_dump_iface {
+	uint16_t ifid;
+	uint16_t port_id;
+	uint16_t mtu;
+	uint16_t flags;
+	uint8_t mac[6];	    /* effective MAC */
+	uint8_t reserved[2];
+	char name[NPR_NAME_LEN];
+};
+struct npr_dump_addr {
+	uint16_t ifid;
+	uint8_t family;
+	uint8_t plen;
+	uint8_t reserved[4];
+	uint8_t addr[16];
+};
+struct npr_dump_neigh {
+	uint16_t ifid;
+	uint8_t family;
+	uint8_t reserved;
+	uint8_t mac[6];
+	uint8_t reserved2[6];
+	uint8_t addr[16];
+};
+struct npr_dump_nh {
+	uint32_t nh_id;
+	uint8_t kind;
+	uint8_t family;
+	uint16_t ifid;
+	uint8_t mac[6];	    /* effective MAC (zero if unresolved) */
+	uint16_t flags;	    /* NPR_NH_F_MAC if explicit; NPR_NH_F_RESOLVED if a MAC is known */
+	uint8_t gw[16];
+	uint32_t refcnt;    /* routes and groups using it */
+	uint32_t reserved;
+};
+#define NPR_NH_F_RESOLVED 0x2u
+struct npr_dump_group {
+	uint32_t group_id;
+	uint16_t n_members;
+	uint16_t reserved;
+	uint32_t refcnt;
+	uint32_t reserved2;
+	struct npr_group_member members[]; /* entry size: 16 + 8 * n_members */
+};
+/* ROUTES4: struct npr_route4; ROUTES6: struct npr_route6 (targets include NPR_TARGET_LOCAL) */
+
+struct npr_info {
+	uint64_t instance_id;
+	uint32_t abi_version;
+	uint32_t n_ports;
+	uint32_t n_workers;
+	uint32_t n_ifaces;
+	uint32_t nh_max;
+	uint32_t group_max;
+	uint32_t route4_max;
+	uint32_t route6_max;
+	uint32_t route4_count;
+	uint32_t route6_count;
+	uint64_t fib4_bytes;  /* memory the forwarding structures use */
+	uint64_t fib6_bytes;
+	uint64_t uptime_ns;
+	uint64_t reserved[4];
+};
+
+struct npr_msg_lookup {
+	struct npr_msg_hdr hdr;
+	uint8_t family;
+	uint8_t reserved[7];
+	uint8_t addr[16];
+};
+
+/* ---- statistics (NPR_DUMP_STATS: one struct npr_stats) ---- */
+/* Drop reasons: every packet the fast path frees is counted under exactly one of these. */
+#define NPR_DROP_REASONS(X)                                                                        \
+	X(NOT_FOR_US, "l2 destination is not ours")                                               \
+	X(BAD_ETHERTYPE, "ethertype not IPv4/IPv6/ARP")                                           \
+	X(TRUNCATED, "frame shorter than its headers")                                            \
+	X(BAD_VERSION, "IP version field wrong")                                                  \
+	X(BAD_IHL, "IPv4 header length < 20")                                                      \
+	X(BAD_CHECKSUM, "IPv4 header checksum wrong")                                             \
+	X(BAD_LENGTH, "IP length inconsistent with the frame")                                    \
+	X(BAD_SRC, "source address invalid (RFC 1812 5.3.7)")                                     \
+	X(BAD_DST, "destination address invalid (RFC 1812 5.3.7)")                               \
+	X(NO_ROUTE, "no route")                                                                    \
+	X(BLACKHOLE, "blackhole route")                                                            \
+	X(UNREACHABLE, "unreachable route")                                                        \
+	X(PROHIBIT, "prohibit route")                                                              \
+	X(NH_INVALID, "next hop not programmed")                                                   \
+	X(IFACE_DOWN, "egress interface down")                                                     \
+	X(TX_FULL, "transmit queue full")                                                          \
+	X(EXC_FULL, "exception ring full")
+/* Exceptions: packets handed to the control thread (slow path). */
+#define NPR_EXC_REASONS(X)                                                                         \
+	X(ARP, "ARP")                                                                              \
+	X(L2_MULTICAST, "broadcast or multicast frame")                                           \
+	X(TTL_EXPIRED, "TTL or hop limit <= 1")                                                    \
+	X(LOCAL, "addressed to the router")                                                        \
+	X(UNRESOLVED, "next hop MAC unknown")                                                      \
+	X(IP_OPTIONS, "reserved")                                                                  \
+	X(NO_ROUTE, "no route (for ICMP unreachable)")
+
+#define NPR_X_ENUM_DROP(name, text) NPR_DROP_##name,
+#define NPR_X_ENUM_EXC(name, text)  NPR_EXC_##name,
+enum npr_drop { NPR_DROP_REASONS(NPR_X_ENUM_DROP) NPR_DROP_MAX };
+enum npr_exc { NPR_EXC_REASONS(NPR_X_ENUM_EXC) NPR_EXC_MAX };
+
+#define NPR_STATS_DROP_SLOTS 24u
+#define NPR_STATS_EXC_SLOTS  12u
+
+struct npr_worker_stats {
+	uint32_t lcore_id;
+	uint32_t reserved;
+	uint64_t rx_pkts;
+	uint64_t tx_pkts;
+	uint64_t fwd4_pkts;
+	uint64_t fwd6_pkts;
+	uint64_t polls;	     /* loop iterations */
+	uint64_t busy_polls; /* iterations that received packets */
+	uint64_t drop[NPR_STATS_DROP_SLOTS];
+	uint64_t exc[NPR_STATS_EXC_SLOTS];
+};
+
+struct npr_port_stats {
+	uint16_t port_id;
+	uint8_t reserved[6];
+	uint64_t ipackets;
+	uint64_t opackets;
+	uint64_t ibytes;
+	uint64_t obytes;
+	uint64_t imissed;
+	uint64_t ierrors;
+	uint64_t oerrors;
+	uint64_t rx_nombuf;
+};
+
+struct npr_stats {
+	uint64_t tsc_hz;
+	uint64_t uptime_ns;
+	uint32_t n_ports;
+	uint32_t n_workers;
+	uint64_t exc_handled; /* exceptions the control thread consumed */
+	uint64_t msgs_ok;     /* ring messages applied */
+	uint64_t msgs_err;    /* ring messages rejected */
+	uint64_t ring_resets; /* corrupt request ring recoveries */
+	uint64_t reserved[3];
+	struct npr_port_stats port[NPR_MAX_PORTS];
+	struct npr_worker_stats worker[NPR_MAX_WORKERS];
+};
+
+/* ---- replies ---- */
+struct npr_reply {
+	struct npr_msg_hdr hdr;	 /* type NPR_MSG_REPLY, seq of the request */
+	int32_t status;		 /* 0 or -errno */
+	uint32_t index;		 /* for multi-entry messages: first bad entry */
+	uint64_t value;		 /* HELLO: instance id; LOOKUP: target (0: no route) */
+	char msg[96];		 /* human-readable detail, NUL-terminated, empty on success */
+};
+
+/* ---- layout checks: these structs are an ABI between two processes ---- */
+_Static_assert(sizeof(struct npr_msg_hdr) == 16, "hdr");
+_Static_assert(sizeof(struct npr_msg_iface_set) == 48, "iface_set");
+_Static_assert(offsetof(struct npr_msg_iface_set, name) == 32, "iface_set.name");
+_Static_assert(sizeof(struct npr_msg_iface_del) == 24, "iface_del");
+_Static_assert(sizeof(struct npr_msg_addr) == 40, "addr");
+_Static_assert(offsetof(struct npr_msg_addr, addr) == 24, "addr.addr");
+_Static_assert(sizeof(struct npr_msg_neigh) == 48, "neigh");
+_Static_assert(offsetof(struct npr_msg_neigh, addr) == 32, "neigh.addr");
+_Static_assert(sizeof(struct npr_msg_nh_set) == 48, "nh_set");
+_Static_assert(offsetof(struct npr_msg_nh_set, gw) == 32, "nh_set.gw");
+_Static_assert(sizeof(struct npr_msg_id) == 24, "id");
+_Static_assert(sizeof(struct npr_group_member) == 8, "member");
+_Static_assert(sizeof(struct npr_msg_group_set) == 24, "group_set");
+_Static_assert(sizeof(struct npr_route4) == 12, "route4");
+_Static_assert(sizeof(struct npr_route6) == 24, "route6");
+_Static_assert(sizeof(struct npr_msg_route4) == 24, "msg_route4");
+_Static_assert(sizeof(struct npr_msg_route6) == 24, "msg_route6");
+_Static_assert(sizeof(struct npr_msg_route4) + NPR_ROUTE4_MAX * sizeof(struct npr_route4) <=
+		       NPR_MSG_MAX, "route4 max");
+_Static_assert(sizeof(struct npr_msg_route6) + NPR_ROUTE6_MAX * sizeof(struct npr_route6) <=
+		       NPR_MSG_MAX, "route6 max");
+_Static_assert(sizeof(struct npr_msg_dump_req) == 24, "dump_req");
+_Static_assert(sizeof(struct npr_msg_dump_chunk) == 24, "dump_chunk");
+_Static_assert(sizeof(struct npr_dump_port) == 60, "dump_port");
+_Static_assert(sizeof(struct npr_dump_iface) == 32, "dump_iface");
+_Static_assert(sizeof(struct npr_dump_addr) == 24, "dump_addr");
+_Static_assert(sizeof(struct npr_dump_neigh) == 32, "dump_neigh");
+_Static_assert(sizeof(struct npr_dump_nh) == 40, "dump_nh");
+_Static_assert(sizeof(struct npr_dump_group) == 16, "dump_group");
+_Static_assert(sizeof(struct npr_info) == 104, "info");
+_Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
+_Static_assert(sizeof(struct npr_worker_stats) == 56 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS),
+	       "worker_stats");
+_Static_assert(sizeof(struct npr_port_stats) == 72, "port_stats");
+_Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
+_Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");
+_Static_assert(sizeof(struct npr_stats) + sizeof(struct npr_msg_dump_chunk) <= NPR_MSG_MAX,
+	       "stats fit a chunk");
+_Static_assert(sizeof(struct npr_reply) == 128, "reply");
+
+/* Names for printing, shared by both programs. */
+#define NPR_X_NAME(name, text) #name,
+#define NPR_X_TEXT(name, text) text,
+static inline const char *
+npr_drop_name(unsigned i)
+{
+	static const char *const n[] = {NPR_DROP_REASONS(NPR_X_NAME)};
+	return i < NPR_DROP_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_drop_text(unsigned i)
+{
+	static const char *const n[] = {NPR_DROP_REASONS(NPR_X_TEXT)};
+	return i < NPR_DROP_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_exc_name(unsigned i)
+{
+	static const char *const n[] = {NPR_EXC_REASONS(NPR_X_NAME)};
+	return i < NPR_EXC_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_exc_text(unsigned i)
+{
+	static const char *const n[] = {NPR_EXC_REASONS(NPR_X_TEXT)};
+	return i < NPR_EXC_MAX ? n[i] : "?";
+}
+
+#endif
