@@ -99,6 +99,7 @@ struct fwd_worker {
 	const struct fwd_tables *t;
 	volatile int *stop;
 	/* tx staging per port for the current burst */
+	uint64_t tx_pending; /* bit p: tx_n[p] may be non-zero (fwd_flush visits only these) */
 	uint16_t tx_n[NPR_MAX_PORTS];
 	struct rte_mbuf *tx[NPR_MAX_PORTS][FWD_BURST];
 } __rte_cache_aligned;
