@@ -1,2 +1,647 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-int main(void) { return 0; }
+/*
+ * nprouter-dataplane [EAL options] -- [options]
+ *
+ * The main lcore is the control thread: it serves the shared-memory ring (cfg.c is the single
+ * FIB writer), reclaims memory after QSBR grace periods, drains the exception rings and
+ * reports counters. Every other EAL lcore is a worker (fwd.c) that owns one RX queue and one
+ * TX queue on every port.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "npr/shm.h"
+#include "cfg.h"
+#include "fwd.h"
+#include "shm_server.h"
+
+#define PROG "nprouter-dataplane"
+#define EXC_RING_SIZE 1024u
+
+static volatile int stop_flag;
+static volatile sig_atomic_t got_signal;
+
+struct opts {
+	const char *shm_name;
+	mode_t shm_mode;
+	gid_t shm_gid;
+	uint64_t ring_size;
+	uint32_t nh_max;
+	uint32_t group_max;
+	uint32_t route4_max;
+	uint32_t route6_max;
+	uint32_t mbufs;
+	uint16_t rxd;
+	uint16_t txd;
+	unsigned stats_interval; /* seconds; 0: only at exit */
+	int promisc;
+};
+
+struct dp {
+	struct opts o;
+	unsigned n_ports;
+	uint16_t port_ids[NPR_MAX_PORTS];
+	unsigned n_workers;
+	struct fwd_worker *workers[NPR_MAX_WORKERS];
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *qsbr;
+	struct cfg *cfg;
+	struct shm_server *shm;
+	uint64_t start_ns;
+	uint64_t exc_handled;
+	uint64_t exc_by_reason[NPR_EXC_MAX];
+};
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* die() exits from anywhere during start-up: never leave the segment behind. */
+static struct shm_server *shm_for_exit;
+static void
+remove_shm(void)
+{
+	if (shm_for_exit != NULL)
+		shm_server_destroy(shm_for_exit);
+	shm_for_exit = NULL;
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+	stop_flag = 1;
+}
+
+static void
+usage(void)
+{
+	printf("usage: " PROG " [EAL options] -- [options]\n"
+	       "\n"
+	       "Every probed DPDK port is used (PCI, or --vdev=net_pcap0,...). The main lcore is the\n"
+	       "control thread; every other lcore of -l is a forwarding worker.\n"
+	       "\n"
+	       "options:\n"
+	       "  --shm NAME            shared-memory name for nprouter-control (default %s)\n"
+	       "  --shm-group GROUP     let GROUP use nprouter-control (mode 0660)\n"
+	       "  --shm-mode MODE       octal mode of the segment (default 0600)\n"
+	       "  --nexthops N          next hop table size (default 65536)\n"
+	       "  --groups N            ECMP group table size (default 4096)\n"
+	       "  --routes4 N           IPv4 route capacity (default 2097152)\n"
+	       "  --routes6 N           IPv6 route capacity (default 524288)\n"
+	       "  --mbufs N             packet buffers (default: derived from ports and queues)\n"
+	       "  --rxd N / --txd N     descriptors per RX / TX queue (default 1024)\n"
+	       "  --stats-interval S    print counters every S seconds (default 0: at exit only)\n"
+	       "  --no-promisc          do not put ports in promiscuous mode\n"
+	       "  -h, --help            this text\n",
+	       NPR_SHM_DEFAULT_NAME);
+}
+
+static unsigned long
+parse_num(const char *opt, const char *s, unsigned long lo, unsigned long hi)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		die("%s: '%s' is not a number in %lu..%lu", opt, s, lo, hi);
+	return v;
+}
+
+static void
+parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"shm", required_argument, NULL, 's'},
+		{"shm-group", required_argument, NULL, 'g'},
+		{"shm-mode", required_argument, NULL, 'M'},
+		{"nexthops", required_argument, NULL, 'n'},
+		{"groups", required_argument, NULL, 'G'},
+		{"routes4", required_argument, NULL, '4'},
+		{"routes6", required_argument, NULL, '6'},
+		{"mbufs", required_argument, NULL, 'm'},
+		{"rxd", required_argument, NULL, 'r'},
+		{"txd", required_argument, NULL, 't'},
+		{"stats-interval", required_argument, NULL, 'i'},
+		{"no-promisc", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct opts){
+		.shm_name = NPR_SHM_DEFAULT_NAME,
+		.shm_mode = 0600,
+		.shm_gid = (gid_t)-1,
+		.ring_size = NPR_SHM_RING_SIZE,
+		.nh_max = 65536,
+		.group_max = 4096,
+		.route4_max = 2u << 20,
+		.route6_max = 512u << 10,
+		.rxd = 1024,
+		.txd = 1024,
+		.promisc = 1,
+	};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->shm_name = optarg;
+			break;
+		case 'g': {
+			struct group *g = getgrnam(optarg);
+			if (g == NULL)
+				die("--shm-group: no group named '%s'", optarg);
+			o->shm_gid = g->gr_gid;
+			if (o->shm_mode == 0600)
+				o->shm_mode = 0660;
+			break;
+		}
+		case 'M':
+			o->shm_mode = (mode_t)parse_num("--shm-mode", optarg, 0, 0777);
+			break;
+		case 'n':
+			o->nh_max = (uint32_t)parse_num("--nexthops", optarg, 16, 1u << 24);
+			break;
+		case 'G':
+			o->group_max = (uint32_t)parse_num("--groups", optarg, 2, 1u << 20);
+			break;
+		case '4':
+			o->route4_max = (uint32_t)parse_num("--routes4", optarg, 16, 1u << 26);
+			break;
+		case '6':
+			o->route6_max = (uint32_t)parse_num("--routes6", optarg, 16, 1u << 24);
+			break;
+		case 'm':
+			o->mbufs = (uint32_t)parse_num("--mbufs", optarg, 1024, 1u << 24);
+			break;
+		case 'r':
+			o->rxd = (uint16_t)parse_num("--rxd", optarg, 32, 32768);
+			break;
+		case 't':
+			o->txd = (uint16_t)parse_num("--txd", optarg, 32, 32768);
+			break;
+		case 'i':
+			o->stats_interval = (unsigned)parse_num("--stats-interval", optarg, 0, 86400);
+			break;
+		case 'P':
+			o->promisc = 0;
+			break;
+		case 'h':
+			usage();
+			exit(EXIT_SUCCESS);
+		default:
+			usage();
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument '%s' (see --help)", argv[optind]);
+}
+
+/* EAL's own message for missing hugepages is several log lines deep; say it plainly first. */
+static void
+check_hugepages(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--no-huge") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return;
+	}
+	glob_t g;
+	unsigned long free_pages = 0;
+	if (glob("/sys/kernel/mm/hugepages/hugepages-*/free_hugepages", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			FILE *f = fopen(g.gl_pathv[i], "r");
+			unsigned long n = 0;
+			if (f != NULL) {
+				if (fscanf(f, "%lu", &n) == 1)
+					free_pages += n;
+				fclose(f);
+			}
+		}
+		globfree(&g);
+	}
+	if (free_pages == 0)
+		die("no free hugepages: reserve some (tools/setup.sh does: echo 1024 > "
+		    "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; mount -t hugetlbfs "
+		    "nodev /dev/hugepages) or run with the EAL option --no-huge -m 1024");
+}
+
+static void
+port_init(struct dp *dp, uint16_t port, unsigned idx)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = {0};
+	char name[RTE_ETH_NAME_MAX_LEN];
+	int rc;
+
+	rte_eth_dev_get_name_by_port(port, name);
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0)
+		die("port %u (%s): cannot read device info: %s", port, name, rte_strerror(-rc));
+	unsigned nq = dp->n_workers;
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq)
+		die("port %u (%s) has %u rx / %u tx queues, %u workers need one of each; run fewer "
+		    "workers (-l) or give the device more queues",
+		    port, name, info.max_rx_queues, info.max_tx_queues, nq);
+	if (nq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			info.flow_type_rss_offloads;
+		if (conf.rx_adv_conf.rss_conf.rss_hf == 0)
+			die("port %u (%s) cannot spread flows over %u queues (no RSS)", port, name,
+			    nq);
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	rc = rte_eth_dev_configure(port, (uint16_t)nq, (uint16_t)nq, &conf);
+	if (rc != 0)
+		die("port %u (%s): configure failed: %s", port, name, rte_strerror(-rc));
+	uint16_t rxd = dp->o.rxd, txd = dp->o.txd;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	for (unsigned q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, (uint16_t)q, rxd, rte_eth_dev_socket_id(port),
+					    NULL, dp->pool);
+		if (rc != 0)
+			die("port %u (%s): rx queue %u: %s", port, name, q, rte_strerror(-rc));
+		rc = rte_eth_tx_queue_setup(port, (uint16_t)q, txd, rte_eth_dev_socket_id(port),
+					    NULL);
+		if (rc != 0)
+			die("port %u (%s): tx queue %u: %s", port, name, q, rte_strerror(-rc));
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc != 0)
+		die("port %u (%s): start failed: %s", port, name, rte_strerror(-rc));
+	if (dp->o.promisc)
+		rte_eth_promiscuous_enable(port); /* not every vdev supports it: not fatal */
+
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		struct fwd_worker *wk = dp->workers[w];
+		wk->rxq[wk->n_rxq].port = port;
+		wk->rxq[wk->n_rxq].queue = (uint16_t)w;
+		wk->n_rxq++;
+		wk->txq[port] = (uint16_t)w;
+	}
+	(void)idx;
+}
+
+static void
+fill_stats(void *ctx, struct npr_stats *st)
+{
+	struct dp *dp = ctx;
+	st->tsc_hz = rte_get_tsc_hz();
+	st->uptime_ns = now_ns() - dp->start_ns;
+	st->n_ports = dp->n_ports;
+	st->n_workers = dp->n_workers;
+	st->exc_handled = dp->exc_handled;
+	if (dp->shm != NULL)
+		shm_server_counters(dp->shm, &st->ring_resets, &st->reserved[0]);
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct rte_eth_stats es;
+		struct npr_port_stats *p = &st->port[i];
+		p->port_id = dp->port_ids[i];
+		if (rte_eth_stats_get(dp->port_ids[i], &es) == 0) {
+			p->ipackets = es.ipackets;
+			p->opackets = es.opackets;
+			p->ibytes = es.ibytes;
+			p->obytes = es.obytes;
+			p->imissed = es.imissed;
+			p->ierrors = es.ierrors;
+			p->oerrors = es.oerrors;
+			p->rx_nombuf = es.rx_nombuf;
+		}
+	}
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		/* Each counter is a naturally aligned 64-bit word written by one worker: a
+		 * relaxed atomic load reads it whole, without slowing the worker down. */
+		const uint64_t *src = (const uint64_t *)&dp->workers[w]->stats;
+		uint64_t *dst = (uint64_t *)&st->worker[w];
+		for (size_t i = 0; i < sizeof(struct npr_worker_stats) / 8; i++)
+			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
+}
+
+static void
+clear_stats(void *ctx)
+{
+	struct dp *dp = ctx;
+	/* Port counters only: worker counters belong to the workers (never written by two
+	 * threads); readers subtract a baseline instead. */
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		rte_eth_stats_reset(dp->port_ids[i]);
+}
+
+static void
+drain_exceptions(struct dp *dp)
+{
+	struct rte_mbuf *m[64];
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		unsigned n = rte_ring_sc_dequeue_burst(dp->workers[w]->exc, (void **)m, 64, NULL);
+		for (unsigned i = 0; i < n; i++) {
+			unsigned r = fwd_exc_reason(m[i]);
+			if (r < NPR_EXC_MAX)
+				dp->exc_by_reason[r]++;
+		}
+		/* ARP/ND/ICMP come in a later stage; for now exceptions are counted and freed. */
+		if (n > 0)
+			rte_pktmbuf_free_bulk(m, n);
+		dp->exc_handled += n;
+	}
+}
+
+static void
+print_stats(struct dp *dp, FILE *out)
+{
+	static struct npr_stats st;
+	memset(&st, 0, sizeof(st));
+	fill_stats(dp, &st);
+	fprintf(out, "--- nprouter counters (uptime %.1f s)\n", (double)st.uptime_ns / 1e9);
+	for (unsigned i = 0; i < st.n_ports; i++) {
+		char name[RTE_ETH_NAME_MAX_LEN] = "?";
+		rte_eth_dev_get_name_by_port(st.port[i].port_id, name);
+		fprintf(out,
+			"port %u %-20s rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
+			" rx-errors %" PRIu64 " tx-errors %" PRIu64 "\n",
+			st.port[i].port_id, name, st.port[i].ipackets, st.port[i].opackets,
+			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors);
+	}
+	uint64_t drop[NPR_DROP_MAX] = {0}, exc[NPR_EXC_MAX] = {0};
+	for (unsigned w = 0; w < st.n_workers; w++) {
+		const struct npr_worker_stats *ws = &st.worker[w];
+		fprintf(out,
+			"worker %u lcore %u rx %" PRIu64 " tx %" PRIu64 " fwd4 %" PRIu64
+			" fwd6 %" PRIu64 "\n",
+			w, ws->lcore_id, ws->rx_pkts, ws->tx_pkts, ws->fwd4_pkts, ws->fwd6_pkts);
+		for (unsigned r = 0; r < NPR_DROP_MAX; r++)
+			drop[r] += ws->drop[r];
+		for (unsigned r = 0; r < NPR_EXC_MAX; r++)
+			exc[r] += ws->exc[r];
+	}
+	for (unsigned r = 0; r < NPR_DROP_MAX; r++)
+		if (drop[r] != 0)
+			fprintf(out, "drop %-14s %" PRIu64 "  (%s)\n", npr_drop_name(r), drop[r],
+				npr_drop_text(r));
+	for (unsigned r = 0; r < NPR_EXC_MAX; r++)
+		if (exc[r] != 0)
+			fprintf(out, "exception %-11s %" PRIu64 "  (%s)\n", npr_exc_name(r), exc[r],
+				npr_exc_text(r));
+	fflush(out);
+}
+
+static uint64_t
+new_instance_id(void)
+{
+	uint64_t id = 0;
+	FILE *f = fopen("/dev/urandom", "r");
+	if (f != NULL) {
+		if (fread(&id, sizeof(id), 1, f) != 1)
+			id = 0;
+		fclose(f);
+	}
+	if (id == 0)
+		id = now_ns() ^ ((uint64_t)getpid() << 32);
+	return id;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct dp dp;
+	char err[256];
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Options after "--" are ours: parse them first so that a typo fails before EAL. */
+	int sep = argc;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			sep = i;
+			break;
+		}
+	{
+		char *app_argv[argc + 1];
+		int app_argc = 0;
+		app_argv[app_argc++] = argv[0];
+		for (int i = sep + 1; i < argc; i++)
+			app_argv[app_argc++] = argv[i];
+		app_argv[app_argc] = NULL;
+		parse_opts(&dp.o, app_argc, app_argv);
+	}
+	/* The segment first: a second data plane on the same name stops here, before EAL. */
+	uint64_t instance_id = new_instance_id();
+	dp.shm = shm_server_create(dp.o.shm_name, dp.o.shm_mode, dp.o.shm_gid, dp.o.ring_size,
+				   instance_id, err, sizeof(err));
+	if (dp.shm == NULL)
+		die("%s", err);
+	shm_for_exit = dp.shm;
+	atexit(remove_shm);
+	check_hugepages(sep, argv);
+
+	rc = rte_eal_init(sep, argv);
+	if (rc < 0)
+		die("DPDK EAL initialisation failed: %s (see the EAL messages above; hugepages, "
+		    "--no-huge, --no-pci, -l)",
+		    rte_strerror(rte_errno));
+
+	dp.start_ns = now_ns();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	uint16_t pid;
+	RTE_ETH_FOREACH_DEV(pid)
+	{
+		if (dp.n_ports == NPR_MAX_PORTS)
+			die("more than %u ports", NPR_MAX_PORTS);
+		dp.port_ids[dp.n_ports++] = pid;
+	}
+	if (dp.n_ports == 0)
+		die("no ports: give DPDK a device (a NIC bound to vfio-pci, or e.g. "
+		    "--vdev=net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap)");
+	dp.n_workers = rte_lcore_count() - 1;
+	if (dp.n_workers == 0)
+		die("no worker lcores: give EAL at least two lcores (e.g. -l 0,1); the main lcore "
+		    "is the control thread");
+	if (dp.n_workers > NPR_MAX_WORKERS)
+		die("more than %u workers", NPR_MAX_WORKERS);
+
+	/* QSBR: one thread id per worker; the control thread is the writer, never a reader. */
+	size_t qsz = rte_rcu_qsbr_get_memsize(dp.n_workers);
+	dp.qsbr = rte_zmalloc("qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (dp.qsbr == NULL || rte_rcu_qsbr_init(dp.qsbr, dp.n_workers) != 0)
+		die("cannot allocate the RCU state");
+
+	unsigned w = 0, lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct fwd_worker *wk =
+			rte_zmalloc_socket("worker", sizeof(*wk), RTE_CACHE_LINE_SIZE,
+					   (int)rte_lcore_to_socket_id(lcore));
+		if (wk == NULL)
+			die("out of memory for worker %u", w);
+		char rname[RTE_RING_NAMESIZE];
+		snprintf(rname, sizeof(rname), "exc%u", w);
+		wk->exc = rte_ring_create(rname, EXC_RING_SIZE, (int)rte_lcore_to_socket_id(lcore),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (wk->exc == NULL)
+			die("cannot create exception ring %s: %s", rname, rte_strerror(rte_errno));
+		wk->idx = w;
+		wk->stats.lcore_id = lcore;
+		wk->stop = &stop_flag;
+		rte_rcu_qsbr_thread_register(dp.qsbr, w);
+		dp.workers[w++] = wk;
+	}
+
+	/* Buffers: every RX and TX ring full, plus what each worker can hold in flight. */
+	unsigned nq = dp.n_workers;
+	uint32_t mbufs = dp.o.mbufs;
+	if (mbufs == 0)
+		mbufs = dp.n_ports * nq * (dp.o.rxd + dp.o.txd) +
+			dp.n_workers * (FWD_BURST * (dp.n_ports + 2) + EXC_RING_SIZE) +
+			(rte_lcore_count() * 512) + 4096;
+	dp.pool = rte_pktmbuf_pool_create("mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (dp.pool == NULL)
+		die("cannot allocate %u packet buffers (%u MiB): %s; reserve more hugepages or "
+		    "raise -m",
+		    mbufs, (unsigned)((uint64_t)mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 192) >> 20),
+		    rte_strerror(rte_errno));
+
+	struct cfg_conf cc = {
+		.nh_max = dp.o.nh_max,
+		.group_max = dp.o.group_max,
+		.route4_max = dp.o.route4_max,
+		.route6_max = dp.o.route6_max,
+		.instance_id = instance_id,
+		.n_ports = dp.n_ports,
+		.n_workers = dp.n_workers,
+		.qsbr = dp.qsbr,
+		.fill_stats = fill_stats,
+		.clear_stats = clear_stats,
+		.stats_ctx = &dp,
+	};
+	for (unsigned i = 0; i < dp.n_ports; i++) {
+		struct rte_ether_addr mac;
+		cc.port[i].port_id = dp.port_ids[i];
+		cc.port[i].n_rxq = (uint16_t)nq;
+		cc.port[i].n_txq = (uint16_t)nq;
+		rte_eth_dev_get_name_by_port(dp.port_ids[i], cc.port[i].name);
+		if (rte_eth_macaddr_get(dp.port_ids[i], &mac) == 0)
+			memcpy(cc.port[i].mac, mac.addr_bytes, 6);
+	}
+
+	for (unsigned i = 0; i < dp.n_ports; i++)
+		port_init(&dp, dp.port_ids[i], i);
+
+	dp.cfg = cfg_create(&cc);
+	if (dp.cfg == NULL)
+		die("cannot create the forwarding tables (%u next hops, %u routes v4, %u v6): %s",
+		    cc.nh_max, cc.route4_max, cc.route6_max, strerror(errno));
+	for (w = 0; w < dp.n_workers; w++)
+		dp.workers[w]->t = cfg_tables(dp.cfg);
+
+	w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		rc = rte_eal_remote_launch(fwd_worker_main, dp.workers[w], lcore);
+		if (rc != 0)
+			die("cannot launch worker %u on lcore %u: %s", w, lcore, rte_strerror(-rc));
+		w++;
+	}
+	printf(PROG ": %u port(s), %u worker(s), control on /dev/shm/%s, instance %016" PRIx64
+	       "\n",
+	       dp.n_ports, dp.n_workers, dp.o.shm_name, cc.instance_id);
+	for (unsigned i = 0; i < dp.n_ports; i++)
+		printf("  port %u %s %02x:%02x:%02x:%02x:%02x:%02x\n", cc.port[i].port_id,
+		       cc.port[i].name, cc.port[i].mac[0], cc.port[i].mac[1], cc.port[i].mac[2],
+		       cc.port[i].mac[3], cc.port[i].mac[4], cc.port[i].mac[5]);
+
+	shm_server_ready(dp.shm);
+
+	/* Control loop: requests first (bounded per round so exceptions keep flowing), then
+	 * exceptions, housekeeping; nap briefly when idle. */
+	uint64_t last_periodic = 0, last_stats = now_ns(), idle = 0;
+	while (!stop_flag) {
+		unsigned n = shm_server_poll(dp.shm, dp.cfg, 64);
+		drain_exceptions(&dp);
+		uint64_t t = now_ns();
+		if (t - last_periodic > 1000000) {
+			cfg_periodic(dp.cfg);
+			last_periodic = t;
+		}
+		if (dp.o.stats_interval != 0 &&
+		    t - last_stats > (uint64_t)dp.o.stats_interval * 1000000000ull) {
+			print_stats(&dp, stdout);
+			last_stats = t;
+		}
+		if (n == 0) {
+			if (++idle > 1000) {
+				struct timespec nap = {0, 50000};
+				nanosleep(&nap, NULL);
+			}
+		} else {
+			idle = 0;
+		}
+	}
+
+	printf(PROG ": %s, stopping\n", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	rte_eal_mp_wait_lcore();
+	drain_exceptions(&dp);
+	print_stats(&dp, stdout);
+	shm_for_exit = NULL;
+	shm_server_destroy(dp.shm);
+	for (unsigned i = 0; i < dp.n_ports; i++) {
+		rte_eth_dev_stop(dp.port_ids[i]);
+		rte_eth_dev_close(dp.port_ids[i]);
+	}
+	cfg_free(dp.cfg);
+	for (w = 0; w < dp.n_workers; w++) {
+		rte_ring_free(dp.workers[w]->exc);
+		rte_free(dp.workers[w]);
+	}
+	rte_mempool_free(dp.pool);
+	rte_free(dp.qsbr);
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,48 @@
+# Helpers for end-to-end tests that drive the real binaries. Source it; set BUILD first.
+# Every test runs its own data plane under a unique shared-memory name and EAL file prefix.
+
+NPR_DP="$BUILD/dataplane/nprouter-dataplane"
+NPR_CTL="$BUILD/control/nprouter-control"
+PY=/usr/bin/python3
+NPR_NAME="npr-test-$$"
+NPR_DP_PID=
+
+# start_dp LOGFILE EAL-ARGS... -- DP-ARGS...: start the data plane in the background, wait until
+# it answers on the ring (fails after 20 s, printing its log).
+start_dp() {
+    local log=$1; shift
+    "$NPR_DP" --no-pci --no-huge -m 512 --no-shconf --file-prefix "$NPR_NAME" \
+        --log-level='*:warning' "$@" --shm "$NPR_NAME" >"$log" 2>&1 &
+    NPR_DP_PID=$!
+    for _ in $(seq 200); do
+        if ! kill -0 "$NPR_DP_PID" 2>/dev/null; then
+            echo "data plane exited during start-up:"; cat "$log"; return 1
+        fi
+        ctl hello >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "data plane did not answer within 20 s:"; cat "$log"; return 1
+}
+
+ctl() { "$NPR_CTL" --shm "$NPR_NAME" "$@"; }
+
+# stop_dp: SIGTERM and wait; fails if it does not exit cleanly within 20 s.
+stop_dp() {
+    [ -n "$NPR_DP_PID" ] || return 0
+    kill -TERM "$NPR_DP_PID" 2>/dev/null
+    for _ in $(seq 200); do
+        kill -0 "$NPR_DP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$NPR_DP_PID" 2>/dev/null; then
+        kill -KILL "$NPR_DP_PID"; NPR_DP_PID=; echo "data plane ignored SIGTERM"; return 1
+    fi
+    wait "$NPR_DP_PID"; local rc=$?
+    NPR_DP_PID=
+    return $rc
+}
+
+cleanup_dp() {
+    if [ -n "$NPR_DP_PID" ]; then kill -KILL "$NPR_DP_PID" 2>/dev/null; wait "$NPR_DP_PID" 2>/dev/null; fi
+    rm -f "/dev/shm/$NPR_NAME"
+}

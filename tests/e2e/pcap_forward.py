@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""End-to-end forwarding test: pcap in -> nprouter-dataplane -> pcap out.
+
+  pcap_forward.py gen DIR      write DIR/in0.pcap, in1.pcap, in2.pcap, DIR/config.batch and
+                               DIR/expect.json (what must come out, and every counter)
+  pcap_forward.py check DIR    compare DIR/out*.pcap and DIR/dataplane.log with DIR/expect.json
+
+The expectation is computed independently of nprouter: scapy builds each packet, and the
+expected output is the same packet with new MACs and TTL/hop limit - 1 whose checksum scapy
+recomputes from scratch (nprouter updates it incrementally, RFC 1624).
+"""
+import json
+import os
+import re
+import sys
+
+from scapy.all import (ARP, IP, UDP, TCP, Ether, IPv6, Raw, rdpcap, wrpcap)  # noqa: E402
+
+# Router interfaces: port -> (name, MAC, IPv4, IPv6)
+R = {
+    0: ("p0", "02:00:00:00:00:01", "192.0.2.1", "2001:db8::1"),
+    1: ("p1", "02:00:00:00:01:01", "198.51.100.1", "2001:db8:1::1"),
+    2: ("p2", "02:00:00:00:02:01", "203.0.113.1", "2001:db8:2::1"),
+}
+# Hosts / next hops: name -> (port, MAC, IPv4 or IPv6 gateway)
+H0 = "02:00:00:00:00:02"   # host on port 0
+NH = {
+    1: (1, "02:00:00:00:01:02", "198.51.100.2"),
+    2: (2, "02:00:00:00:02:02", "203.0.113.2"),
+    4: (1, "02:00:00:00:01:03", "2001:db8:1::2"),
+    5: (0, "02:00:00:00:00:02", "192.0.2.2"),
+}
+
+CONFIG = """\
+# e2e: three interfaces, next hops with static MACs, an ECMP group, special routes
+interface set p0 port 0 mac 02:00:00:00:00:01 up
+interface set p1 port 1 mac 02:00:00:00:01:01 up
+interface set p2 port 2 mac 02:00:00:00:02:01 up
+address add 192.0.2.1/24 dev p0
+address add 2001:db8::1/64 dev p0
+address add 198.51.100.1/24 dev p1
+address add 2001:db8:1::1/64 dev p1
+address add 203.0.113.1/24 dev p2
+nexthop set 1 via 198.51.100.2 dev p1 lladdr 02:00:00:00:01:02
+nexthop set 2 via 203.0.113.2 dev p2 lladdr 02:00:00:00:02:02
+nexthop set 3 blackhole
+nexthop set 4 via 2001:db8:1::2 dev p1 lladdr 02:00:00:00:01:03
+nexthop set 5 via 192.0.2.2 dev p0 lladdr 02:00:00:00:00:02
+nexthop set 6 via 198.51.100.3 dev p1
+nexthop set 7 unreachable
+group set 1 1:1 2:1
+route add 10.1.0.0/16 nexthop 1
+route add 10.1.128.0/17 nexthop 2
+route add 10.2.0.0/16 group 1
+route add 10.3.0.0/16 nexthop 3
+route add 10.4.0.0/24 nexthop 6
+route add 10.5.0.0/16 nexthop 7
+route add 172.16.0.0/12 nexthop 5
+route add 2001:db8:100::/48 nexthop 4
+route add 2001:db8:100:8000::/49 nexthop 4
+"""
+
+
+def fwd4(pkt, nh):
+    """Expected output of an IPv4 packet sent through next hop nh."""
+    port, mac, _ = NH[nh]
+    out = pkt.copy()
+    out[Ether].src = R[port][1]
+    out[Ether].dst = mac
+    out[IP].ttl -= 1
+    del out[IP].chksum
+    raw = bytes(Ether(bytes(out)))
+    # the router trims Ethernet padding: the frame ends where the IP datagram ends
+    return raw[: 14 + out[IP].len] if out[IP].len is not None else raw
+
+
+def fwd6(pkt, nh):
+    port, mac, _ = NH[nh]
+    out = pkt.copy()
+    out[Ether].src = R[port][1]
+    out[Ether].dst = mac
+    out[IPv6].hlim -= 1
+    return bytes(out)
+
+
+def gen(d):
+    inp = {0: [], 1: [], 2: []}
+    expect = {"out": {0: [], 1: [], 2: []}, "drop": {}, "exc": {}, "ecmp": []}
+
+    def e0(payload=b"x" * 18):
+        return Ether(src=H0, dst=R[0][1])
+
+    def add(port, pkt, kind, what=None, nh=None):
+        inp[port].append(pkt)
+        if kind == "fwd4":
+            expect["out"][NH[nh][0]].append(fwd4(pkt, nh).hex())
+        elif kind == "fwd6":
+            expect["out"][NH[nh][0]].append(fwd6(pkt, nh).hex())
+        elif kind == "drop":
+            expect["drop"][what] = expect["drop"].get(what, 0) + 1
+        elif kind == "exc":
+            expect["exc"][what] = expect["exc"].get(what, 0) + 1
+
+    udp = UDP(sport=1234, dport=5678) / Raw(b"nprouter-e2e-payload")
+    # forwarded
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=64) / udp, "fwd4", nh=1)
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.200.1", ttl=64) / udp, "fwd4", nh=2)  # /17 wins
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.127.255", ttl=2) / udp, "fwd4", nh=1)
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.5.5", ttl=33, options=b"\x01\x01\x01\x00") / udp,
+        "fwd4", nh=1)  # IPv4 options are forwarded
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.6.6", flags="MF", frag=0, id=7) / udp,
+        "fwd4", nh=1)  # first fragment
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.6.6", flags=0, frag=100, id=7, proto=17)
+        / Raw(b"tail-of-fragment"), "fwd4", nh=1)
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.9.9", ttl=255) / TCP(sport=40000, dport=80,
+                                                                     flags="S"), "fwd4", nh=1)
+    small = e0() / IP(src="192.0.2.2", dst="10.1.7.7") / UDP(sport=1, dport=2)  # 42 bytes
+    small = Ether(bytes(small) + b"\x00" * 18)  # padded to 60 on the wire
+    add(0, small, "fwd4", nh=1)
+    for ttl in (64, 128, 200, 17):  # checksum edge values come from varied TTL/id
+        for ident in (0, 0xFFFF, 0x1234):
+            add(0, e0() / IP(src="192.0.2.9", dst="10.1.3.4", ttl=ttl, id=ident) / udp,
+                "fwd4", nh=1)
+    add(1, Ether(src=NH[1][1], dst=R[1][1]) / IP(src="198.51.100.2", dst="172.16.1.1") / udp,
+        "fwd4", nh=5)  # other direction
+    v6 = UDP(sport=5, dport=6) / Raw(b"v6-payload")
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:100::5", hlim=64) / v6, "fwd6", nh=4)
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:100:8000::9", hlim=2) / v6, "fwd6", nh=4)
+    # ECMP: 64 flows, each sent 3 times: every flow must stay on one member, both used
+    for f in range(64):
+        for _ in range(3):
+            p = e0() / IP(src="192.0.2.2", dst="10.2.%d.%d" % (f // 8, f % 8 + 1)) / UDP(
+                sport=10000 + f, dport=53) / Raw(b"flow")
+            inp[0].append(p)
+            expect["ecmp"].append({1: fwd4(p, 1).hex(), 2: fwd4(p, 2).hex(), "flow": f})
+    # drops
+    add(0, e0() / IP(src="192.0.2.2", dst="10.3.0.1") / udp, "drop", "BLACKHOLE")
+    add(0, e0() / IP(src="192.0.2.2", dst="10.5.0.1") / udp, "drop", "UNREACHABLE")
+    add(0, e0() / IP(src="192.0.2.2", dst="10.9.9.9") / udp, "drop", "NO_ROUTE")
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:999::1") / v6, "drop", "NO_ROUTE")
+    bad = bytearray(bytes(e0() / IP(src="192.0.2.2", dst="10.1.2.3") / udp))
+    bad[14 + 10] ^= 0x55  # header checksum
+    add(0, Ether(bytes(bad)), "drop", "BAD_CHECKSUM")
+    add(0, Ether(bytes(e0() / IP(src="192.0.2.2", dst="10.1.2.3") / udp)[:14 + 10]), "drop",
+        "TRUNCATED")
+    longer = bytearray(bytes(e0() / IP(src="192.0.2.2", dst="10.1.2.3") / udp))
+    longer[16:18] = (len(longer) - 14 + 40).to_bytes(2, "big")  # total length beyond the frame
+    longer = Ether(bytes(longer))
+    del longer[IP].chksum
+    add(0, Ether(bytes(longer)), "drop", "BAD_LENGTH")
+    ihl4 = e0() / IP(src="192.0.2.2", dst="10.1.2.3", ihl=4) / udp
+    add(0, Ether(bytes(ihl4)), "drop", "BAD_IHL")
+    ver5 = e0() / IP(src="192.0.2.2", dst="10.1.2.3", version=5) / udp
+    add(0, Ether(bytes(ver5)), "drop", "BAD_VERSION")
+    add(0, Ether(src=H0, dst="02:00:00:00:99:99") / IP(src="192.0.2.2", dst="10.1.2.3") / udp,
+        "drop", "NOT_FOR_US")
+    add(0, e0() / IP(src="127.0.0.1", dst="10.1.2.3") / udp, "drop", "BAD_SRC")
+    add(0, e0() / IP(src="192.0.2.2", dst="127.0.0.1") / udp, "drop", "BAD_DST")
+    add(0, Ether(src=H0, dst=R[0][1], type=0x88B5) / Raw(b"\x00" * 46), "drop", "BAD_ETHERTYPE")
+    # exceptions
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=1) / udp, "exc", "TTL_EXPIRED")
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=0) / udp, "exc", "TTL_EXPIRED")
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:100::5", hlim=1) / v6, "exc",
+        "TTL_EXPIRED")
+    add(0, e0() / IP(src="192.0.2.2", dst="192.0.2.1") / udp, "exc", "LOCAL")
+    add(0, e0() / IP(src="192.0.2.2", dst="198.51.100.1", ttl=1) / udp, "exc", "LOCAL")
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8::1") / v6, "exc", "LOCAL")
+    add(0, e0() / IP(src="192.0.2.2", dst="10.4.0.5") / udp, "exc", "UNRESOLVED")
+    add(0, Ether(src=H0, dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="192.0.2.1", psrc="192.0.2.2",
+                                                     hwsrc=H0), "exc", "ARP")
+
+    os.makedirs(d, exist_ok=True)
+    for p in (0, 1, 2):
+        wrpcap(os.path.join(d, "in%d.pcap" % p), inp[p])
+    with open(os.path.join(d, "config.batch"), "w") as f:
+        f.write(CONFIG)
+    expect["rx"] = sum(len(v) for v in inp.values())
+    with open(os.path.join(d, "expect.json"), "w") as f:
+        json.dump(expect, f, indent=1)
+    print("wrote %d packets" % expect["rx"])
+
+
+def counters(log):
+    """Counters the data plane printed at exit."""
+    drop, exc, rx = {}, {}, 0
+    for line in log.splitlines():
+        m = re.match(r"drop (\S+)\s+(\d+)", line)
+        if m:
+            drop[m.group(1)] = int(m.group(2))
+        m = re.match(r"exception (\S+)\s+(\d+)", line)
+        if m:
+            exc[m.group(1)] = int(m.group(2))
+        m = re.match(r"worker \d+ lcore \d+ rx (\d+)", line)
+        if m:
+            rx += int(m.group(1))
+    return drop, exc, rx
+
+
+def check(d):
+    with open(os.path.join(d, "expect.json")) as f:
+        expect = json.load(f)
+    errors = []
+    out = {}
+    for p in (0, 1, 2):
+        path = os.path.join(d, "out%d.pcap" % p)
+        out[p] = [bytes(x).hex() for x in rdpcap(path)] if os.path.getsize(path) > 24 else []
+    # ECMP packets are interleaved with the rest on ports 1 and 2: take them out first
+    remaining = {p: list(out[p]) for p in out}
+    flow_port = {}
+    for e in expect["ecmp"]:
+        hit = None
+        for port in ("1", "2"):
+            if e[port] in remaining[int(port)]:
+                remaining[int(port)].remove(e[port])
+                hit = int(port)
+                break
+        if hit is None:
+            errors.append("ECMP flow %d: packet not found on port 1 or 2" % e["flow"])
+            continue
+        if flow_port.setdefault(e["flow"], hit) != hit:
+            errors.append("ECMP flow %d: moved between ports" % e["flow"])
+    used = set(flow_port.values())
+    if used != {1, 2}:
+        errors.append("ECMP: flows used ports %s, expected both 1 and 2" % sorted(used))
+    for p in ("0", "1", "2"):
+        want, got = expect["out"][p], remaining[int(p)]
+        if want != got:
+            errors.append("port %s: expected %d packets, got %d" % (p, len(want), len(got)))
+            for i, (a, b) in enumerate(zip(want, got)):
+                if a != b:
+                    errors.append("  first difference at packet %d:\n    want %s\n    got  %s" %
+                                  (i, a, b))
+                    break
+    with open(os.path.join(d, "dataplane.log")) as f:
+        drop, exc, rx = counters(f.read())
+    if rx != expect["rx"]:
+        errors.append("worker rx %d, expected %d" % (rx, expect["rx"]))
+    if drop != expect["drop"]:
+        errors.append("drop counters %s, expected %s" % (drop, expect["drop"]))
+    if exc != expect["exc"]:
+        errors.append("exception counters %s, expected %s" % (exc, expect["exc"]))
+    n_out = sum(len(v) for v in out.values())
+    print("checked %d output packets, %d drop reasons, %d exception reasons, ECMP %d flows on %s"
+          % (n_out, len(drop), len(exc), len(flow_port), sorted(used)))
+    for e in errors:
+        print("FAIL:", e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("gen", "check"):
+        print(__doc__)
+        sys.exit(2)
+    if sys.argv[1] == "gen":
+        gen(sys.argv[2])
+    else:
+        sys.exit(check(sys.argv[2]))
