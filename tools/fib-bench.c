@@ -34,8 +34,8 @@
 
 #include "fib.h"
 
-#define NDST   (1u << 20)
-#define BULK   32u
+#define NDST (1u << 20)
+#define BULK 32u
 #define NH_MAX (1u << 20)
 
 struct pfx {
@@ -48,9 +48,9 @@ struct table {
 	int family;
 	struct pfx *v;
 	unsigned n;
-	uint32_t *dst4;      /* NDST host-order IPv4 destinations */
+	uint32_t *dst4;	     /* NDST host-order IPv4 destinations */
 	uint8_t (*dst6)[16]; /* NDST IPv6 destinations */
-	uint32_t *want;      /* our FIB's answers, to cross-check the others */
+	uint32_t *want;	     /* our FIB's answers, to cross-check the others */
 	unsigned nupd;
 };
 
@@ -67,7 +67,8 @@ struct result {
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static volatile uint64_t sink; /* keeps lookup loops from being optimised away */
 
-static uint64_t rnd(void)
+static uint64_t
+rnd(void)
 {
 	rng_state ^= rng_state >> 12;
 	rng_state ^= rng_state << 25;
@@ -75,14 +76,16 @@ static uint64_t rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-static double now(void)
+static double
+now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint32_t nh_of(const uint8_t *p, unsigned plen)
+static uint32_t
+nh_of(const uint8_t *p, unsigned plen)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ plen;
 	for (unsigned i = 0; i < 16; i++)
@@ -90,12 +93,14 @@ static uint32_t nh_of(const uint8_t *p, unsigned plen)
 	return (uint32_t)((h ^ (h >> 31)) % NH_MAX) + 1;
 }
 
-static uint32_t v4(const uint8_t *b)
+static uint32_t
+v4(const uint8_t *b)
 {
 	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
 }
 
-static int load_file(const char *path, struct table *t)
+static int
+load_file(const char *path, struct table *t)
 {
 	char line[512];
 	gzFile gz = gzopen(path, "rb");
@@ -132,7 +137,8 @@ static int load_file(const char *path, struct table *t)
 	return t->v == NULL ? -ENOMEM : 0;
 }
 
-static void make_dsts(struct table *t)
+static void
+make_dsts(struct table *t)
 {
 	unsigned nb = t->family == 4 ? 4 : 16;
 	uint8_t a[16];
@@ -160,9 +166,10 @@ static void make_dsts(struct table *t)
 
 /* --- ours ---------------------------------------------------------------------------- */
 
-static void bench_ours(struct table *t, struct result *r)
+static void
+bench_ours(struct table *t, struct result *r)
 {
-	struct fib_conf conf = {.family = t->family, .max_routes = t->n + t->n / 4};
+	struct fib_conf conf = { .family = t->family, .max_routes = t->n + t->n / 4 };
 	struct fib *f = fib_create(&conf);
 	if (f == NULL) {
 		r->note = "fib_create failed";
@@ -241,7 +248,8 @@ static void bench_ours(struct table *t, struct result *r)
 
 /* --- DPDK ---------------------------------------------------------------------------- */
 
-static size_t heap_used(void)
+static size_t
+heap_used(void)
 {
 	struct rte_malloc_socket_stats s;
 	if (rte_malloc_get_socket_stats(0, &s) < 0)
@@ -249,7 +257,8 @@ static size_t heap_used(void)
 	return s.heap_allocsz_bytes;
 }
 
-static uint64_t check(const struct table *t, const uint32_t *got)
+static uint64_t
+check(const struct table *t, const uint32_t *got)
 {
 	uint64_t bad = 0;
 	for (unsigned i = 0; i < NDST; i++)
@@ -257,9 +266,10 @@ static uint64_t check(const struct table *t, const uint32_t *got)
 	return bad;
 }
 
-static void bench_lpm(struct table *t, struct result *r, uint32_t *got)
+static void
+bench_lpm(struct table *t, struct result *r, uint32_t *got)
 {
-	struct rte_lpm_config c = {.max_rules = t->n + 16, .number_tbl8s = 1 << 16};
+	struct rte_lpm_config c = { .max_rules = t->n + 16, .number_tbl8s = 1 << 16 };
 	size_t m0 = heap_used();
 	struct rte_lpm *lpm = rte_lpm_create("bench_lpm", 0, &c);
 	r->name = "rte_lpm";
@@ -321,13 +331,14 @@ static void bench_lpm(struct table *t, struct result *r, uint32_t *got)
 	rte_lpm_free(lpm);
 }
 
-static void bench_fib(struct table *t, struct result *r, uint32_t *got)
+static void
+bench_fib(struct table *t, struct result *r, uint32_t *got)
 {
 	struct rte_fib_conf c = {
-	        .type = RTE_FIB_DIR24_8,
-	        .default_nh = 0,
-	        .max_routes = (int)t->n + 16,
-	        .dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1 << 16},
+		.type = RTE_FIB_DIR24_8,
+		.default_nh = 0,
+		.max_routes = (int)t->n + 16,
+		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1 << 16 },
 	};
 	uint64_t nh64[BULK];
 	size_t m0 = heap_used();
@@ -387,9 +398,10 @@ static void bench_fib(struct table *t, struct result *r, uint32_t *got)
 	rte_fib_free(fib);
 }
 
-static void bench_lpm6(struct table *t, struct result *r, uint32_t *got)
+static void
+bench_lpm6(struct table *t, struct result *r, uint32_t *got)
 {
-	struct rte_lpm6_config c = {.max_rules = t->n + 16, .number_tbl8s = 1 << 18};
+	struct rte_lpm6_config c = { .max_rules = t->n + 16, .number_tbl8s = 1 << 18 };
 	int32_t nh32[BULK];
 	size_t m0 = heap_used();
 	struct rte_lpm6 *lpm = rte_lpm6_create("bench_lpm6", 0, &c);
@@ -448,13 +460,14 @@ static void bench_lpm6(struct table *t, struct result *r, uint32_t *got)
 	rte_lpm6_free(lpm);
 }
 
-static void bench_fib6(struct table *t, struct result *r, uint32_t *got)
+static void
+bench_fib6(struct table *t, struct result *r, uint32_t *got)
 {
 	struct rte_fib6_conf c = {
-	        .type = RTE_FIB6_TRIE,
-	        .default_nh = 0,
-	        .max_routes = (int)t->n + 16,
-	        .trie = {.nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1 << 18},
+		.type = RTE_FIB6_TRIE,
+		.default_nh = 0,
+		.max_routes = (int)t->n + 16,
+		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1 << 18 },
 	};
 	uint64_t nh64[BULK];
 	size_t m0 = heap_used();
@@ -514,7 +527,8 @@ static void bench_fib6(struct table *t, struct result *r, uint32_t *got)
 	rte_fib6_free(fib);
 }
 
-static void print(const struct table *t, const struct result *r)
+static void
+print(const struct table *t, const struct result *r)
 {
 	if (r->name == NULL)
 		return;
@@ -526,10 +540,11 @@ static void print(const struct table *t, const struct result *r)
 	       r->note ? "  " : "", r->note ? r->note : "");
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	bool dpdk = true;
-	struct table t = {.nupd = 200000};
+	struct table t = { .nupd = 200000 };
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -553,7 +568,7 @@ int main(int argc, char **argv)
 	printf("%s: %u IPv%d prefixes, %u destinations, %u updates\n", argv[i], t.n, t.family, NDST,
 	       t.nupd);
 
-	struct result ours = {0};
+	struct result ours = { 0 };
 	bench_ours(&t, &ours);
 	print(&t, &ours);
 	if (!dpdk)
@@ -561,24 +576,24 @@ int main(int argc, char **argv)
 
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fibbench%d", (int)getpid());
-	char *eal[] = {argv[0],
-	               "--no-pci",
-	               "--no-huge",
-	               "-m",
-	               "3072",
-	               "--no-shconf",
-	               prefix,
-	               "-l",
-	               "0",
-	               "--no-telemetry",
-	               "--log-level=lib.*:error",
-	               NULL};
+	char *eal[] = { argv[0],
+			"--no-pci",
+			"--no-huge",
+			"-m",
+			"3072",
+			"--no-shconf",
+			prefix,
+			"-l",
+			"0",
+			"--no-telemetry",
+			"--log-level=lib.*:error",
+			NULL };
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
 		fprintf(stderr, "rte_eal_init failed: DPDK comparison skipped\n");
 		return 1;
 	}
 	uint32_t *got = calloc(NDST, sizeof(uint32_t));
-	struct result a = {0}, b = {0};
+	struct result a = { 0 }, b = { 0 };
 	if (t.family == 4) {
 		bench_lpm(&t, &a, got);
 		print(&t, &a);
