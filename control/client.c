@@ -1,1 +1,883 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ring client: opens the data plane's segment (shm.h), holds the session lock, and exchanges
+ * records over the two SPSC rings (ring.h): we produce on the request ring and consume the
+ * reply ring.
+ *
+ * Sequence numbers: requests get consecutive seqs from a random start, so that replies the
+ * data plane still owes to a dead earlier session (its requests may still sit in the request
+ * ring) are told apart and dropped. The data plane answers in order, so the seqs still owed
+ * to us are exactly [next_seq - outstanding, next_seq).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "npr/proto.h"
+#include "npr/ring.h"
+#include "npr/shm.h"
+#include "client.h"
+
+#define SPIN_LOOPS 64		    /* busy polls before sleeping */
+#define ALIVE_CHECK_NS 100000000ull /* how often a waiting client checks the data plane */
+#define OPEN_RETRY_NS 10000000l	    /* open: retry period while locked or starting */
+#define SHM_NAME_MAX 200
+
+struct npr_client {
+	int fd;
+	void *base;
+	size_t map_size;
+	struct npr_shm_hdr *hdr;
+	struct npr_ring *req; /* we produce */
+	struct npr_ring *rep; /* we consume */
+	pid_t dp_pid;
+	uint64_t instance;
+	int gone; /* 0, or -EPIPE / -EPROTO once the session is unusable */
+
+	uint32_t next_seq;
+	uint32_t outstanding; /* requests sent and not answered yet */
+	uint64_t stale;	      /* records dropped: not ours, or malformed */
+
+	npr_client_handler handler;
+	void *handler_ctx;
+
+	/* the synchronous call in progress (npr_client_call) */
+	bool wait_active;
+	bool wait_done;
+	bool wait_progress;
+	uint32_t wait_seq;
+	struct npr_reply *wait_rep;
+	void (*chunk_cb)(void *ctx, const struct npr_msg_dump_chunk *chunk);
+	void *chunk_ctx;
+
+	char name[SHM_NAME_MAX + 2];
+	_Alignas(8) uint8_t buf[NPR_MSG_MAX]; /* peek buffer: one reply record */
+};
+
+/* ---- time and waiting ---- */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Deadline in ns from a timeout in ms; UINT64_MAX means never. */
+static uint64_t
+deadline_after(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return UINT64_MAX;
+	return now_ns() + (uint64_t)timeout_ms * 1000000ull;
+}
+
+static void
+sleep_ns(long ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000l, .tv_nsec = ns % 1000000000l };
+	nanosleep(&ts, NULL);
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* kill(pid, 0) fails with ESRCH only if no such process exists (EPERM: exists, not ours). */
+static bool
+pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+static int
+client_check_alive(struct npr_client *c)
+{
+	if (c->gone != 0)
+		return c->gone;
+	if (atomic_load_explicit(&c->hdr->state, memory_order_acquire) != NPR_SHM_READY ||
+	    !pid_alive(c->dp_pid))
+		c->gone = -EPIPE;
+	return c->gone;
+}
+
+/* One step of a wait loop: spin a little, then sleep 20-50 us; every ~100 ms make sure the
+ * data plane is still there. Returns 0 or -EPIPE. */
+struct backoff {
+	unsigned spins;
+	uint64_t next_check;
+};
+
+static void
+backoff_reset(struct backoff *b)
+{
+	b->spins = 0;
+}
+
+static int
+backoff_wait(struct npr_client *c, struct backoff *b)
+{
+	if (b->spins < SPIN_LOOPS) {
+		b->spins++;
+		cpu_relax();
+		return 0;
+	}
+	/* vary the sleep a little so that two waiting sides do not stay in lock step */
+	sleep_ns(20000 + (long)(b->spins++ % 31) * 1000);
+	uint64_t t = now_ns();
+	if (b->next_check == 0) {
+		b->next_check = t + ALIVE_CHECK_NS;
+	} else if (t >= b->next_check) {
+		b->next_check = t + ALIVE_CHECK_NS;
+		return client_check_alive(c);
+	}
+	return 0;
+}
+
+/* ---- replies ---- */
+
+static void
+client_dispatch(struct npr_client *c, struct npr_msg_hdr *h, uint32_t len)
+{
+	uint32_t oldest = c->next_seq - c->outstanding;
+	if ((uint32_t)(h->seq - oldest) >= c->outstanding) {
+		c->stale++; /* owed to an earlier session, or garbage */
+		return;
+	}
+	bool waited = c->wait_active && h->seq == c->wait_seq;
+
+	if (h->type == NPR_MSG_DUMP_CHUNK) {
+		if (len < sizeof(struct npr_msg_dump_chunk)) {
+			c->stale++;
+			return;
+		}
+		if (waited) {
+			c->wait_progress = true;
+			if (c->chunk_cb != NULL)
+				c->chunk_cb(c->chunk_ctx, (const struct npr_msg_dump_chunk *)h);
+		} else if (c->handler != NULL) {
+			c->handler(c->handler_ctx, h);
+		}
+		return;
+	}
+	if (h->type != NPR_MSG_REPLY || len < sizeof(struct npr_reply)) {
+		c->stale++;
+		return;
+	}
+	struct npr_reply *rep = (struct npr_reply *)h;
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	/* requests are answered in order: this reply also settles every older seq */
+	c->outstanding = c->next_seq - (h->seq + 1);
+	if (waited) {
+		memcpy(c->wait_rep, rep, sizeof(*rep));
+		c->wait_done = true;
+		c->wait_progress = true;
+	} else if (c->handler != NULL) {
+		c->handler(c->handler_ctx, h);
+	}
+}
+
+/* Handle every reply available now. Returns how many records it read, or -errno. */
+static int
+client_poll(struct npr_client *c)
+{
+	int n = 0;
+	for (;;) {
+		int len = npr_ring_peek(c->rep, c->buf);
+		if (len == 0)
+			return n;
+		if (len < 0) {
+			/* the data plane wrote garbage: nothing it says can be trusted any more */
+			npr_ring_reset(c->rep);
+			c->gone = -EPROTO;
+			return -EPROTO;
+		}
+		/* peek copied the record out: free its room for the data plane at once */
+		npr_ring_consume(c->rep, (uint32_t)len);
+		client_dispatch(c, (struct npr_msg_hdr *)c->buf, (uint32_t)len);
+		n++;
+	}
+}
+
+/* ---- open / close ---- */
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	if (err != NULL && errlen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return e;
+}
+
+/* The pid holding an flock on the file (from /proc/locks), or 0 if unknown. */
+static pid_t
+lock_holder(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return 0;
+	FILE *f = fopen("/proc/locks", "r");
+	if (f == NULL)
+		return 0;
+	char line[256];
+	pid_t found = 0;
+	while (found == 0 && fgets(line, sizeof(line), f) != NULL) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:19:5678 0 EOF"; waiters have "->" */
+		char type[16], mode[16], rw[16];
+		int pid;
+		unsigned maj, min;
+		unsigned long long ino;
+		if (strstr(line, "->") != NULL)
+			continue;
+		if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%llu", type, mode, rw, &pid, &maj,
+			   &min, &ino) != 7)
+			continue;
+		if (strcmp(type, "FLOCK") == 0 && ino == (unsigned long long)st.st_ino &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev))
+			found = pid;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool
+is_pow2(uint64_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* Is the ring at off with size data bytes inside the segment and initialised as announced? */
+static bool
+ring_ok(const struct npr_shm_hdr *h, uint64_t off, uint64_t size)
+{
+	uint64_t total = h->total_size;
+	if (off % 64 != 0 || off < h->hdr_size || off > total ||
+	    total - off < sizeof(struct npr_ring))
+		return false;
+	if (!is_pow2(size) || size < 2 * NPR_MSG_MAX ||
+	    size > total - off - sizeof(struct npr_ring))
+		return false;
+	const struct npr_ring *r = (const struct npr_ring *)((const uint8_t *)h + off);
+	return r->size == size && r->mask == size - 1;
+}
+
+/* Internal codes for the open retry loop (EAGAIN == EWOULDBLOCK on Linux, so not those). */
+#define OPEN_STARTING (-EINPROGRESS) /* the data plane is still creating the segment */
+#define OPEN_LOCKED (-EALREADY)	     /* another session holds the lock */
+
+/* Check the header of a mapped segment. 0, OPEN_STARTING or another -errno with the reason
+ * in err. */
+static int
+check_header(struct npr_client *c, size_t seg_size, char *err, size_t errlen)
+{
+	const struct npr_shm_hdr *h = c->hdr;
+	const char *n = c->name + 1;
+
+	uint32_t state = atomic_load_explicit(&c->hdr->state, memory_order_acquire);
+	if (h->magic == 0 && state == NPR_SHM_INIT)
+		return fail(err, errlen, OPEN_STARTING,
+			    "data plane is still starting (/dev/shm/%s)", n);
+	if (h->magic != NPR_SHM_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "/dev/shm/%s is not an nprouter segment (bad magic 0x%016" PRIx64 ")",
+			    n, h->magic);
+	if (h->abi_version != NPR_ABI_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT,
+			    "data plane speaks ABI %u, this control speaks %u", h->abi_version,
+			    NPR_ABI_VERSION);
+	if (state == NPR_SHM_INIT)
+		return fail(err, errlen, OPEN_STARTING,
+			    "data plane is still starting (/dev/shm/%s)", n);
+	if (state == NPR_SHM_GONE)
+		return fail(err, errlen, -ESRCH,
+			    "data plane is gone (/dev/shm/%s is being removed)", n);
+	if (state != NPR_SHM_READY)
+		return fail(err, errlen, -EPROTO, "/dev/shm/%s: unknown state %u", n, state);
+	if (h->hdr_size != NPR_SHM_HDR_SIZE || h->total_size > seg_size ||
+	    !ring_ok(h, h->req_off, h->req_size) || !ring_ok(h, h->rep_off, h->rep_size) ||
+	    (h->req_off < h->rep_off
+		     ? h->req_off + sizeof(struct npr_ring) + h->req_size > h->rep_off
+		     : h->rep_off + sizeof(struct npr_ring) + h->rep_size > h->req_off))
+		return fail(err, errlen, -EPROTO, "/dev/shm/%s: corrupt segment layout", n);
+	if (h->dp_pid <= 0 || !pid_alive(h->dp_pid))
+		return fail(err, errlen, -ESRCH,
+			    "data plane (pid %d) is gone: it died without removing /dev/shm/%s",
+			    (int)h->dp_pid, n);
+	return 0;
+}
+
+static void
+client_unmap(struct npr_client *c)
+{
+	if (c->base != NULL)
+		munmap(c->base, c->map_size);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->base = NULL;
+	c->fd = -1;
+}
+
+/* One attempt: open, map, check, lock. 0, OPEN_STARTING / OPEN_LOCKED (retry), or -errno. */
+static int
+client_try_open(struct npr_client *c, char *err, size_t errlen)
+{
+	const char *n = c->name + 1;
+	c->fd = shm_open(c->name, O_RDWR, 0);
+	if (c->fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return fail(err, errlen, -ENOENT,
+				    "no data plane running: /dev/shm/%s not found", n);
+		if (e == EACCES || e == EPERM)
+			return fail(err, errlen, -EACCES,
+				    "permission denied on /dev/shm/%s: run as root or as a member "
+				    "of the group that owns it",
+				    n);
+		return fail(err, errlen, -e, "cannot open /dev/shm/%s: %s", n, strerror(e));
+	}
+	struct stat st;
+	if (fstat(c->fd, &st) < 0)
+		return fail(err, errlen, -errno, "cannot stat /dev/shm/%s: %s", n, strerror(errno));
+	if (st.st_size < (off_t)NPR_SHM_HDR_SIZE)
+		return fail(err, errlen, OPEN_STARTING,
+			    "data plane is still starting (/dev/shm/%s)", n);
+	c->map_size = (size_t)st.st_size;
+	c->base = mmap(NULL, c->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (c->base == MAP_FAILED) {
+		c->base = NULL;
+		return fail(err, errlen, -errno, "cannot map /dev/shm/%s: %s", n, strerror(errno));
+	}
+	c->hdr = c->base;
+	int rc = check_header(c, c->map_size, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (flock(c->fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if (e == EWOULDBLOCK)
+			return OPEN_LOCKED;
+		return fail(err, errlen, -e, "cannot lock /dev/shm/%s: %s", n, strerror(e));
+	}
+	return 0;
+}
+
+struct npr_client *
+npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (name == NULL)
+		name = NPR_SHM_DEFAULT_NAME;
+	if (name[0] == '/')
+		name++;
+	if (name[0] == '\0' || strlen(name) > SHM_NAME_MAX || strchr(name, '/') != NULL) {
+		fail(err, errlen, 0, "bad shared memory name '%s'", name);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct npr_client *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		fail(err, errlen, 0, "out of memory");
+		return NULL;
+	}
+	c->fd = -1;
+	snprintf(c->name, sizeof(c->name), "/%s", name);
+
+	uint64_t start = now_ns();
+	uint64_t deadline = deadline_after(timeout_ms);
+	int rc;
+	for (;;) {
+		rc = client_try_open(c, err, errlen);
+		if (rc == 0)
+			break;
+		pid_t holder = rc == OPEN_LOCKED ? lock_holder(c->fd) : 0;
+		client_unmap(c);
+		if (rc != OPEN_STARTING && rc != OPEN_LOCKED)
+			goto out_fail;
+		if (now_ns() >= deadline) {
+			if (rc == OPEN_STARTING)
+				rc = -EAGAIN;
+			if (rc == OPEN_LOCKED) {
+				char who[32] = "?";
+				if (holder != 0)
+					snprintf(who, sizeof(who), "%d", (int)holder);
+				fail(err, errlen, 0,
+				     "another control session (pid %s) holds the data plane; "
+				     "waited %" PRIu64 " ms",
+				     who, (now_ns() - start) / 1000000);
+				rc = -EBUSY;
+			}
+			goto out_fail;
+		}
+		sleep_ns(OPEN_RETRY_NS);
+	}
+
+	c->req = (struct npr_ring *)((uint8_t *)c->base + c->hdr->req_off);
+	c->rep = (struct npr_ring *)((uint8_t *)c->base + c->hdr->rep_off);
+	c->dp_pid = c->hdr->dp_pid;
+	c->instance = c->hdr->instance_id;
+	/* Replies still in the ring belong to a session that died before reading them. */
+	npr_ring_reset(c->rep);
+	uint32_t seq;
+	if (getrandom(&seq, sizeof(seq), GRND_NONBLOCK) != (ssize_t)sizeof(seq))
+		seq = (uint32_t)now_ns() ^ ((uint32_t)getpid() << 16);
+	c->next_seq = seq;
+	return c;
+
+out_fail:
+	free(c);
+	errno = -rc;
+	return NULL;
+}
+
+void
+npr_client_close(struct npr_client *c)
+{
+	if (c == NULL)
+		return;
+	client_unmap(c); /* closing the descriptor releases the flock */
+	free(c);
+}
+
+uint64_t
+npr_client_instance(const struct npr_client *c)
+{
+	return c->instance;
+}
+
+void
+npr_client_set_handler(struct npr_client *c, npr_client_handler handler, void *ctx)
+{
+	c->handler = handler;
+	c->handler_ctx = ctx;
+}
+
+/* ---- requests ---- */
+
+int
+npr_client_send(struct npr_client *c, void *req, uint32_t *seq_out)
+{
+	struct npr_msg_hdr *h = req;
+	struct backoff b = { 0 };
+
+	if (c->gone != 0)
+		return c->gone;
+	h->version = NPR_ABI_VERSION;
+	h->reserved = 0;
+	h->seq = c->next_seq;
+	for (;;) {
+		/* Read replies first, never after the put: the reply to this very request must
+		 * reach npr_client_call, not the handler. Reading also keeps the data plane from
+		 * waiting on a full reply ring while we wait on a full request ring. */
+		int rc = client_poll(c);
+		if (rc < 0)
+			return rc;
+		rc = npr_ring_put(c->req, req, h->len);
+		if (rc == 0)
+			break;
+		if (rc != -EAGAIN)
+			return rc;
+		if (backoff_wait(c, &b) < 0)
+			return c->gone;
+	}
+	c->next_seq++;
+	c->outstanding++;
+	if (seq_out != NULL)
+		*seq_out = h->seq;
+	return 0;
+}
+
+int
+npr_client_call(struct npr_client *c, void *req, struct npr_reply *rep,
+		void (*chunk_cb)(void *ctx, const struct npr_msg_dump_chunk *chunk), void *ctx,
+		int timeout_ms)
+{
+	struct npr_reply scratch;
+	uint32_t seq;
+	int rc = npr_client_send(c, req, &seq);
+	if (rc < 0)
+		return rc;
+
+	c->wait_active = true;
+	c->wait_done = false;
+	c->wait_seq = seq;
+	c->wait_rep = rep != NULL ? rep : &scratch;
+	c->chunk_cb = chunk_cb;
+	c->chunk_ctx = ctx;
+
+	/* The timeout runs from the last sign of life for this request: a long dump that keeps
+	 * sending chunks is not cut short. */
+	uint64_t deadline = deadline_after(timeout_ms);
+	struct backoff b = { 0 };
+	for (;;) {
+		c->wait_progress = false;
+		rc = client_poll(c);
+		if (rc < 0)
+			break;
+		if (c->wait_done) {
+			rc = 0;
+			break;
+		}
+		if (c->wait_progress) {
+			deadline = deadline_after(timeout_ms);
+			backoff_reset(&b);
+			continue;
+		}
+		if (rc > 0)
+			continue;
+		if (now_ns() >= deadline) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		rc = backoff_wait(c, &b);
+		if (rc < 0)
+			break;
+	}
+	c->wait_active = false;
+	c->chunk_cb = NULL;
+	return rc;
+}
+
+int
+npr_client_flush(struct npr_client *c, int timeout_ms)
+{
+	if (c->gone != 0)
+		return c->gone;
+	uint64_t deadline = deadline_after(timeout_ms);
+	struct backoff b = { 0 };
+	while (c->outstanding > 0) {
+		uint32_t before = c->outstanding;
+		int rc = client_poll(c);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			if (c->outstanding != before)
+				deadline = deadline_after(timeout_ms);
+			backoff_reset(&b);
+			continue;
+		}
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
+		if (backoff_wait(c, &b) < 0)
+			return c->gone;
+	}
+	return 0;
+}
+
+int
+npr_client_batch_begin(struct npr_client *c, struct npr_reply *rep, int timeout_ms)
+{
+	struct npr_msg_hdr h = { .type = NPR_MSG_BATCH_BEGIN, .len = sizeof(h) };
+	int rc = npr_client_call(c, &h, rep, NULL, NULL, timeout_ms);
+	if (rc < 0 || rep->status != -EALREADY)
+		return rc;
+	h.type = NPR_MSG_BATCH_ABORT;
+	rc = npr_client_call(c, &h, rep, NULL, NULL, timeout_ms);
+	if (rc < 0)
+		return rc;
+	h.type = NPR_MSG_BATCH_BEGIN;
+	return npr_client_call(c, &h, rep, NULL, NULL, timeout_ms);
+}
+
+/* ---- parsers and formatters ---- */
+
+static int
+af_of(int family)
+{
+	if (family == NPR_AF_INET || family == AF_INET)
+		return AF_INET;
+	if (family == NPR_AF_INET6 || family == AF_INET6)
+		return AF_INET6;
+	return -1;
+}
+
+/* Decimal 0..max from s[0..n): digits only, no leading zero. -1 if not. */
+static long
+parse_dec(const char *s, size_t n, long max)
+{
+	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
+		return -1;
+	long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+static int
+parse_ip4(const char *s, size_t n, uint8_t out[4])
+{
+	const char *end = s + n;
+	for (int i = 0; i < 4; i++) {
+		const char *p = s;
+		while (p < end && *p != '.')
+			p++;
+		if ((p == end) != (i == 3))
+			return -EINVAL;
+		long v = parse_dec(s, (size_t)(p - s), 255);
+		if (v < 0 || p - s > 3)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+		s = p + 1;
+	}
+	return 0;
+}
+
+/* Address in s[0..n), no prefix length. family out: NPR_AF_*. */
+static int
+parse_addr_n(const char *s, size_t n, int *family, uint8_t addr[16])
+{
+	uint8_t a[16] = { 0 };
+	if (memchr(s, ':', n) != NULL) {
+		char tmp[INET6_ADDRSTRLEN + 1];
+		if (n >= sizeof(tmp))
+			return -EINVAL;
+		memcpy(tmp, s, n);
+		tmp[n] = '\0';
+		if (inet_pton(AF_INET6, tmp, a) != 1)
+			return -EINVAL;
+		*family = NPR_AF_INET6;
+	} else {
+		if (parse_ip4(s, n, a) < 0)
+			return -EINVAL;
+		*family = NPR_AF_INET;
+	}
+	memcpy(addr, a, 16);
+	return 0;
+}
+
+int
+npr_parse_addr(const char *s, int *family, uint8_t addr[16])
+{
+	if (s == NULL)
+		return -EINVAL;
+	return parse_addr_n(s, strlen(s), family, addr);
+}
+
+static bool
+has_host_bits(int family, const uint8_t *addr, unsigned plen)
+{
+	unsigned bits = family == NPR_AF_INET ? 32 : 128;
+	for (unsigned i = plen; i < bits; i++)
+		if (addr[i / 8] & (0x80u >> (i % 8)))
+			return true;
+	return false;
+}
+
+void
+npr_prefix_mask(int family, uint8_t addr[16], uint8_t plen)
+{
+	unsigned bytes = family == NPR_AF_INET ? 4 : 16;
+	for (unsigned i = 0; i < bytes; i++) {
+		unsigned keep = plen >= 8 * (i + 1) ? 8 : plen > 8 * i ? plen - 8 * i : 0;
+		addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+}
+
+/* Parse "ADDR/LEN". Returns 0, -EINVAL (malformed), or -EDOM (host bits set; outputs filled). */
+static int
+parse_cidr(const char *s, int *family, uint8_t addr[16], uint8_t *plen)
+{
+	if (s == NULL)
+		return -EINVAL;
+	const char *slash = strchr(s, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	int fam;
+	uint8_t a[16];
+	if (parse_addr_n(s, (size_t)(slash - s), &fam, a) < 0)
+		return -EINVAL;
+	long len = parse_dec(slash + 1, strlen(slash + 1), fam == NPR_AF_INET ? 32 : 128);
+	if (len < 0)
+		return -EINVAL;
+	*family = fam;
+	memcpy(addr, a, 16);
+	*plen = (uint8_t)len;
+	return has_host_bits(fam, a, (unsigned)len) ? -EDOM : 0;
+}
+
+int
+npr_parse_prefix(const char *s, int *family, uint8_t addr[16], uint8_t *plen)
+{
+	int rc = parse_cidr(s, family, addr, plen);
+	return rc == 0 ? 0 : -EINVAL;
+}
+
+int
+npr_parse_ifaddr(const char *s, int *family, uint8_t addr[16], uint8_t *plen)
+{
+	int rc = parse_cidr(s, family, addr, plen);
+	return rc == -EDOM ? 0 : rc;
+}
+
+const char *
+npr_prefix_strerror(const char *s, char *buf, size_t len)
+{
+	int fam;
+	uint8_t a[16], plen;
+	int rc = parse_cidr(s, &fam, a, &plen);
+	if (rc == 0) {
+		snprintf(buf, len, "valid prefix");
+	} else if (rc == -EDOM) {
+		char canon[INET6_ADDRSTRLEN + 8];
+		npr_prefix_mask(fam, a, plen);
+		snprintf(buf, len, "host bits set beyond /%u: the prefix is %s", plen,
+			 npr_format_prefix(fam, a, plen, canon, sizeof(canon)));
+	} else if (s == NULL || s[0] == '\0') {
+		snprintf(buf, len, "empty prefix");
+	} else {
+		const char *slash = strchr(s, '/');
+		if (slash == NULL) {
+			snprintf(buf, len, "missing /LENGTH");
+		} else if (parse_addr_n(s, (size_t)(slash - s), &fam, a) < 0) {
+			snprintf(buf, len, "bad address '%.*s'",
+				 (int)(slash - s < 60 ? slash - s : 60), s);
+		} else {
+			long max = fam == NPR_AF_INET ? 32 : 128;
+			long v = parse_dec(slash + 1, strlen(slash + 1), LONG_MAX / 10);
+			if (v > max)
+				snprintf(buf, len, "prefix length %ld > %ld", v, max);
+			else
+				snprintf(buf, len, "bad prefix length '%.20s'", slash + 1);
+		}
+	}
+	return buf;
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int
+npr_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (s == NULL || strlen(s) != 17)
+		return -EINVAL;
+	uint8_t m[6];
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+		if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':'))
+			return -EINVAL;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+const char *
+npr_format_addr(int family, const uint8_t *addr, char *buf, size_t len)
+{
+	int af = af_of(family);
+	if (af < 0 || inet_ntop(af, addr, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *
+npr_format_prefix(int family, const uint8_t *addr, uint8_t plen, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	snprintf(buf, len, "%s/%u", npr_format_addr(family, addr, a, sizeof(a)), plen);
+	return buf;
+}
+
+const char *
+npr_strstatus(int status)
+{
+	static _Thread_local char buf[128];
+	int e = status < 0 ? -status : status;
+	const char *text;
+
+	if (e == 0)
+		return "OK";
+	/* what each status means in this protocol (proto.h), rather than the libc wording */
+	switch (e) {
+	case EINVAL:
+		text = "invalid request";
+		break;
+	case ENOENT:
+		text = "no such object";
+		break;
+	case EEXIST:
+		text = "already exists";
+		break;
+	case EBUSY:
+		text = "still in use";
+		break;
+	case ENOSPC:
+		text = "table full";
+		break;
+	case ECANCELED:
+		text = "batch cancelled";
+		break;
+	case EBADMSG:
+		text = "malformed message";
+		break;
+	case EPROTO:
+		text = "protocol error";
+		break;
+	case ENODEV:
+		text = "no such port";
+		break;
+	case E2BIG:
+		text = "too many entries";
+		break;
+	case EALREADY:
+		text = "already in progress";
+		break;
+	case EPIPE:
+		text = "data plane gone";
+		break;
+	case ETIMEDOUT:
+		text = "no answer from the data plane";
+		break;
+	default:
+		text = strerror(e);
+		break;
+	}
+	const char *name = strerrorname_np(e);
+	if (name == NULL)
+		snprintf(buf, sizeof(buf), "error %d: %s", e, text);
+	else
+		snprintf(buf, sizeof(buf), "%s: %s", name, text);
+	return buf;
+}
