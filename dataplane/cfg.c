@@ -1147,15 +1147,17 @@ publish(struct cfg *c)
 				retire(c, old);
 		}
 	}
-	if (c->ports_dirty)
-		ports_publish(c);
 	/* 3. Routes. */
 	for (int fam = F4; fam <= F6; fam++) {
 		if (c->fib_dirty[fam])
 			fib_commit(fib_of(c, fam));
 		c->fib_dirty[fam] = false;
 	}
-	/* 4. Removed groups and next hops: no published route or group refers to them now. */
+	/* 4. Ports last: a port that comes up (and starts receiving: workers poll only up
+	 * ports) sees the whole configuration it came up with, routes included. */
+	if (c->ports_dirty)
+		ports_publish(c);
+	/* 5. Removed groups and next hops: no published route or group refers to them now. */
 	for (uint32_t i = 0; i < c->grp_dirty.n; i++) {
 		uint32_t id = c->grp_dirty.list[i];
 		struct grp_ver *old = grp_published(c, id);

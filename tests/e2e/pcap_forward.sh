@@ -20,7 +20,7 @@ ctl batch "$d/config.batch"
 
 # wait until the worker has read every input packet
 for _ in $(seq 100); do
-    rx=$(ctl --json show stats | $PY -c "import json,sys; s=json.load(sys.stdin); print(sum(w['rx'] for w in s['workers']))")
+    rx=$(ctl --json show stats | $PY -c "import json,sys; s=json.load(sys.stdin); print(sum(w['rx_pkts'] for w in s['workers']))")
     [ "$rx" -ge "$expected_rx" ] && break
     sleep 0.1
 done
