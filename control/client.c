@@ -43,8 +43,9 @@ struct npr_client {
 	void *base;
 	size_t map_size;
 	struct npr_shm_hdr *hdr;
-	struct npr_ring *req; /* we produce */
-	struct npr_ring *rep; /* we consume */
+	/* geometry validated once at open, never re-read from the segment (ring.h) */
+	struct npr_ring_ref req; /* we produce */
+	struct npr_ring_ref rep; /* we consume */
 	pid_t dp_pid;
 	uint64_t instance;
 	int gone; /* 0, or -EPIPE / -EPROTO once the session is unusable */
@@ -205,17 +206,17 @@ client_poll(struct npr_client *c)
 {
 	int n = 0;
 	for (;;) {
-		int len = npr_ring_peek(c->rep, c->buf);
+		int len = npr_ring_peek(&c->rep, c->buf);
 		if (len == 0)
 			return n;
 		if (len < 0) {
 			/* the data plane wrote garbage: nothing it says can be trusted any more */
-			npr_ring_reset(c->rep);
+			npr_ring_reset(&c->rep);
 			c->gone = -EPROTO;
 			return -EPROTO;
 		}
 		/* peek copied the record out: free its room for the data plane at once */
-		npr_ring_consume(c->rep, (uint32_t)len);
+		npr_ring_consume(&c->rep, (uint32_t)len);
 		client_dispatch(c, (struct npr_msg_hdr *)c->buf, (uint32_t)len);
 		n++;
 	}
@@ -275,18 +276,17 @@ is_pow2(uint64_t x)
 	return x != 0 && (x & (x - 1)) == 0;
 }
 
-/* Is the ring at off with size data bytes inside the segment and initialised as announced? */
+/* Is the ring at off with size data bytes inside the segment (total bytes, header hdr_size)
+ * and initialised as announced? */
 static bool
-ring_ok(const struct npr_shm_hdr *h, uint64_t off, uint64_t size)
+ring_ok(const void *base, uint64_t total, uint64_t hdr_size, uint64_t off, uint64_t size)
 {
-	uint64_t total = h->total_size;
-	if (off % 64 != 0 || off < h->hdr_size || off > total ||
-	    total - off < sizeof(struct npr_ring))
+	if (off % 64 != 0 || off < hdr_size || off > total || total - off < sizeof(struct npr_ring))
 		return false;
 	if (!is_pow2(size) || size < 2 * NPR_MSG_MAX ||
 	    size > total - off - sizeof(struct npr_ring))
 		return false;
-	const struct npr_ring *r = (const struct npr_ring *)((const uint8_t *)h + off);
+	const struct npr_ring *r = (const struct npr_ring *)((const uint8_t *)base + off);
 	return r->size == size && r->mask == size - 1;
 }
 
@@ -294,8 +294,8 @@ ring_ok(const struct npr_shm_hdr *h, uint64_t off, uint64_t size)
 #define OPEN_STARTING (-EINPROGRESS) /* the data plane is still creating the segment */
 #define OPEN_LOCKED (-EALREADY)	     /* another session holds the lock */
 
-/* Check the header of a mapped segment. 0, OPEN_STARTING or another -errno with the reason
- * in err. */
+/* Check the header of a mapped segment and, if it is good, attach c->req / c->rep. 0,
+ * OPEN_STARTING or another -errno with the reason in err. */
 static int
 check_header(struct npr_client *c, size_t seg_size, char *err, size_t errlen)
 {
@@ -322,16 +322,23 @@ check_header(struct npr_client *c, size_t seg_size, char *err, size_t errlen)
 			    "data plane is gone (/dev/shm/%s is being removed)", n);
 	if (state != NPR_SHM_READY)
 		return fail(err, errlen, -EPROTO, "/dev/shm/%s: unknown state %u", n, state);
-	if (h->hdr_size != NPR_SHM_HDR_SIZE || h->total_size > seg_size ||
-	    !ring_ok(h, h->req_off, h->req_size) || !ring_ok(h, h->rep_off, h->rep_size) ||
-	    (h->req_off < h->rep_off
-		     ? h->req_off + sizeof(struct npr_ring) + h->req_size > h->rep_off
-		     : h->rep_off + sizeof(struct npr_ring) + h->rep_size > h->req_off))
+	/* Read the layout once and check and use only these copies: the segment is writable by
+	 * others, and the rings must be attached with exactly what was checked. */
+	uint64_t hdr_size = h->hdr_size, total = h->total_size;
+	uint64_t req_off = h->req_off, req_size = h->req_size;
+	uint64_t rep_off = h->rep_off, rep_size = h->rep_size;
+	if (hdr_size != NPR_SHM_HDR_SIZE || total > seg_size ||
+	    !ring_ok(h, total, hdr_size, req_off, req_size) ||
+	    !ring_ok(h, total, hdr_size, rep_off, rep_size) ||
+	    (req_off < rep_off ? req_off + sizeof(struct npr_ring) + req_size > rep_off
+			       : rep_off + sizeof(struct npr_ring) + rep_size > req_off))
 		return fail(err, errlen, -EPROTO, "/dev/shm/%s: corrupt segment layout", n);
 	if (h->dp_pid <= 0 || !pid_alive(h->dp_pid))
 		return fail(err, errlen, -ESRCH,
 			    "data plane (pid %d) is gone: it died without removing /dev/shm/%s",
 			    (int)h->dp_pid, n);
+	npr_ring_attach(&c->req, (struct npr_ring *)((uint8_t *)c->base + req_off), req_size);
+	npr_ring_attach(&c->rep, (struct npr_ring *)((uint8_t *)c->base + rep_off), rep_size);
 	return 0;
 }
 
@@ -440,12 +447,11 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 		sleep_ns(OPEN_RETRY_NS);
 	}
 
-	c->req = (struct npr_ring *)((uint8_t *)c->base + c->hdr->req_off);
-	c->rep = (struct npr_ring *)((uint8_t *)c->base + c->hdr->rep_off);
+	/* c->req / c->rep were attached by check_header */
 	c->dp_pid = c->hdr->dp_pid;
 	c->instance = c->hdr->instance_id;
 	/* Replies still in the ring belong to a session that died before reading them. */
-	npr_ring_reset(c->rep);
+	npr_ring_reset(&c->rep);
 	uint32_t seq;
 	if (getrandom(&seq, sizeof(seq), GRND_NONBLOCK) != (ssize_t)sizeof(seq))
 		seq = (uint32_t)now_ns() ^ ((uint32_t)getpid() << 16);
@@ -500,7 +506,7 @@ npr_client_send(struct npr_client *c, void *req, uint32_t *seq_out)
 		int rc = client_poll(c);
 		if (rc < 0)
 			return rc;
-		rc = npr_ring_put(c->req, req, h->len);
+		rc = npr_ring_put(&c->req, req, h->len);
 		if (rc == 0)
 			break;
 		if (rc != -EAGAIN)

@@ -20,8 +20,9 @@ struct shm_server {
 	int fd;
 	uint64_t size;
 	struct npr_shm_hdr *hdr;
-	struct npr_ring *req;
-	struct npr_ring *rep;
+	/* geometry from ring_size as created, never re-read from the segment (ring.h) */
+	struct npr_ring_ref req;
+	struct npr_ring_ref rep;
 	uint64_t ring_resets;
 	uint64_t replies_dropped;
 	_Alignas(8) uint8_t buf[NPR_MSG_MAX]; /* the request, copied out of shared memory */
@@ -130,15 +131,20 @@ shm_server_create(const char *name, mode_t mode, gid_t gid, uint64_t ring_size,
 	h->hdr_size = NPR_SHM_HDR_SIZE;
 	h->instance_id = instance_id;
 	h->total_size = s->size;
-	h->req_off = NPR_SHM_HDR_SIZE;
+	/* offsets from local values, not read back: the segment is writable by others */
+	uint64_t req_off = NPR_SHM_HDR_SIZE;
+	uint64_t rep_off = NPR_SHM_HDR_SIZE + sizeof(struct npr_ring) + ring_size;
+	h->req_off = req_off;
 	h->req_size = ring_size;
-	h->rep_off = NPR_SHM_HDR_SIZE + sizeof(struct npr_ring) + ring_size;
+	h->rep_off = rep_off;
 	h->rep_size = ring_size;
 	h->dp_pid = getpid();
-	s->req = (struct npr_ring *)((uint8_t *)h + h->req_off);
-	s->rep = (struct npr_ring *)((uint8_t *)h + h->rep_off);
-	npr_ring_init(s->req, ring_size);
-	npr_ring_init(s->rep, ring_size);
+	struct npr_ring *req = (struct npr_ring *)((uint8_t *)h + req_off);
+	struct npr_ring *rep = (struct npr_ring *)((uint8_t *)h + rep_off);
+	npr_ring_init(req, ring_size);
+	npr_ring_init(rep, ring_size);
+	npr_ring_attach(&s->req, req, ring_size);
+	npr_ring_attach(&s->rep, rep, ring_size);
 	atomic_store_explicit(&h->state, NPR_SHM_INIT, memory_order_release);
 	return s;
 
@@ -165,7 +171,10 @@ session_attached(struct shm_server *s)
 }
 
 /* cfg_emit_fn: a reply must not be lost while a control session waits for it, so wait for
- * room; but if nobody is attached any more, drop it rather than stall the control thread. */
+ * room; but if nobody is attached any more, drop it rather than stall the control thread.
+ * A corrupt consumer head (-EBADMSG) is not ours to fix (the consumer resets the ring, the
+ * client at the latest when it reopens): drop the reply, the client sees its request time
+ * out. -EINVAL (a bad record from cfg) is dropped and counted the same way. */
 static void
 emit(void *ctx, const void *rec, uint32_t len)
 {
@@ -174,7 +183,14 @@ emit(void *ctx, const void *rec, uint32_t len)
 	int spins = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (npr_ring_put(s->rep, rec, len) == -EAGAIN) {
+	for (;;) {
+		int rc = npr_ring_put(&s->rep, rec, len);
+		if (rc == 0)
+			return;
+		if (rc != -EAGAIN) {
+			s->replies_dropped++;
+			return;
+		}
 		if (++spins < 1000)
 			continue;
 		nanosleep(&nap, NULL);
@@ -203,18 +219,18 @@ shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget)
 {
 	unsigned done = 0;
 	while (done < budget) {
-		int len = npr_ring_peek(s->req, s->buf);
+		int len = npr_ring_peek(&s->req, s->buf);
 		if (len == 0)
 			break;
 		if (len < 0) {
 			/* The producer wrote garbage framing: nothing after it can be trusted.
 			 * Discard what is there; the client sees its requests time out. */
-			npr_ring_reset(s->req);
+			npr_ring_reset(&s->req);
 			s->ring_resets++;
 			break;
 		}
 		cfg_handle(c, s->buf, (uint32_t)len, emit, s);
-		npr_ring_consume(s->req, (uint32_t)len);
+		npr_ring_consume(&s->req, (uint32_t)len);
 		done++;
 	}
 	return done;

@@ -98,7 +98,7 @@ struct fake_dp {
 	void *base;
 	size_t size;
 	struct npr_shm_hdr *hdr;
-	struct npr_ring *req, *rep;
+	struct npr_ring_ref req, rep; /* attached with the sizes we created */
 	pthread_t thread;
 	bool running;
 	atomic_bool stop;
@@ -167,10 +167,12 @@ fake_create(struct fake_dp *f, uint64_t req_size, uint64_t rep_size)
 	f->base = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
 	assert_true(f->base != MAP_FAILED);
 	f->hdr = f->base;
-	f->req = (struct npr_ring *)((uint8_t *)f->base + req_off);
-	f->rep = (struct npr_ring *)((uint8_t *)f->base + rep_off);
-	npr_ring_init(f->req, req_size);
-	npr_ring_init(f->rep, rep_size);
+	struct npr_ring *req = (struct npr_ring *)((uint8_t *)f->base + req_off);
+	struct npr_ring *rep = (struct npr_ring *)((uint8_t *)f->base + rep_off);
+	npr_ring_init(req, req_size);
+	npr_ring_init(rep, rep_size);
+	npr_ring_attach(&f->req, req, req_size);
+	npr_ring_attach(&f->rep, rep, rep_size);
 	f->hdr->magic = NPR_SHM_MAGIC;
 	f->hdr->abi_version = NPR_ABI_VERSION;
 	f->hdr->hdr_size = NPR_SHM_HDR_SIZE;
@@ -202,7 +204,7 @@ fake_emit(struct fake_dp *f, const void *rec, uint32_t len)
 {
 	bool counted = false;
 	while (!atomic_load(&f->stop)) {
-		int rc = npr_ring_put(f->rep, rec, len);
+		int rc = npr_ring_put(&f->rep, rec, len);
 		if (rc == 0)
 			return;
 		if (rc != -EAGAIN)
@@ -519,21 +521,21 @@ fake_run(void *arg)
 			atomic_store_explicit(&f->hdr->state, NPR_SHM_GONE, memory_order_release);
 			break;
 		}
-		uint64_t occ = atomic_load(&f->req->tail) - atomic_load(&f->req->head);
+		uint64_t occ = atomic_load(&f->req.r->tail) - atomic_load(&f->req.r->head);
 		if (occ > atomic_load(&f->req_peak))
 			atomic_store(&f->req_peak, occ);
 		if (atomic_load(&f->mode) == FAKE_PAUSED || now_ms() - start < f->start_paused_ms) {
 			sleep_us(100);
 			continue;
 		}
-		int len = npr_ring_peek(f->req, f->buf);
+		int len = npr_ring_peek(&f->req, f->buf);
 		if (len == 0) {
 			sleep_us(10);
 			continue;
 		}
 		if (len < 0)
 			abort();
-		npr_ring_consume(f->req, (uint32_t)len);
+		npr_ring_consume(&f->req, (uint32_t)len);
 		const struct npr_msg_hdr *h = (const struct npr_msg_hdr *)f->buf;
 		if (f->have_seq && h->seq != f->last_seq + 1)
 			atomic_fetch_add(&f->seq_errors, 1);
@@ -678,9 +680,9 @@ test_open_bad_header(void **state)
 	f->hdr->req_off = 100; /* unaligned, inside the header */
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
 	f->hdr->req_off = NPR_SHM_HDR_SIZE;
-	f->req->mask = 0xffff; /* ring struct disagrees with the header */
+	f->req.r->mask = 0xffff; /* ring struct disagrees with the header */
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
-	f->req->mask = f->req->size - 1;
+	f->req.r->mask = f->req.mask;
 	f->hdr->hdr_size = 64;
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
 	f->hdr->hdr_size = NPR_SHM_HDR_SIZE;
@@ -793,7 +795,7 @@ test_call_basic(void **state)
 			.hdr = { .type = NPR_MSG_REPLY, .len = sizeof(r), .seq = i }
 		};
 		r.status = -EIO;
-		assert_int_equal(npr_ring_put(f->rep, &r, sizeof(r)), 0);
+		assert_int_equal(npr_ring_put(&f->rep, &r, sizeof(r)), 0);
 	}
 	fake_start(f);
 	struct npr_client *c = open_ok(f);
@@ -1352,6 +1354,7 @@ test_load_parse_file(void **state)
 
 	/* bad lines: every one reported with FILE:LINE, up to 20, then a count */
 	char *text = malloc(64 * 1024);
+	assert_non_null(text);
 	size_t n = 0;
 	n += (size_t)sprintf(text + n, "10.0.0.0/8 1\n10.0.0.1/8 1\n");
 	for (int i = 0; i < 30; i++)
