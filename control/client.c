@@ -456,6 +456,19 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 	if (getrandom(&seq, sizeof(seq), GRND_NONBLOCK) != (ssize_t)sizeof(seq))
 		seq = (uint32_t)now_ns() ^ ((uint32_t)getpid() << 16);
 	c->next_seq = seq;
+
+	/* HELLO opens the session on the data plane's side too (it drops a batch that a dead
+	 * session left open) and proves the control thread answers. */
+	struct npr_msg_hdr hello = { .type = NPR_MSG_HELLO, .len = sizeof(hello) };
+	struct npr_reply rep;
+	rc = npr_client_call(c, &hello, &rep, NULL, NULL, timeout_ms);
+	if (rc < 0 || rep.status != 0) {
+		fail(err, errlen, 0, "the data plane (pid %d) does not answer on /dev/shm/%s: %s",
+		     (int)c->dp_pid, name, rc < 0 ? strerror(-rc) : rep.msg);
+		client_unmap(c);
+		rc = rc < 0 ? rc : -EPROTO;
+		goto out_fail;
+	}
 	return c;
 
 out_fail:

@@ -2229,7 +2229,19 @@ h_batch(struct rq *q)
 static int
 h_hello(struct rq *q)
 {
-	q->rep->value = (uint32_t)q->c->conf.instance_id;
+	struct cfg *c = q->c;
+	/* HELLO opens a control session. A batch still open belongs to a session that died
+	 * (sessions are exclusive): drop it, or the new session's requests would be staged
+	 * into it and never applied. */
+	if (c->batch_active) {
+		if (!c->batch_poisoned)
+			rollback(c);
+		c->batch_active = false;
+		snprintf(q->rep->msg, sizeof(q->rep->msg),
+			 "aborted a batch of %u messages left open by an earlier session",
+			 c->batch_msgs);
+	}
+	q->rep->value = c->conf.instance_id;
 	return 0;
 }
 
@@ -2404,7 +2416,7 @@ cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void 
 
 	rc = check_header(&q);
 	if (rc == 0 && c->batch_active && c->batch_poisoned && q.h.type != NPR_MSG_BATCH_COMMIT &&
-	    q.h.type != NPR_MSG_BATCH_ABORT)
+	    q.h.type != NPR_MSG_BATCH_ABORT && q.h.type != NPR_MSG_HELLO)
 		rc = fail(&q, -ECANCELED, 0, "the batch failed; send BATCH_ABORT");
 	else if (rc == 0) {
 		bool in_batch = c->batch_active;

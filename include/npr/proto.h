@@ -75,7 +75,8 @@ enum npr_family { NPR_AF_INET = 4, NPR_AF_INET6 = 6 };
 enum npr_msg_type {
 	NPR_MSG_NONE = 0,
 	/* requests */
-	NPR_MSG_HELLO = 1, /* body: none. reply.value = data plane instance id (low 32 bits) */
+	NPR_MSG_HELLO = 1, /* body: none. Opens a session: aborts a batch a dead session left
+			    * open. reply.value = data plane instance id */
 	NPR_MSG_IFACE_SET = 2,
 	NPR_MSG_IFACE_DEL = 3,
 	NPR_MSG_ADDR_ADD = 4,

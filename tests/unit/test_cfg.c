@@ -860,7 +860,7 @@ test_hello(void **state)
 {
 	(void)state;
 	OK(simple(NPR_MSG_HELLO));
-	assert_int_equal(last.value, 0x55667788u);
+	assert_int_equal(last.value, 0x1122334455667788ull);
 	assert_int_equal(last.index, 0);
 	assert_string_equal(last.msg, "");
 	uint64_t ok, err;
@@ -1919,13 +1919,29 @@ test_batch(void **state)
 	OK(route4_1(NPR_MSG_ROUTE4_ADD, "22.0.0.0", 8, 22));
 	assert_int_equal(route4_1(NPR_MSG_ROUTE4_ADD, "23.0.0.0", 8, 55), -ENOENT);
 	assert_int_equal(nh_set(23, NPR_NH_FORWARD, 1, 0, NULL, mac_a), -ECANCELED);
-	assert_int_equal(simple(NPR_MSG_HELLO), -ECANCELED);
 	assert_int_equal(simple(NPR_MSG_BATCH_COMMIT), -ECANCELED);
 	snap_take(&b);
 	snap_equal(&a, &b);
 	/* and the batch is over: a commit now is an error */
 	assert_int_equal(simple(NPR_MSG_BATCH_COMMIT), -EINVAL);
 	assert_int_equal(simple(NPR_MSG_BATCH_ABORT), -EINVAL);
+	/* HELLO (a new session) drops a batch left open by a dead one, staged work included */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	OK(nh_set(24, NPR_NH_FORWARD, 1, 0, NULL, mac_a));
+	OK(route4_1(NPR_MSG_ROUTE4_ADD, "24.0.0.0", 8, 24));
+	OK(simple(NPR_MSG_HELLO));
+	assert_non_null(strstr(last.msg, "aborted a batch"));
+	assert_int_equal(simple(NPR_MSG_BATCH_COMMIT), -EINVAL);
+	assert_int_equal(lookup(4, "24.1.1.1"), 0);
+	snap_take(&b);
+	snap_equal(&a, &b);
+	/* and a poisoned one too */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	assert_int_equal(route4_1(NPR_MSG_ROUTE4_ADD, "23.0.0.0", 8, 55), -ENOENT);
+	OK(simple(NPR_MSG_HELLO));
+	assert_int_equal(simple(NPR_MSG_BATCH_ABORT), -EINVAL);
+	snap_take(&b);
+	snap_equal(&a, &b);
 	/* nested begin: -EALREADY, and the batch is dropped */
 	OK(simple(NPR_MSG_BATCH_BEGIN));
 	OK(nh_set(22, NPR_NH_FORWARD, 1, 0, NULL, mac_a));
