@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Start-up and bad-input errors of the real binaries: each must fail with one clear line and a
+# non-zero exit, and must not disturb a data plane that is already running.
+set -uo pipefail
+BUILD=$1
+SRC=$2
+. "$SRC/tests/e2e/lib.sh"
+d=$(mktemp -d /tmp/npr-err.XXXXXX)
+trap 'cleanup_dp; rm -rf "$d"' EXIT
+fails=0
+
+# expect_fail DESCRIPTION PATTERN COMMAND...: non-zero exit, output matching PATTERN
+expect_fail() {
+    local what=$1 pattern=$2; shift 2
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ $rc -eq 0 ]; then
+        echo "FAIL: $what: exit 0"; echo "$out"; fails=$((fails + 1)); return
+    fi
+    if ! grep -qE -- "$pattern" <<<"$out"; then
+        echo "FAIL: $what: no message matching '$pattern' in:"; echo "$out"; fails=$((fails + 1)); return
+    fi
+    echo "ok: $what: $(grep -E -- "$pattern" <<<"$out" | head -1)"
+}
+
+eal=(--no-pci --no-huge -m 256 --no-shconf --log-level='*:error')
+expect_fail "no ports" "no ports" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-a" -l 0,1 -- --shm "$NPR_NAME-a"
+expect_fail "no worker lcore" "no worker lcores" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-b" -l 0 --vdev net_null0 -- --shm "$NPR_NAME-b"
+expect_fail "unknown option" "unrecognized option|unexpected argument" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --bogus
+expect_fail "bad number" "--routes4: 'lots' is not a number" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --routes4 lots
+expect_fail "bad shm name" "invalid shared-memory name" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --shm a/b
+free=$(cat /sys/kernel/mm/hugepages/hugepages-*/free_hugepages 2>/dev/null | awk '{s+=$1} END {print s+0}')
+if [ "$free" -eq 0 ]; then
+    expect_fail "no hugepages" "no free hugepages" \
+        "$NPR_DP" --no-pci --file-prefix "$NPR_NAME-d" -l 0,1 --vdev net_null0 -- --shm "$NPR_NAME-d"
+else
+    echo "skip: no-hugepages case ($free free hugepages on this machine)"
+fi
+expect_fail "control without a data plane" "no data plane" "$NPR_CTL" --shm "$NPR_NAME-none" hello
+
+# a running data plane, then everything that must not disturb it
+start_dp "$d/dp.log" -l 0,1 --vdev net_null0 --vdev net_null1 -- || exit 1
+ctl interface set a port 0 up >/dev/null
+ctl nexthop set 1 via 192.0.2.2 dev a lladdr 02:00:00:00:00:02 >/dev/null
+ctl route add 10.0.0.0/8 nexthop 1 >/dev/null
+before=$(ctl show routes; ctl show nexthops; ctl show interfaces)
+
+expect_fail "second data plane on the same name" "in use by the data plane with pid $NPR_DP_PID" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-e" -l 0,1 --vdev net_null0 -- --shm "$NPR_NAME"
+expect_fail "unknown port name" "port|no such" ctl interface set b port net_bogus9 up
+expect_fail "unknown interface" "interface|no such" ctl nexthop set 2 via 192.0.2.3 dev nope
+expect_fail "route to unknown next hop" "does not exist|ENOENT|no such" ctl route add 11.0.0.0/8 nexthop 77
+expect_fail "host bits" "host bits" ctl route add 10.0.0.1/8 nexthop 1
+expect_fail "prefix length" "prefix|length|invalid" ctl route add 10.0.0.0/33 nexthop 1
+expect_fail "delete a used next hop" "in use|EBUSY|busy" ctl nexthop del 1
+expect_fail "delete an absent route" "not|ENOENT" ctl route del 12.0.0.0/8
+printf 'route add 13.0.0.0/8 nexthop 1\nroute add 14.0.0.0/8 nexthop 99\n' >"$d/bad.batch"
+expect_fail "batch with one bad line" "99|exist" ctl batch "$d/bad.batch"
+expect_fail "route load with a bad line" ":2:" ctl route load <(printf '15.0.0.0/8 1\n15.0.0.1/8 1\n')
+
+after=$(ctl show routes; ctl show nexthops; ctl show interfaces)
+if [ "$before" != "$after" ]; then
+    echo "FAIL: the running configuration changed:"; diff <(echo "$before") <(echo "$after"); fails=$((fails + 1))
+else
+    echo "ok: running configuration unchanged after every rejected input"
+fi
+stop_dp || { echo "FAIL: data plane did not stop cleanly"; fails=$((fails + 1)); }
+[ -e "/dev/shm/$NPR_NAME" ] && { echo "FAIL: /dev/shm/$NPR_NAME left behind"; fails=$((fails + 1)); }
+echo "$fails failure(s)"
+[ $fails -eq 0 ]
