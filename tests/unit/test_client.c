@@ -7,6 +7,11 @@
  * The fake data plane answers every request in order: the reply's value is an FNV-1a hash of
  * the request body, so the client side can check that nothing was lost, reordered or
  * damaged. It keeps a tiny model (interfaces, next hops, routes) for the CLI tests.
+ *
+ * npr_client_open ends with a HELLO call, so every open needs a fake thread that answers it.
+ * HELLO is answered as the data plane does (cfg.c): value = the full instance id, and a batch
+ * left open by an earlier session is aborted. A paused fake still answers a HELLO at the head
+ * of the request ring, so that a test can open a session to a data plane that then stalls.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,8 +93,8 @@ unlink_all_segments(void)
 
 enum fake_mode {
 	FAKE_ECHO,   /* answer everything */
-	FAKE_SILENT, /* consume requests, never answer */
-	FAKE_PAUSED, /* do not consume */
+	FAKE_SILENT, /* consume requests, never answer (not even HELLO) */
+	FAKE_PAUSED, /* do not consume, except a HELLO at the head of the ring (answered) */
 };
 
 struct fake_dp {
@@ -107,10 +112,15 @@ struct fake_dp {
 	unsigned slow_every, slow_us;
 	/* extra chunk of this many bytes before every plain reply (fills the reply ring) */
 	uint32_t chunk_bytes;
+	/* The two timers below run from the thread's start or from the last HELLO it answered,
+	 * whichever is later: they start when the session is open. */
 	/* set state GONE after this many ms of service (0: never) */
 	unsigned die_after_ms;
-	/* consume nothing for this many ms after starting */
+	/* consume nothing (but a HELLO) for this many ms */
 	unsigned start_paused_ms;
+	/* HELLO answer: this status (0: the normal answer) with this message; set while stopped */
+	int hello_status;
+	char hello_msg[64];
 
 	/* observations */
 	atomic_uint_fast64_t n_req;
@@ -134,6 +144,7 @@ struct fake_dp {
 	uint64_t staged_hash;
 	bool in_batch, batch_failed;
 	unsigned n_batches_committed, n_batches_aborted;
+	unsigned n_hello_aborts; /* batches a HELLO found open (also in n_batches_aborted) */
 	unsigned n_nh_set, n_iface_set, n_msgs[NPR_MSG_REQ_LAST + 1];
 	uint8_t buf[NPR_MSG_MAX];
 };
@@ -322,12 +333,35 @@ fake_lookup4(struct fake_dp *f, const uint8_t *addr)
 	return best;
 }
 
+/* HELLO opens a session: a batch still open was left by a session that died. */
+static void
+fake_hello(struct fake_dp *f, const struct npr_msg_hdr *h)
+{
+	if (f->hello_status != 0) {
+		fake_reply(f, h->seq, f->hello_status, 0, 0, f->hello_msg);
+		return;
+	}
+	const char *msg = NULL;
+	if (f->in_batch) {
+		f->in_batch = false;
+		f->n_batches_aborted++;
+		f->n_hello_aborts++;
+		msg = "aborted a batch left open by an earlier session";
+	}
+	fake_reply(f, h->seq, 0, 0, f->hdr->instance_id, msg);
+}
+
 static void
 fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 {
 	uint64_t body_hash = fnv((const uint8_t *)h + 16, h->len - 16);
 	if (h->type <= NPR_MSG_REQ_LAST)
 		f->n_msgs[h->type]++;
+	/* like the data plane: HELLO is answered even inside a failed batch */
+	if (h->type == NPR_MSG_HELLO) {
+		fake_hello(f, h);
+		return;
+	}
 	/* like the data plane: a failed batch cancels what follows until COMMIT or ABORT */
 	if (f->in_batch && f->batch_failed && h->type != NPR_MSG_BATCH_COMMIT &&
 	    h->type != NPR_MSG_BATCH_ABORT) {
@@ -335,9 +369,6 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 		return;
 	}
 	switch (h->type) {
-	case NPR_MSG_HELLO:
-		fake_reply(f, h->seq, 0, 0, f->hdr->instance_id & 0xffffffffu, NULL);
-		return;
 	case NPR_MSG_SYNC_BEGIN:
 		/* a reply nobody asked for (wrong seq) before the real one: must be dropped */
 		fake_reply(f, h->seq ^ 0x80000000u, -EIO, 0, 0, "bogus");
@@ -524,19 +555,18 @@ fake_run(void *arg)
 		uint64_t occ = atomic_load(&f->req.r->tail) - atomic_load(&f->req.r->head);
 		if (occ > atomic_load(&f->req_peak))
 			atomic_store(&f->req_peak, occ);
-		if (atomic_load(&f->mode) == FAKE_PAUSED || now_ms() - start < f->start_paused_ms) {
-			sleep_us(100);
-			continue;
-		}
+		bool paused = atomic_load(&f->mode) == FAKE_PAUSED ||
+			      now_ms() - start < f->start_paused_ms;
 		int len = npr_ring_peek(&f->req, f->buf);
-		if (len == 0) {
-			sleep_us(10);
+		const struct npr_msg_hdr *h = (const struct npr_msg_hdr *)f->buf;
+		/* paused: only a HELLO gets through, so that the session opens first */
+		if (len == 0 || (paused && (len < 0 || h->type != NPR_MSG_HELLO))) {
+			sleep_us(paused ? 100 : 10);
 			continue;
 		}
 		if (len < 0)
 			abort();
 		npr_ring_consume(&f->req, (uint32_t)len);
-		const struct npr_msg_hdr *h = (const struct npr_msg_hdr *)f->buf;
 		if (f->have_seq && h->seq != f->last_seq + 1)
 			atomic_fetch_add(&f->seq_errors, 1);
 		f->have_seq = true;
@@ -547,6 +577,8 @@ fake_run(void *arg)
 		pthread_mutex_lock(&f->lock);
 		fake_handle(f, h);
 		pthread_mutex_unlock(&f->lock);
+		if (h->type == NPR_MSG_HELLO)
+			start = now_ms(); /* the session is open: the timers start now */
 		if (f->slow_every != 0 && n % f->slow_every == 0)
 			sleep_us(f->slow_us);
 	}
@@ -687,7 +719,8 @@ test_open_bad_header(void **state)
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
 	f->hdr->hdr_size = NPR_SHM_HDR_SIZE;
 
-	/* all fixed: it opens */
+	/* all fixed: it opens (HELLO needs a data plane thread) */
+	fake_start(f);
 	struct npr_client *c = open_ok(f);
 	assert_int_equal(npr_client_instance(c), 0x1234567890abcdefull);
 	npr_client_close(c);
@@ -715,6 +748,7 @@ test_open_waits_for_ready(void **state)
 	(void)state;
 	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
 	atomic_store(&f->hdr->state, NPR_SHM_INIT);
+	fake_start(f); /* serves the ring only: the header stays INIT until ready_later */
 	struct later l = { f, 80 };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, ready_later, &l), 0);
@@ -734,6 +768,7 @@ test_open_lock(void **state)
 {
 	(void)state;
 	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
+	fake_start(f);
 	struct npr_client *c1 = open_ok(f);
 	char want[64];
 	snprintf(want, sizeof(want), "another control session (pid %d) holds the data plane",
@@ -742,10 +777,94 @@ test_open_lock(void **state)
 	expect_open_fail(f->name, 150, EBUSY, want);
 	assert_true(now_ms() - t0 >= 150);
 	expect_open_fail(f->name, 150, EBUSY, "waited 1");
+	/* the refused opens never reached the data plane: only c1's HELLO did */
+	pthread_mutex_lock(&f->lock);
+	assert_int_equal(f->n_msgs[NPR_MSG_HELLO], 1);
+	pthread_mutex_unlock(&f->lock);
 	/* the first session ends: the next one gets in */
 	npr_client_close(c1);
 	struct npr_client *c2 = open_ok(f);
 	npr_client_close(c2);
+	fake_free(f);
+}
+
+/* A data plane that does not answer the open's HELLO: the open fails and says why, without
+ * keeping the session lock. */
+static void
+test_open_no_hello(void **state)
+{
+	(void)state;
+	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
+	char want[256];
+	snprintf(want, sizeof(want), "the data plane (pid %d) does not answer on /dev/shm/%s: %s",
+		 (int)getpid(), f->name, strerror(ETIMEDOUT));
+
+	/* alive (our pid) but nobody reads the request ring */
+	uint64_t t0 = now_ms();
+	expect_open_fail(f->name, 100, ETIMEDOUT, want);
+	uint64_t dt = now_ms() - t0;
+	assert_true(dt >= 100 && dt < 2000);
+
+	/* it comes back: the lock is free, and the reply to the HELLO left in the ring (not
+	 * this session's seq) does not stand in for the new one */
+	fake_start(f);
+	struct npr_client *c = open_ok(f);
+	assert_int_equal(npr_client_instance(c), 0x1234567890abcdefull);
+	npr_client_close(c);
+	fake_stop(f);
+	pthread_mutex_lock(&f->lock);
+	assert_int_equal(f->n_msgs[NPR_MSG_HELLO], 2);
+	pthread_mutex_unlock(&f->lock);
+
+	/* a control thread that reads requests but never answers */
+	atomic_store(&f->mode, FAKE_SILENT);
+	fake_start(f);
+	t0 = now_ms();
+	expect_open_fail(f->name, 100, ETIMEDOUT, want);
+	dt = now_ms() - t0;
+	assert_true(dt >= 100 && dt < 2000);
+	fake_stop(f);
+	assert_int_equal(atomic_load(&f->n_req), 3); /* that HELLO was read */
+
+	/* the data plane dies while the open waits for the answer: EPIPE, long before the
+	 * timeout */
+	f->die_after_ms = 50;
+	fake_start(f);
+	snprintf(want, sizeof(want), "the data plane (pid %d) does not answer on /dev/shm/%s: %s",
+		 (int)getpid(), f->name, strerror(EPIPE));
+	t0 = now_ms();
+	expect_open_fail(f->name, 5000, EPIPE, want);
+	dt = now_ms() - t0;
+	assert_true(dt >= 50 && dt < 2000);
+	fake_free(f);
+}
+
+/* The data plane answers HELLO with an error: the open fails with its message. */
+static void
+test_open_hello_error(void **state)
+{
+	(void)state;
+	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
+	f->hello_status = -EPERM;
+	snprintf(f->hello_msg, sizeof(f->hello_msg), "sessions refused by the test");
+	fake_start(f);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "the data plane (pid %d) refused the session: sessions refused by the test",
+		 (int)getpid());
+	uint64_t t0 = now_ms();
+	expect_open_fail(f->name, 1000, EPROTO, want);
+	assert_true(now_ms() - t0 < 900); /* the answer ended the wait */
+	fake_stop(f);
+	pthread_mutex_lock(&f->lock);
+	assert_int_equal(f->n_msgs[NPR_MSG_HELLO], 1);
+	pthread_mutex_unlock(&f->lock);
+
+	/* the failed open let go of the lock: a session opens once HELLO succeeds */
+	f->hello_status = 0;
+	fake_start(f);
+	struct npr_client *c = open_ok(f);
+	npr_client_close(c);
 	fake_free(f);
 }
 
@@ -799,6 +918,11 @@ test_call_basic(void **state)
 	}
 	fake_start(f);
 	struct npr_client *c = open_ok(f);
+	/* the open said HELLO, once */
+	pthread_mutex_lock(&f->lock);
+	assert_int_equal(f->n_msgs[NPR_MSG_HELLO], 1);
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(atomic_load(&f->n_req), 1);
 	struct collected cl = { 0 };
 	npr_client_set_handler(c, collect_handler, &cl);
 
@@ -806,7 +930,7 @@ test_call_basic(void **state)
 	struct npr_reply rep;
 	assert_int_equal(npr_client_call(c, &h, &rep, NULL, NULL, 1000), 0);
 	assert_int_equal(rep.status, 0);
-	assert_int_equal(rep.value, 0x90abcdefu);
+	assert_int_equal(rep.value, 0x1234567890abcdefull); /* all 64 bits */
 	assert_int_equal(rep.hdr.seq, h.seq);
 	assert_int_equal(h.version, NPR_ABI_VERSION);
 
@@ -822,6 +946,9 @@ test_call_basic(void **state)
 	h.type = NPR_MSG_HELLO;
 	assert_int_equal(npr_client_call(c, &h, &rep, NULL, NULL, 1000), 0);
 	assert_int_equal(h.seq, s1 + 1);
+	/* ... from the open's HELLO on: the fake saw 4 requests, each seq one more */
+	assert_int_equal(atomic_load(&f->n_req), 4);
+	assert_int_equal(atomic_load(&f->seq_errors), 0);
 	npr_client_close(c);
 	fake_free(f);
 }
@@ -895,7 +1022,7 @@ test_call_timeout(void **state)
 {
 	(void)state;
 	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
-	atomic_store(&f->mode, FAKE_PAUSED);
+	atomic_store(&f->mode, FAKE_PAUSED); /* answers the open's HELLO, then nothing */
 	fake_start(f);
 	struct npr_client *c = open_ok(f);
 	struct collected cl = { 0 };
@@ -940,7 +1067,7 @@ pipeline_run(unsigned n, uint32_t chunk_bytes, unsigned slow_every, unsigned slo
 	f->chunk_bytes = chunk_bytes;
 	f->slow_every = slow_every;
 	f->slow_us = slow_us;
-	f->start_paused_ms = 100; /* the client fills the request ring and blocks first */
+	f->start_paused_ms = 100; /* after the HELLO: the client fills the ring and blocks first */
 	fake_start(f);
 	struct npr_client *c = open_ok(f);
 	struct collected cl = { 0 };
@@ -968,7 +1095,7 @@ pipeline_run(unsigned n, uint32_t chunk_bytes, unsigned slow_every, unsigned slo
 	assert_int_equal(cl.n_replies, n);
 	assert_int_equal(cl.n_chunks, chunk_bytes > 0 ? n : 0);
 	assert_int_equal(cl.n_bad, 0);
-	assert_int_equal(atomic_load(&f->n_req), n);
+	assert_int_equal(atomic_load(&f->n_req), n + 1); /* and the open's HELLO */
 	assert_int_equal(atomic_load(&f->seq_errors), 0);
 	/* the scenario really happened: the reply ring filled, the request ring was near full */
 	if (chunk_bytes > 0)
@@ -1000,8 +1127,8 @@ test_send_dp_gone(void **state)
 {
 	(void)state;
 	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
-	atomic_store(&f->mode, FAKE_PAUSED);
-	f->die_after_ms = 200;
+	atomic_store(&f->mode, FAKE_PAUSED); /* answers the open's HELLO, then nothing */
+	f->die_after_ms = 200;		     /* after that HELLO */
 	fake_start(f);
 	struct npr_client *c = open_ok(f);
 	uint8_t *buf = calloc(1, 8192);
@@ -1032,6 +1159,7 @@ test_send_invalid(void **state)
 {
 	(void)state;
 	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
+	fake_start(f);
 	struct npr_client *c = open_ok(f);
 	struct npr_msg_hdr h = { .type = NPR_MSG_HELLO, .len = 12 };
 	assert_int_equal(npr_client_send(c, &h, NULL), -EINVAL);
@@ -1039,6 +1167,7 @@ test_send_invalid(void **state)
 	assert_int_equal(npr_client_send(c, &h, NULL), -EINVAL);
 	/* nothing is owed: flush returns at once */
 	assert_int_equal(npr_client_flush(c, 0), 0);
+	assert_int_equal(atomic_load(&f->n_req), 1); /* the open's HELLO only */
 	npr_client_close(c);
 	fake_free(f);
 }
@@ -1512,7 +1641,8 @@ test_load_push(void **state)
 	pthread_mutex_unlock(&f->lock);
 	free(out);
 
-	/* a batch left open by a session that died: the next batch aborts it and goes on */
+	/* a batch left open by a session that died: the next session's HELLO aborts it, and
+	 * its batch begins at once (no -EALREADY, no BATCH_ABORT needed) */
 	load_table_free(&t);
 	make_table(&t, 5000, 0, UINT32_MAX, &hash);
 	c = open_ok(f);
@@ -1521,13 +1651,22 @@ test_load_push(void **state)
 	assert_int_equal(npr_client_call(c, &bh, &brep, NULL, NULL, 1000), 0);
 	assert_int_equal(brep.status, 0);
 	npr_client_close(c); /* dies with the batch open */
+	pthread_mutex_lock(&f->lock);
+	assert_true(f->in_batch);
+	unsigned aborts_sent = f->n_msgs[NPR_MSG_BATCH_ABORT];
+	pthread_mutex_unlock(&f->lock);
 	c = open_ok(f);
+	pthread_mutex_lock(&f->lock);
+	assert_false(f->in_batch);
+	assert_int_equal(f->n_hello_aborts, 1);
+	pthread_mutex_unlock(&f->lock);
 	assert_int_equal(load_push(c, &o, &t, 2000, &res, stderr), 0);
 	npr_client_close(c);
 	pthread_mutex_lock(&f->lock);
 	assert_int_equal(f->routes4, 2 * n4 + 5000);
 	assert_int_equal(f->n_batches_aborted, 2);
 	assert_int_equal(f->n_batches_committed, 2);
+	assert_int_equal(f->n_msgs[NPR_MSG_BATCH_ABORT], aborts_sent);
 	pthread_mutex_unlock(&f->lock);
 	load_table_free(&t);
 	make_table(&t, n4, 0, 30000, &hash);
@@ -1547,7 +1686,7 @@ test_load_push(void **state)
 
 	/* data plane gone in the middle */
 	make_table(&t, n4, 0, UINT32_MAX, &hash);
-	atomic_store(&f->mode, FAKE_PAUSED);
+	atomic_store(&f->mode, FAKE_PAUSED); /* answers the open's HELLO, then nothing */
 	c = open_ok(f);
 	f->die_after_ms = 1; /* the thread checks it before its next poll */
 	fake_stop(f);
@@ -1760,11 +1899,20 @@ test_cli(void **state)
 
 	/* the lock: a second session waits, then says who holds it */
 	struct npr_client *c = open_ok(f);
-	char want[128];
+	char want[256];
 	snprintf(want, sizeof(want), "another control session (pid %d) holds the data plane",
 		 (int)getpid());
 	EXPECT_CLI(f, 3, want, "--timeout 100 hello");
 	npr_client_close(c);
+
+	/* a data plane whose control thread does not answer: exit 3, and why */
+	atomic_store(&f->mode, FAKE_SILENT);
+	snprintf(want, sizeof(want),
+		 "nprouter-control: the data plane (pid %d) does not answer on /dev/shm/%s: ",
+		 (int)getpid(), f->name);
+	EXPECT_CLI(f, 3, want, "--timeout 100 hello");
+	atomic_store(&f->mode, FAKE_ECHO);
+	EXPECT_CLI(f, 0, "data plane up, instance 1234567890abcdef", "hello");
 	fake_free(f);
 }
 
@@ -1797,6 +1945,8 @@ main(void)
 		cmocka_unit_test(test_open_bad_header),
 		cmocka_unit_test(test_open_waits_for_ready),
 		cmocka_unit_test(test_open_lock),
+		cmocka_unit_test(test_open_no_hello),
+		cmocka_unit_test(test_open_hello_error),
 		cmocka_unit_test(test_call_basic),
 		cmocka_unit_test(test_call_dump_and_pipelined),
 		cmocka_unit_test(test_call_timeout),
