@@ -27,6 +27,7 @@
 #include "client.h"
 #include "json.h"
 #include "load.h"
+#include "apply.h"
 
 #define PROG "nprouter-control"
 #define DEFAULT_TIMEOUT_MS 10000
@@ -1831,6 +1832,22 @@ cmd_hello(struct ctl *x, int argc, char **argv)
 
 static int cmd_batch(struct ctl *x, int argc, char **argv);
 
+/* YANG configuration: apply.c and daemon.c */
+static int
+cmd_apply(struct ctl *x, int argc, char **argv)
+{
+	int rc = apply_main(x->shm, x->timeout_ms, x->json_out, argc, argv);
+	if (x->json_out)
+		x->j.need_comma[0] = true; /* apply printed its own document */
+	return rc;
+}
+
+static int
+cmd_run(struct ctl *x, int argc, char **argv)
+{
+	return daemon_main(x->shm, x->timeout_ms, argc, argv);
+}
+
 /* ---- command table ---- */
 
 struct cmd {
@@ -1859,6 +1876,8 @@ static const struct cmd cmds[] = {
 	{ "stats", "clear", cmd_stats_clear, false },
 	{ "batch", NULL, cmd_batch, false },
 	{ "hello", NULL, cmd_hello, false },
+	{ "apply", NULL, cmd_apply, false },
+	{ "run", NULL, cmd_run, false },
 };
 
 static const char *
@@ -2100,6 +2119,12 @@ usage(FILE *f)
 		"stdin),\n"
 		"                                 applied all or nothing in one transaction\n"
 		"  hello                          check that the data plane answers\n"
+		"  apply [--dry-run] [--resync] FILE\n"
+		"        make the data plane run the YANG configuration FILE (JSON or XML,\n"
+		"        ietf-interfaces/ietf-ip/ietf-routing + nprouter.yang): validate it, diff\n"
+		"        it against the data plane and send the difference as one transaction\n"
+		"  run FILE                       apply FILE, then again whenever it changes (or\n"
+		"                                 on SIGHUP) and after a data plane restart\n"
 		"\n"
 		"  --shm NAME     shared memory name (default " NPR_SHM_DEFAULT_NAME ")\n"
 		"  --json         print one JSON document instead of tables\n"
