@@ -32,7 +32,7 @@ run() { # run NAME BUILDDIR MESON-SETUP-ARGS... -- MESON-TEST-ARGS...
     local ok fail to skip xpass
     ok=$(awk '/^Ok:/ {print $2}' "$log"); fail=$(awk '/^Fail:/ {print $2}' "$log")
     to=$(awk '/^Timeout:/ {print $2}' "$log"); skip=$(awk '/^Skipped:/ {print $2}' "$log")
-    xpass=$(awk '/^Unexpected Pass:/ {print $2}' "$log")
+    xpass=$(awk '/^Unexpected Pass:/ {print $3}' "$log")
     if [ -z "$ok" ]; then failed=$((failed + 1)); rm -f "$log"; return; fi
     passed=$((passed + ok)); failed=$((failed + ${fail:-0} + ${to:-0} + ${xpass:-0}))
     skipped=$((skipped + ${skip:-0}))
