@@ -187,6 +187,7 @@ dump_entry_size(uint32_t kind)
 	case NPR_DUMP_ADDRS:
 		return sizeof(struct npr_dump_addr);
 	case NPR_DUMP_NEIGHS:
+	case NPR_DUMP_NEIGHS_LEARNT:
 		return sizeof(struct npr_dump_neigh);
 	case NPR_DUMP_NHS:
 		return sizeof(struct npr_dump_nh);
@@ -974,6 +975,12 @@ static const char *
 describe_target(struct ctl *x, uint32_t target, char *buf, size_t len)
 {
 	uint32_t id = target & NPR_TARGET_ID_MASK;
+	if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED)) {
+		char dev[NPR_NAME_LEN + 8];
+		snprintf(buf, len, "dev %s (connected)",
+			 iface_name(x, target & 0xffffu, dev, sizeof(dev)));
+		return buf;
+	}
 	if (target & NPR_TARGET_LOCAL) {
 		snprintf(buf, len, "local");
 		return buf;
@@ -1326,10 +1333,8 @@ show_addr_entry(void *ctx, const void *e)
 }
 
 static void
-show_neigh_entry(void *ctx, const void *e)
+show_neigh_any(struct ctl *x, const struct npr_dump_neigh *n, bool learnt)
 {
-	struct ctl *x = ctx;
-	const struct npr_dump_neigh *n = e;
 	char a[INET6_ADDRSTRLEN], dev[NPR_NAME_LEN + 8], mac[20];
 	npr_format_addr(n->family, n->addr, a, sizeof(a));
 	iface_name(x, n->ifid, dev, sizeof(dev));
@@ -1340,10 +1345,53 @@ show_neigh_entry(void *ctx, const void *e)
 		json_kv_u64(&x->j, "family", n->family);
 		json_kv_str(&x->j, "dev", dev);
 		json_kv_str(&x->j, "lladdr", mac);
+		if (learnt)
+			json_kv_bool(&x->j, "learnt", true);
 		json_obj_end(&x->j);
 	} else {
-		printf("%-40s %-16s %s\n", a, dev, mac);
+		printf("%-40s %-16s %s%s\n", a, dev, mac, learnt ? "  learnt" : "");
 	}
+}
+
+static void
+show_neigh_entry(void *ctx, const void *e)
+{
+	show_neigh_any(ctx, e, false);
+}
+
+static void
+show_learnt_entry(void *ctx, const void *e)
+{
+	show_neigh_any(ctx, e, true);
+}
+
+/* Configured neighbours, then those the data plane learnt (ARP / ND). */
+static int
+show_neighs(struct ctl *x)
+{
+	int rc = need_ifaces(x);
+	if (rc != 0)
+		return rc;
+	if (x->json_out)
+		json_arr_begin(&x->j);
+	else
+		puts("ADDRESS                                  DEV              LLADDR");
+	rc = ctl_dump(x, NPR_DUMP_NEIGHS, show_neigh_entry, x);
+	if (rc == 0) {
+		struct npr_msg_dump_req m = { .hdr = { .type = NPR_MSG_DUMP_REQ, .len = sizeof(m) },
+					      .kind = NPR_DUMP_NEIGHS_LEARNT };
+		struct dump_ctx d = { .kind = NPR_DUMP_NEIGHS_LEARNT,
+				      .fn = show_learnt_entry,
+				      .ctx = x };
+		struct npr_reply rep;
+		rc = ctl_call(x, &m, &rep, dump_chunk_cb, &d);
+		/* a data plane without the kind (EINVAL) has nothing learnt to show */
+		if (rc == 0 && rep.status != 0 && rep.status != -EINVAL)
+			rc = reply_error(x, &rep);
+	}
+	if (x->json_out)
+		json_arr_end(&x->j);
+	return rc;
 }
 
 static int
@@ -1443,7 +1491,13 @@ show_route_entry(struct ctl *x, int fam, const uint8_t *prefix, uint8_t plen, ui
 		json_obj_begin(&x->j);
 		json_kv_str(&x->j, "prefix", p);
 		json_kv_u64(&x->j, "target", target);
-		if (target & NPR_TARGET_LOCAL)
+		if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED)) {
+			char dev[NPR_NAME_LEN + 8];
+			json_kv_bool(&x->j, "local", true); /* the router's own, as the flags say */
+			json_kv_bool(&x->j, "connected", true);
+			json_kv_str(&x->j, "dev",
+				    iface_name(x, target & 0xffffu, dev, sizeof(dev)));
+		} else if (target & NPR_TARGET_LOCAL)
 			json_kv_bool(&x->j, "local", true);
 		else if (target & NPR_TARGET_GROUP)
 			json_kv_u64(&x->j, "group", target & NPR_TARGET_ID_MASK);
@@ -1622,6 +1676,7 @@ show_stats(struct ctl *x)
 			json_kv_u64(j, "fwd6_pkts", ws->fwd6_pkts);
 			json_kv_u64(j, "polls", ws->polls);
 			json_kv_u64(j, "busy_polls", ws->busy_polls);
+			json_kv_u64(j, "inject_pkts", ws->inject_pkts);
 			json_key(j, "drops");
 			json_obj_begin(j);
 			for (unsigned i = 0; i < NPR_DROP_MAX; i++)
@@ -1647,6 +1702,11 @@ show_stats(struct ctl *x)
 			json_kv_u64(j, npr_exc_name(i), exc[i]);
 		json_obj_end(j);
 		json_kv_u64(j, "exceptions_total", exc_total);
+		json_key(j, "slowpath");
+		json_obj_begin(j);
+		for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
+			json_kv_u64(j, npr_slow_name(i), st.slow[i]);
+		json_obj_end(j);
 		json_obj_end(j);
 		return 0;
 	}
@@ -1705,6 +1765,14 @@ show_stats(struct ctl *x)
 			printf("  %-16s %14" PRIu64 "  %s\n", npr_exc_name(i), exc[i],
 			       npr_exc_text(i));
 	printf("  %-16s %14" PRIu64 "\n", "total", exc_total);
+	uint64_t inj = 0;
+	for (unsigned w = 0; w < nw; w++)
+		inj += st.worker[w].inject_pkts;
+	printf("slow path (ARP, ND, ICMP; %" PRIu64 " packets sent through the workers):\n", inj);
+	for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
+		if (st.slow[i] != 0)
+			printf("  %-18s %12" PRIu64 "  %s\n", npr_slow_name(i), st.slow[i],
+			       npr_slow_text(i));
 	return 0;
 }
 
@@ -1780,9 +1848,7 @@ cmd_show(struct ctl *x, int argc, char **argv)
 				   "ADDRESS                                      DEV");
 	if (strcmp(w, "neighbors") == 0 || strcmp(w, "neighbours") == 0 ||
 	    strcmp(w, "neighbor") == 0 || strcmp(w, "neigh") == 0)
-		return show_stream(
-			x, NPR_DUMP_NEIGHS, show_neigh_entry,
-			"ADDRESS                                  DEV              LLADDR");
+		return show_neighs(x);
 	if (strcmp(w, "nexthops") == 0 || strcmp(w, "nexthop") == 0 || strcmp(w, "nh") == 0)
 		return show_nhs(x);
 	if (strcmp(w, "groups") == 0 || strcmp(w, "group") == 0)

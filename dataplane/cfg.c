@@ -20,6 +20,14 @@
  * following a reference to something not there yet: words of live next hops, live groups,
  * ports, the FIBs, and only then the removal of deleted groups and next hops.
  *
+ * Router services (for the slow path, slowpath.c; same thread, outside transactions): an
+ * address also installs the route to its connected subnet (target LOCAL | CONNECTED | ifid in
+ * the RIB, an internal next hop per interface in the FIB, UNRESOLVED: hosts are resolved by
+ * the slow path); neighbours are also learnt (dynamic, cfg_neigh_learn); and every known
+ * neighbour on a connected subnet gets a host route to an internal next hop carrying its MAC
+ * (hosts_sync: derived state, in the FIBs only, recomputed after each publish). Internal next
+ * hop ids follow the configured ones: [nh_max, nh_max + 256) per interface, then host routes.
+ *
  * Thread: the control thread only; the only shared data are struct fwd_tables (see fwd.h
  * for the readers' contract) and the FIBs (fib.h).
  */
@@ -43,6 +51,8 @@
 #define CFG_MTU_MIN 68u
 #define CFG_MTU_MAX 9000u
 #define CFG_MTU_DEF 1500u
+#define CFG_HOST_MIN 1024u  /* host routes to neighbours: at least this many, */
+#define CFG_HOST_MAX 65536u /* at most this many (as many as next hops in between) */
 
 enum { F4 = 0, F6 = 1 };
 
@@ -283,9 +293,10 @@ struct nb {
 	uint8_t used; /* end of key */
 	uint8_t mac[6];
 	uint8_t has_neigh;
-	uint8_t reserved;
+	uint8_t dynamic; /* learnt by the slow path (cfg_neigh_learn), not configured */
 	uint32_t gen;
 	uint32_t nh_head;
+	uint32_t hnh; /* 1 + host route index (struct host) while it has one; 0: none */
 };
 #define NB_KLEN ((uint32_t)offsetof(struct nb, used) + 1)
 
@@ -325,6 +336,7 @@ struct undo {
 		struct {
 			uint8_t key[NB_KLEN];
 			uint8_t had;
+			uint8_t dyn;
 			uint8_t mac[6];
 			uint32_t gen;
 		} nb;
@@ -342,6 +354,24 @@ struct dirty {
 	uint32_t n;
 };
 
+/* Host route k of a known neighbour on a connected subnet: FIB addr/32 (/128) -> internal
+ * next hop host_id(k), whose word is FORWARD to mac. Freed ids are reused oldest first, after
+ * a QSBR grace period (a worker may still hold the old FIB value). */
+struct host {
+	uint8_t used;
+	uint8_t family;
+	uint16_t ifid;
+	uint8_t mac[6];
+	uint8_t reserved[2];
+	uint8_t addr[16];
+	uint32_t pos; /* index in host_list */
+};
+
+struct host_free {
+	uint32_t k;
+	uint64_t token;
+};
+
 struct cfg {
 	struct fwd_tables t; /* what the workers read */
 	struct cfg_conf conf;
@@ -355,6 +385,7 @@ struct cfg {
 	struct htab rt[2]; /* routes by family */
 	struct htab nb;	   /* neighbours and gateway keys */
 	uint32_t n_ifc, n_nh, n_grp, n_addr, n_neigh;
+	uint16_t addr_plen[2][129]; /* addresses by family and prefix length */
 	uint32_t n_user_routes[2], n_local_routes[2];
 
 	/* transaction */
@@ -372,6 +403,16 @@ struct cfg {
 
 	/* retired group versions waiting for a grace period, oldest first */
 	struct grp_ver *retire_head, *retire_tail;
+
+	/* host routes (derived, see hosts_sync) */
+	struct host *host; /* [host_max] */
+	uint32_t host_max;
+	uint32_t *host_list, n_host; /* indices of used entries */
+	struct host_free *hfree;     /* FIFO of free indices: [host_max] */
+	uint32_t hfree_head, hfree_n;
+	bool host_dirty;  /* something that host routes depend on changed */
+	bool host_retry;  /* an allocation waited for a grace period: try again */
+	uint64_t version; /* publishes so far: the slow path re-reads what it caches */
 
 	uint64_t msgs_ok, msgs_err;
 	uint64_t t0_ns;
@@ -621,9 +662,10 @@ nb_mark_nhs(struct cfg *c, const struct nb *e)
 		dirty_mark(&c->nh_dirty, id);
 }
 
-/* Set (has) or clear the neighbour of a key. Room for one entry must be reserved. */
+/* Set (has) or clear the neighbour of a key; dyn: learnt, not configured. Room for one entry
+ * must be reserved. */
 static void
-nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen)
+nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen, bool dyn)
 {
 	struct nb *e = ht_find(&c->nb, key);
 
@@ -639,13 +681,16 @@ nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t 
 		c->ifc[e->ifid].n_neigh += has ? 1 : -1;
 	}
 	e->has_neigh = has;
+	e->dynamic = has && dyn;
 	if (has)
 		memcpy(e->mac, mac, 6);
 	else
 		memset(e->mac, 0, 6);
 	e->gen = has ? gen : 0;
-	if (changed)
+	if (changed) {
 		nb_mark_nhs(c, e);
+		c->host_dirty = true;
+	}
 	if (!has && e->nh_head == 0)
 		ht_remove(&c->nb, e);
 }
@@ -681,12 +726,71 @@ nh_eff_mac(const struct cfg *c, const struct nh_cfg *n, uint8_t *mac)
 	return false;
 }
 
+/* Internal next hops (after the configured ids; never in dumps). */
+static inline uint32_t
+conn_id(const struct cfg *c, unsigned ifid)
+{
+	return c->conf.nh_max + ifid;
+}
+
+static inline uint32_t
+host_id(const struct cfg *c, uint32_t k)
+{
+	return c->conf.nh_max + NPR_MAX_IFACES + k;
+}
+
+/* The FIB value of a RIB target: a connected route goes to its interface's next hop. */
+static uint32_t
+fib_val(const struct cfg *c, uint32_t target)
+{
+	if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED))
+		return conn_id(c, target & 0xffffu);
+	return target;
+}
+
+static bool
+nh_live(const struct cfg *c, uint32_t id)
+{
+	if (id < c->conf.nh_max)
+		return c->nh[id].cfg.used;
+	if (id < host_id(c, 0))
+		return c->ifc[id - c->conf.nh_max].cfg.used;
+	return c->host[id - host_id(c, 0)].used;
+}
+
+/* Connected next hop: the slow path resolves each host (UNRESOLVED). Host route: FORWARD. */
+static uint64_t
+int_word(const struct cfg *c, uint32_t id)
+{
+	unsigned ifid, kind = FWD_NH_UNRESOLVED;
+	uint64_t mac = 0;
+
+	if (id < host_id(c, 0)) {
+		ifid = id - c->conf.nh_max;
+	} else {
+		const struct host *h = &c->host[id - host_id(c, 0)];
+		if (!h->used)
+			return fwd_nh_pack(FWD_NH_INVALID, 0, 0);
+		ifid = h->ifid;
+		kind = FWD_NH_FORWARD;
+		mac = mac48(h->mac);
+	}
+	const struct ifc_cfg *i = &c->ifc[ifid].cfg;
+	if (!i->used)
+		return fwd_nh_pack(FWD_NH_INVALID, 0, 0);
+	if (!(i->flags & NPR_IFACE_F_UP))
+		return fwd_nh_pack(FWD_NH_IFACE_DOWN, i->port_id, 0);
+	return fwd_nh_pack(kind, i->port_id, mac);
+}
+
 static uint64_t
 nh_word(const struct cfg *c, uint32_t id)
 {
 	const struct nh_cfg *n = &c->nh[id].cfg;
 	uint8_t mac[6];
 
+	if (id >= c->conf.nh_max)
+		return int_word(c, id);
 	if (!n->used)
 		return fwd_nh_pack(FWD_NH_INVALID, 0, 0);
 	switch (n->kind) {
@@ -855,11 +959,18 @@ ifc_apply(struct cfg *c, unsigned id, const struct ifc_cfg *n)
 	struct ifc_cfg *o = &c->ifc[id].cfg;
 
 	if (o->used != n->used || o->port_id != n->port_id || o->flags != n->flags ||
-	    memcmp(o->mac, n->mac, 6) != 0)
+	    memcmp(o->mac, n->mac, 6) != 0 || o->mtu != n->mtu)
 		c->ports_dirty = true;
 	if (o->used != n->used || o->port_id != n->port_id ||
-	    ((o->flags ^ n->flags) & NPR_IFACE_F_UP))
+	    ((o->flags ^ n->flags) & NPR_IFACE_F_UP)) {
 		ifc_mark_nhs(c, id);
+		/* internal next hops on it: the connected one and host routes */
+		dirty_mark(&c->nh_dirty, conn_id(c, id));
+		for (uint32_t i = 0; i < c->n_host; i++)
+			if (c->host[c->host_list[i]].ifid == id)
+				dirty_mark(&c->nh_dirty, host_id(c, c->host_list[i]));
+	}
+	c->host_dirty = true;
 	if (o->used) {
 		c->port_owner[o->port_id] = -1;
 		c->n_ifc--;
@@ -879,12 +990,15 @@ addr_apply(struct cfg *c, uint32_t slot, const struct addr *n)
 	if (o->used) {
 		c->ifc[o->ifid].n_addr--;
 		c->n_addr--;
+		c->addr_plen[o->family == NPR_AF_INET ? F4 : F6][o->plen]--;
 	}
 	if (n->used) {
 		c->ifc[n->ifid].n_addr++;
 		c->n_addr++;
+		c->addr_plen[n->family == NPR_AF_INET ? F4 : F6][n->plen]++;
 	}
 	*o = *n;
+	c->host_dirty = true;
 }
 
 static int
@@ -926,10 +1040,11 @@ target_ref(struct cfg *c, uint32_t target, int d)
 		c->nh[target].route_refs += (uint32_t)d;
 }
 
+/* Local and connected routes (the router's own) do not count against route4/6_max. */
 static void
 rt_count(struct cfg *c, int fam, uint32_t target, int d)
 {
-	if (target == NPR_TARGET_LOCAL)
+	if (target & NPR_TARGET_LOCAL)
 		c->n_local_routes[fam] += (uint32_t)d;
 	else
 		c->n_user_routes[fam] += (uint32_t)d;
@@ -956,7 +1071,8 @@ rt_apply(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, uint32_t target
 		rt_val(e, alen)->gen = gen;
 		return 0;
 	}
-	rc = target != 0 ? fib_set(f, key, key[alen], target) : fib_del(f, key, key[alen]);
+	rc = target != 0 ? fib_set(f, key, key[alen], fib_val(c, target))
+			 : fib_del(f, key, key[alen]);
 	if (rc < 0)
 		return rc;
 	c->fib_dirty[fam] = true;
@@ -1002,7 +1118,7 @@ rt_restore(struct cfg *c, int fam, const struct undo *u)
 			rt_val(e, alen)->gen = u->u.rt.gen;
 			return;
 		}
-		rc = fib_set(f, key, u->u.rt.plen, u->u.rt.target);
+		rc = fib_set(f, key, u->u.rt.plen, fib_val(c, u->u.rt.target));
 		if (e != NULL) {
 			target_ref(c, rt_val(e, alen)->target, -1);
 			rt_count(c, fam, rt_val(e, alen)->target, -1);
@@ -1025,6 +1141,234 @@ rt_restore(struct cfg *c, int fam, const struct undo *u)
 		fprintf(stderr, "cfg: FIB rollback failed (%s): RIB and FIB may differ\n",
 			strerror(-rc));
 	c->fib_dirty[fam] = true;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Connected routes and host routes (router services) */
+
+static inline bool
+is_ll6(unsigned family, const uint8_t *a)
+{
+	return family == NPR_AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* The connected route that addresses want for a subnet key, 0 for none: the first address
+ * (slot order) of that family whose subnet it is. Host-length and IPv6 link-local addresses
+ * have none (fe80::/64 is on every link). */
+static uint32_t
+conn_want(const struct cfg *c, int fam, const uint8_t *key)
+{
+	unsigned alen = alen_of(fam), family = fam == F4 ? NPR_AF_INET : NPR_AF_INET6;
+	uint8_t p[16];
+
+	if (key[alen] >= 8 * alen)
+		return 0;
+	for (uint32_t i = 0; i < CFG_ADDR_MAX; i++) {
+		const struct addr *a = &c->addr[i];
+		if (!a->used || a->family != family || a->plen != key[alen] || is_ll6(family, a->a))
+			continue;
+		memcpy(p, a->a, alen);
+		mask_prefix(p, alen, a->plen);
+		if (memcmp(p, key, alen) == 0)
+			return NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | a->ifid;
+	}
+	return 0;
+}
+
+static void
+subnet_key(uint8_t *key, const struct addr *a)
+{
+	int fam = a->family == NPR_AF_INET ? F4 : F6;
+	unsigned alen = alen_of(fam);
+
+	memset(key, 0, 20);
+	memcpy(key, a->a, alen);
+	mask_prefix(key, alen, a->plen);
+	key[alen] = a->plen;
+	key[alen + 1] = 1;
+}
+
+/*
+ * Make the RIB's route for a subnet key what the addresses want: a route someone configured
+ * on that exact prefix wins (it stays; the connected route comes back when it goes). Needs
+ * room for one undo record and one route entry. Fails only if the FIB does.
+ */
+static int
+conn_fix(struct cfg *c, int fam, const uint8_t *key)
+{
+	unsigned alen = alen_of(fam);
+	uint8_t *e = ht_find(&c->rt[fam], key);
+	uint32_t want, cur = 0;
+
+	if (e != NULL) {
+		cur = rt_val(e, alen)->target;
+		if (!(cur & NPR_TARGET_CONNECTED))
+			return 0;
+	}
+	if (cur == 0 && c->addr_plen[fam][key[alen]] == 0)
+		return 0;
+	want = conn_want(c, fam, key);
+	if (cur == want)
+		return 0;
+	return rt_apply(c, fam, key, e, want, c->gen);
+}
+
+/* Is the longest route in the RIB covering addr the connected route of interface ifid? */
+static bool
+on_link(const struct cfg *c, unsigned ifid, int fam, const uint8_t *addr)
+{
+	unsigned alen = alen_of(fam);
+	uint8_t key[20];
+
+	for (int plen = (int)(8 * alen); plen >= 0; plen--) {
+		memset(key, 0, sizeof(key));
+		memcpy(key, addr, alen);
+		mask_prefix(key, alen, (unsigned)plen);
+		key[alen] = (uint8_t)plen;
+		key[alen + 1] = 1;
+		uint8_t *e = ht_find(&c->rt[fam], key);
+		if (e == NULL)
+			continue;
+		uint32_t t = rt_val(e, alen)->target;
+		return (t & NPR_TARGET_LOCAL) && (t & NPR_TARGET_CONNECTED) &&
+		       (t & 0xffffu) == ifid;
+	}
+	return false;
+}
+
+static int
+host_alloc(struct cfg *c)
+{
+	if (c->hfree_n == 0)
+		return -ENOSPC;
+	const struct host_free *f = &c->hfree[c->hfree_head];
+	if (c->conf.qsbr != NULL && f->token != 0 &&
+	    rte_rcu_qsbr_check(c->conf.qsbr, f->token, false) != 1)
+		return -EAGAIN; /* the oldest free id may still be seen by a worker */
+	uint32_t k = f->k;
+	c->hfree_head = (c->hfree_head + 1) % c->host_max;
+	c->hfree_n--;
+	c->host[k].used = 1;
+	c->host[k].pos = c->n_host;
+	c->host_list[c->n_host++] = k;
+	return (int)k;
+}
+
+/* Take k out of the list of used entries (it keeps its word until host_free). */
+static void
+host_unlist(struct cfg *c, uint32_t k)
+{
+	struct host *h = &c->host[k];
+	uint32_t last = c->host_list[--c->n_host];
+
+	c->host_list[h->pos] = last;
+	c->host[last].pos = h->pos;
+}
+
+/* After the FIB no longer points at it (committed): the word goes, the id waits for a grace
+ * period before it is reused. */
+static void
+host_free(struct cfg *c, uint32_t k)
+{
+	memset(&c->host[k], 0, sizeof(c->host[k]));
+	atomic_store_explicit(&c->t.nh[host_id(c, k)], fwd_nh_pack(FWD_NH_INVALID, 0, 0),
+			      memory_order_release);
+	struct host_free *f = &c->hfree[(c->hfree_head + c->hfree_n) % c->host_max];
+	f->k = k;
+	f->token = c->conf.qsbr != NULL ? rte_rcu_qsbr_start(c->conf.qsbr) : 0;
+	c->hfree_n++;
+}
+
+static void
+host_publish_word(struct cfg *c, uint32_t k)
+{
+	/* release: pairs with the worker's acquire load of the word, which it reaches from a
+	 * FIB entry published after this store */
+	atomic_store_explicit(&c->t.nh[host_id(c, k)], int_word(c, host_id(c, k)),
+			      memory_order_release);
+}
+
+/*
+ * Host routes are derived from the committed state: a neighbour (configured or learnt) whose
+ * address is on a connected subnet of its interface (the longest RIB route covering it is
+ * that connected route) gets addr/32 or /128 -> its own FORWARD next hop in the FIB. Runs
+ * after publish, outside transactions. The FIB is checked with fib_get, so that a configured
+ * route that overwrote or deleted the same prefix (possible: host routes are not in the RIB)
+ * is noticed and repaired. Order: new next hop words before the FIB entries that use them;
+ * removed entries committed before their words are cleared.
+ */
+static void
+hosts_sync(struct cfg *c)
+{
+	uint32_t gone[64], n_gone = 0;
+	bool changed[2] = { false, false };
+
+	c->host_dirty = false;
+	c->host_retry = false;
+	for (uint32_t i = 0; i < c->n_host;) {
+		uint32_t k = c->host_list[i], v;
+		struct host *h = &c->host[k];
+		int fam = h->family == NPR_AF_INET ? F4 : F6;
+		unsigned hl = 8 * alen_of(fam);
+		struct fib *f = fib_of(c, fam);
+		struct nb *e = nb_find(c, h->ifid, h->family, h->addr);
+		bool ours = fib_get(f, h->addr, (uint8_t)hl, &v) == 0 && v == host_id(c, k);
+
+		if (e != NULL && e->has_neigh && e->hnh == k + 1 &&
+		    on_link(c, h->ifid, fam, h->addr)) {
+			if (memcmp(h->mac, e->mac, 6) != 0) {
+				memcpy(h->mac, e->mac, 6);
+				host_publish_word(c, k);
+			}
+			if (!ours && fib_set(f, h->addr, (uint8_t)hl, host_id(c, k)) == 0)
+				changed[fam] = true;
+			i++;
+			continue;
+		}
+		if (e != NULL && e->hnh == k + 1)
+			e->hnh = 0;
+		if (ours && fib_del(f, h->addr, (uint8_t)hl) == 0)
+			changed[fam] = true;
+		if (n_gone == RTE_DIM(gone)) { /* finish the rest on the next round */
+			c->host_retry = true;
+			i++;
+			continue;
+		}
+		gone[n_gone++] = k;
+		host_unlist(c, k); /* the last one moves to i: no i++ */
+	}
+	for (uint32_t i = 0; i < c->nb.cap && !c->host_retry; i++) {
+		struct nb *e = (struct nb *)ht_at(&c->nb, i);
+		if (!e->used || !e->has_neigh || e->hnh != 0)
+			continue;
+		int fam = e->family == NPR_AF_INET ? F4 : F6;
+		if (!on_link(c, e->ifid, fam, e->addr))
+			continue;
+		int k = host_alloc(c);
+		if (k < 0) {
+			c->host_retry = k == -EAGAIN;
+			break;
+		}
+		struct host *h = &c->host[k];
+		h->family = e->family;
+		h->ifid = e->ifid;
+		memcpy(h->mac, e->mac, 6);
+		memcpy(h->addr, e->addr, 16);
+		host_publish_word(c, (uint32_t)k);
+		if (fib_set(fib_of(c, fam), e->addr, (uint8_t)(8 * alen_of(fam)),
+			    host_id(c, (uint32_t)k)) < 0) {
+			host_unlist(c, (uint32_t)k); /* FIB full: the slow path forwards to it */
+			host_free(c, (uint32_t)k);
+			continue;
+		}
+		e->hnh = (uint32_t)k + 1;
+		changed[fam] = true;
+	}
+	for (int fam = F4; fam <= F6; fam++)
+		if (changed[fam])
+			fib_commit(fib_of(c, fam));
+	for (uint32_t i = 0; i < n_gone; i++)
+		host_free(c, gone[i]);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1055,7 +1399,7 @@ undo_one(struct cfg *c, const struct undo *u)
 		ifc_apply(c, u->id, &u->u.ifc);
 		break;
 	case U_NB:
-		nb_apply(c, u->u.nb.key, u->u.nb.had, u->u.nb.mac, u->u.nb.gen);
+		nb_apply(c, u->u.nb.key, u->u.nb.had, u->u.nb.mac, u->u.nb.gen, u->u.nb.dyn);
 		break;
 	case U_ADDR:
 		addr_apply(c, u->id, &u->u.addr);
@@ -1110,11 +1454,15 @@ ports_publish(struct cfg *c)
 		struct fwd_port *fp = &c->t.port[p];
 		uint64_t mac = 0;
 		uint32_t up = 0;
+		uint32_t mtu = 0;
 		if (c->port_owner[p] >= 0) {
 			unsigned ifid = (unsigned)c->port_owner[p];
 			mac = mac48(ifc_mac(c, ifid));
 			up = (c->ifc[ifid].cfg.flags & NPR_IFACE_F_UP) ? 1 : 0;
+			mtu = c->ifc[ifid].cfg.mtu;
 		}
+		/* the MTU alone needs no order: a packet checked against either is fine */
+		atomic_store_explicit(&fp->mtu, mtu, memory_order_relaxed);
 		/* Going down: stop accepting before the MAC changes; going up: the MAC first. */
 		if (!up)
 			atomic_store_explicit(&fp->up, 0, memory_order_release);
@@ -1132,7 +1480,7 @@ publish(struct cfg *c)
 	 * release store pairs with the worker's acquire load of the word. */
 	for (uint32_t i = 0; i < c->nh_dirty.n; i++) {
 		uint32_t id = c->nh_dirty.list[i];
-		if (c->nh[id].cfg.used)
+		if (nh_live(c, id))
 			atomic_store_explicit(&c->t.nh[id], nh_word(c, id), memory_order_release);
 	}
 	/* 2. Live groups: a fresh immutable version, published by one pointer store (release:
@@ -1149,8 +1497,10 @@ publish(struct cfg *c)
 	}
 	/* 3. Routes. */
 	for (int fam = F4; fam <= F6; fam++) {
-		if (c->fib_dirty[fam])
+		if (c->fib_dirty[fam]) {
 			fib_commit(fib_of(c, fam));
+			c->host_dirty = true;
+		}
 		c->fib_dirty[fam] = false;
 	}
 	/* 4. Ports last: a port that comes up (and starts receiving: workers poll only up
@@ -1168,13 +1518,17 @@ publish(struct cfg *c)
 	}
 	for (uint32_t i = 0; i < c->nh_dirty.n; i++) {
 		uint32_t id = c->nh_dirty.list[i];
-		if (!c->nh[id].cfg.used)
+		if (!nh_live(c, id))
 			atomic_store_explicit(&c->t.nh[id], fwd_nh_pack(FWD_NH_INVALID, 0, 0),
 					      memory_order_release);
 	}
 	dirty_clear(&c->nh_dirty);
 	dirty_clear(&c->grp_dirty);
 	c->ports_dirty = false;
+	/* 6. Host routes follow the committed state. */
+	if (c->host_dirty || c->host_retry)
+		hosts_sync(c);
+	c->version++;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1222,6 +1576,44 @@ check_unicast_mac(struct rq *q, const char *what, const uint8_t *m)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Interfaces */
+
+/* Remove the neighbours learnt on an interface (it is being deleted), with undo records. */
+static int
+nb_flush_learnt(struct cfg *c, unsigned ifid)
+{
+	uint32_t n = 0;
+	int rc;
+
+	for (uint32_t i = 0; i < c->nb.cap; i++) {
+		const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
+		n += e->used && e->has_neigh && e->dynamic && e->ifid == ifid;
+	}
+	if (n == 0)
+		return 0;
+	uint8_t(*keys)[NB_KLEN] = malloc((size_t)n * NB_KLEN);
+	if (keys == NULL || (rc = undo_reserve(c, n)) < 0) {
+		free(keys);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t i = 0; i < c->nb.cap; i++) {
+		const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
+		if (e->used && e->has_neigh && e->dynamic && e->ifid == ifid)
+			memcpy(keys[n++], e, NB_KLEN);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct nb *e = ht_find(&c->nb, keys[i]);
+		struct undo *u = undo_push(c, U_NB, 0);
+		memcpy(u->u.nb.key, keys[i], NB_KLEN);
+		u->u.nb.had = 1;
+		u->u.nb.dyn = 1;
+		memcpy(u->u.nb.mac, e->mac, 6);
+		u->u.nb.gen = e->gen;
+		nb_apply(c, keys[i], false, NULL, 0, false);
+	}
+	free(keys);
+	return 0;
+}
 
 static int
 h_iface_set(struct rq *q)
@@ -1298,6 +1690,8 @@ h_iface_del(struct rq *q)
 	if ((rc = check_ifid(q, m.ifid, true)) < 0)
 		return rc;
 	const struct ifc *i = &c->ifc[m.ifid];
+	if ((rc = nb_flush_learnt(c, m.ifid)) < 0)
+		return fail(q, rc, 0, "out of memory");
 	if (i->n_nh || i->n_addr || i->n_neigh)
 		return fail(q, -EBUSY, 0,
 			    "interface %u is used by %u next hops, %u addresses, %u neighbours",
@@ -1316,10 +1710,29 @@ h_iface_del(struct rq *q)
 static int
 addr_route_reserve(struct cfg *c, int fam)
 {
-	int rc = undo_reserve(c, 2);
+	/* the host route, the address, up to two connected routes */
+	int rc = undo_reserve(c, 4);
 	if (rc == 0)
-		rc = ht_reserve(&c->rt[fam], 1);
+		rc = ht_reserve(&c->rt[fam], 2);
 	return rc;
+}
+
+/* After an address change: the connected routes of the old and new subnets. */
+static int
+addr_conn_fix(struct rq *q, int fam, const struct addr *old, const struct addr *n)
+{
+	uint8_t key[20];
+	int rc = 0;
+
+	if (old != NULL && old->used) {
+		subnet_key(key, old);
+		rc = conn_fix(q->c, fam, key);
+	}
+	if (rc == 0 && n != NULL && n->used) {
+		subnet_key(key, n);
+		rc = conn_fix(q->c, fam, key);
+	}
+	return rc < 0 ? fail(q, rc, 0, "FIB: connected route: %s", strerror(-rc)) : 0;
 }
 
 static int
@@ -1355,10 +1768,10 @@ h_addr(struct rq *q)
 		uint8_t *e = ht_find(&c->rt[fam], key);
 		if (e != NULL && (rc = rt_apply(c, fam, key, e, 0, 0)) < 0)
 			return fail(q, rc, 0, "FIB: %s", strerror(-rc));
-		struct addr z = { 0 };
+		struct addr z = { 0 }, old = c->addr[slot];
 		undo_push(c, U_ADDR, (uint32_t)slot)->u.addr = c->addr[slot];
 		addr_apply(c, (uint32_t)slot, &z);
-		return 0;
+		return addr_conn_fix(q, fam, &old, NULL);
 	}
 
 	struct addr n = { .used = 1, .family = m.family, .plen = m.plen, .ifid = m.ifid };
@@ -1369,11 +1782,12 @@ h_addr(struct rq *q)
 			return fail(q, -EEXIST, 0, "address %s is already on interface %u", s,
 				    c->addr[slot].ifid);
 		/* re-added (resync) or new prefix length: the host route stays */
-		if ((rc = undo_reserve(c, 1)) < 0)
+		if ((rc = addr_route_reserve(c, fam)) < 0)
 			return fail(q, rc, 0, "out of memory");
+		struct addr old = c->addr[slot];
 		undo_push(c, U_ADDR, (uint32_t)slot)->u.addr = c->addr[slot];
 		addr_apply(c, (uint32_t)slot, &n);
-		return 0;
+		return addr_conn_fix(q, fam, &old, &n);
 	}
 	if (ht_find(&c->rt[fam], key) != NULL)
 		return fail(q, -EEXIST, 0, "a route to %s/%u exists", s, hostlen);
@@ -1387,7 +1801,7 @@ h_addr(struct rq *q)
 		return fail(q, rc, 0, "FIB: cannot add %s/%u: %s", s, hostlen, strerror(-rc));
 	undo_push(c, U_ADDR, (uint32_t)slot)->u.addr = c->addr[slot];
 	addr_apply(c, (uint32_t)slot, &n);
-	return 0;
+	return addr_conn_fix(q, fam, NULL, &n);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1433,8 +1847,10 @@ h_neigh(struct rq *q)
 	if (had) {
 		memcpy(u->u.nb.mac, e->mac, 6);
 		u->u.nb.gen = e->gen;
+		u->u.nb.dyn = e->dynamic;
 	}
-	nb_apply(c, &k, q->h.type == NPR_MSG_NEIGH_SET, m.mac, c->gen);
+	/* NEIGH_SET on a learnt neighbour makes it configured (static) */
+	nb_apply(c, &k, q->h.type == NPR_MSG_NEIGH_SET, m.mac, c->gen, false);
 	return 0;
 }
 
@@ -1751,7 +2167,8 @@ h_route(struct rq *q)
 			return rc;
 		}
 	}
-	if ((rc = undo_reserve(c, m.count)) < 0 ||
+	/* a deletion may bring a connected route back: two records each */
+	if ((rc = undo_reserve(c, 2ull * m.count)) < 0 ||
 	    (op == 0 && (rc = ht_reserve(&c->rt[fam], m.count)) < 0))
 		return fail(q, rc, 0, "out of memory");
 
@@ -1764,16 +2181,21 @@ h_route(struct rq *q)
 		rt_key(key, fam, r.prefix, r.plen);
 		uint8_t *e = ht_find(&c->rt[fam], key);
 		bool local = e != NULL && rt_val(e, alen)->target == NPR_TARGET_LOCAL;
+		/* a connected route gives way to a configured one on the same prefix (and comes
+		 * back when it goes); it cannot be replaced or deleted itself */
+		bool conn = e != NULL && (rt_val(e, alen)->target & NPR_TARGET_CONNECTED);
 		if (local && op != 2)
 			return fail(q, -EEXIST, i, "route %u: %s/%u is a local address", i,
 				    fmt_ip(fam == F4 ? 4 : 6, r.prefix, s), r.plen);
-		if ((e == NULL || local) && op != 0)
+		if ((e == NULL || local || conn) && op != 0)
 			return fail(q, -ENOENT, i, "route %u: %s/%u does not exist", i,
 				    fmt_ip(fam == F4 ? 4 : 6, r.prefix, s), r.plen);
-		if (e == NULL && c->n_user_routes[fam] >= max)
+		if ((e == NULL || conn) && c->n_user_routes[fam] >= max)
 			return fail(q, -ENOSPC, i, "route %u: route table full (%u routes)", i,
 				    max);
 		rc = rt_apply(c, fam, key, e, op == 2 ? 0 : r.target, c->gen);
+		if (rc == 0 && op == 2 && c->n_addr != 0)
+			rc = conn_fix(c, fam, key);
 		if (rc < 0)
 			return fail(q, rc, i, "route %u: FIB: %s", i, strerror(-rc));
 	}
@@ -1816,17 +2238,18 @@ h_sync_end(struct rq *q)
 		for (uint32_t i = 0; i < c->rt[fam].cap; i++) {
 			uint8_t *e = ht_at(&c->rt[fam], i);
 			if (ht_used(&c->rt[fam], e) &&
-			    rt_val(e, alen)->target != NPR_TARGET_LOCAL &&
+			    !(rt_val(e, alen)->target & NPR_TARGET_LOCAL) &&
 			    rt_val(e, alen)->gen != c->gen)
 				n_rt++;
 		}
 	}
 	for (uint32_t i = 0; i < c->nb.cap; i++) {
 		const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
-		if (e->used && e->has_neigh && e->gen != c->gen)
+		if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
 			n_nb++;
 	}
-	stale += (uint64_t)n_rt + n_nb + c->n_grp + c->n_nh + 2ull * c->n_addr + c->n_ifc;
+	/* an address takes two records, and up to two for connected routes after */
+	stale += (uint64_t)n_rt + n_nb + c->n_grp + c->n_nh + 4ull * c->n_addr + c->n_ifc;
 	if ((rc = undo_reserve(c, stale)) < 0)
 		return fail(q, rc, 0, "out of memory");
 	uint8_t(*keys)[20] = malloc(((size_t)(n_rt > n_nb ? n_rt : n_nb) + 1) * 20);
@@ -1841,7 +2264,7 @@ h_sync_end(struct rq *q)
 		for (uint32_t i = 0; i < c->rt[fam].cap; i++) {
 			uint8_t *e = ht_at(&c->rt[fam], i);
 			if (ht_used(&c->rt[fam], e) &&
-			    rt_val(e, alen)->target != NPR_TARGET_LOCAL &&
+			    !(rt_val(e, alen)->target & NPR_TARGET_LOCAL) &&
 			    rt_val(e, alen)->gen != c->gen)
 				memcpy(keys[n++], e, RT_KLEN(alen));
 		}
@@ -1870,7 +2293,7 @@ h_sync_end(struct rq *q)
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < c->nb.cap; i++) {
 			const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
-			if (e->used && e->has_neigh && e->gen != c->gen)
+			if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
 				memcpy(keys[n++], e, NB_KLEN);
 		}
 		for (uint32_t i = 0; i < n; i++) {
@@ -1880,7 +2303,7 @@ h_sync_end(struct rq *q)
 			u->u.nb.had = 1;
 			memcpy(u->u.nb.mac, e->mac, 6);
 			u->u.nb.gen = e->gen;
-			nb_apply(c, keys[i], false, NULL, 0);
+			nb_apply(c, keys[i], false, NULL, 0, false);
 		}
 		n_nb = n;
 	}
@@ -1897,15 +2320,35 @@ h_sync_end(struct rq *q)
 			fail(q, rc, 0, "FIB: %s", strerror(-rc));
 			break;
 		}
+		struct addr old = *a;
 		undo_push(c, U_ADDR, i)->u.addr = *a;
 		addr_apply(c, i, &z);
 		n_addr++;
+		subnet_key(key, &old);
+		if ((rc = conn_fix(c, fam, key)) < 0)
+			fail(q, rc, 0, "FIB: %s", strerror(-rc));
+	}
+	/* connected routes back where a removed route hid one */
+	if (rc == 0 && ((rc = ht_reserve(&c->rt[F4], c->n_addr)) < 0 ||
+			(rc = ht_reserve(&c->rt[F6], c->n_addr)) < 0))
+		fail(q, rc, 0, "out of memory");
+	for (uint32_t i = 0; i < CFG_ADDR_MAX && rc == 0; i++) {
+		uint8_t key[20];
+		if (!c->addr[i].used)
+			continue;
+		subnet_key(key, &c->addr[i]);
+		if ((rc = conn_fix(c, c->addr[i].family == NPR_AF_INET ? F4 : F6, key)) < 0)
+			fail(q, rc, 0, "FIB: %s", strerror(-rc));
 	}
 	for (uint32_t id = 0; id < NPR_MAX_IFACES && rc == 0; id++) {
 		const struct ifc *i = &c->ifc[id];
 		struct ifc_cfg z = { 0 };
 		if (!i->cfg.used || i->cfg.gen == c->gen)
 			continue;
+		if ((rc = nb_flush_learnt(c, id)) < 0) {
+			fail(q, rc, 0, "out of memory");
+			break;
+		}
 		if (i->n_nh || i->n_addr || i->n_neigh) {
 			rc = fail(q, -EBUSY, 0,
 				  "sync: interface %u was not re-sent but is still used", id);
@@ -2051,10 +2494,12 @@ h_dump(struct rq *q)
 		}
 		break;
 	case NPR_DUMP_NEIGHS:
+	case NPR_DUMP_NEIGHS_LEARNT:
 		for (uint32_t i = 0; i < c->nb.cap; i++) {
 			const struct nb *x = (const struct nb *)ht_at(&c->nb, i);
 			struct npr_dump_neigh e;
-			if (!x->used || !x->has_neigh)
+			if (!x->used || !x->has_neigh ||
+			    x->dynamic != (m.kind == NPR_DUMP_NEIGHS_LEARNT))
 				continue;
 			memset(&e, 0, sizeof(e));
 			e.ifid = x->ifid;
@@ -2167,6 +2612,19 @@ h_stats(struct rq *q)
 	return 0;
 }
 
+/* A FIB value as a target in the protocol: internal next hops are connected routes. */
+static uint32_t
+pub_target(const struct cfg *c, uint32_t v)
+{
+	if (v == 0 || (v & (NPR_TARGET_LOCAL | NPR_TARGET_GROUP)) || v < c->conf.nh_max)
+		return v;
+	if (v < host_id(c, 0))
+		return NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | (v - c->conf.nh_max);
+	if (v - host_id(c, 0) < c->host_max)
+		return NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | c->host[v - host_id(c, 0)].ifid;
+	return v;
+}
+
 static int
 h_lookup(struct rq *q)
 {
@@ -2184,9 +2642,9 @@ h_lookup(struct rq *q)
 			return fail(q, -EINVAL, 0, "bytes set beyond the IPv4 address");
 		uint32_t a = (uint32_t)m.addr[0] << 24 | (uint32_t)m.addr[1] << 16 |
 			     (uint32_t)m.addr[2] << 8 | m.addr[3];
-		q->rep->value = fib4_lookup(c->t.fib4, a);
+		q->rep->value = pub_target(c, fib4_lookup(c->t.fib4, a));
 	} else {
-		q->rep->value = fib6_lookup(c->t.fib6, m.addr);
+		q->rep->value = pub_target(c, fib6_lookup(c->t.fib6, m.addr));
 	}
 	return 0;
 }
@@ -2471,6 +2929,9 @@ cfg_periodic(struct cfg *c)
 			c->retire_tail = NULL;
 		free(v);
 	}
+	/* host routes that waited for a grace period (never inside a transaction) */
+	if (c->host_retry && !c->batch_active && c->n_undo == 0)
+		hosts_sync(c);
 }
 
 struct cfg *
@@ -2479,7 +2940,9 @@ cfg_create(const struct cfg_conf *conf)
 	struct cfg *c;
 	int rc = -EINVAL;
 
-	if (conf == NULL || conf->nh_max < 2 || conf->nh_max > NPR_TARGET_ID_MASK + 1u ||
+	/* internal next hops follow the configured ids, below the CONNECTED bit of targets */
+	if (conf == NULL || conf->nh_max < 2 ||
+	    conf->nh_max > NPR_TARGET_CONNECTED - NPR_MAX_IFACES - CFG_HOST_MAX ||
 	    conf->group_max < 1 || conf->group_max > NPR_TARGET_ID_MASK + 1u ||
 	    conf->n_ports > NPR_MAX_PORTS || conf->route4_max > FIB_VALUE_MAX ||
 	    conf->route6_max > FIB_VALUE_MAX) {
@@ -2502,27 +2965,37 @@ cfg_create(const struct cfg_conf *conf)
 	c->gen = 1;
 	c->t0_ns = now_ns();
 	rc = -ENOMEM;
-	c->t.nh_max = conf->nh_max;
+	c->host_max = conf->nh_max < CFG_HOST_MIN   ? CFG_HOST_MIN
+		      : conf->nh_max > CFG_HOST_MAX ? CFG_HOST_MAX
+						    : conf->nh_max;
+	c->t.nh_max = conf->nh_max + NPR_MAX_IFACES + c->host_max;
 	c->t.group_max = conf->group_max;
 	c->t.qsbr = conf->qsbr;
 	for (unsigned i = 0; i < NPR_MAX_PORTS; i++) {
 		atomic_init(&c->t.port[i].mac, 0);
 		atomic_init(&c->t.port[i].up, 0);
 	}
-	c->t.nh = malloc(conf->nh_max * sizeof(*c->t.nh));
+	c->t.nh = malloc(c->t.nh_max * sizeof(*c->t.nh));
+	c->host = calloc(c->host_max, sizeof(*c->host));
+	c->host_list = calloc(c->host_max, sizeof(*c->host_list));
+	c->hfree = calloc(c->host_max, sizeof(*c->hfree));
 	c->t.group = malloc(conf->group_max * sizeof(*c->t.group));
 	c->nh = calloc(conf->nh_max, sizeof(*c->nh));
 	c->grp = calloc(conf->group_max, sizeof(*c->grp));
 	c->buf = malloc(NPR_MSG_MAX);
 	c->stats = malloc(sizeof(*c->stats));
 	if (c->t.nh == NULL || c->t.group == NULL || c->nh == NULL || c->grp == NULL ||
-	    c->buf == NULL || c->stats == NULL)
+	    c->buf == NULL || c->stats == NULL || c->host == NULL || c->host_list == NULL ||
+	    c->hfree == NULL)
 		goto fail;
-	for (uint32_t i = 0; i < conf->nh_max; i++)
+	for (uint32_t i = 0; i < c->t.nh_max; i++)
 		atomic_init(&c->t.nh[i], fwd_nh_pack(FWD_NH_INVALID, 0, 0));
+	for (uint32_t k = 0; k < c->host_max; k++)
+		c->hfree[k].k = k;
+	c->hfree_n = c->host_max;
 	for (uint32_t i = 0; i < conf->group_max; i++)
 		atomic_init(&c->t.group[i], NULL);
-	if (dirty_init(&c->nh_dirty, conf->nh_max) < 0 ||
+	if (dirty_init(&c->nh_dirty, c->t.nh_max) < 0 ||
 	    dirty_init(&c->grp_dirty, conf->group_max) < 0 ||
 	    ht_init(&c->rt[F4], RT_ESIZE(4), RT_KLEN(4), 1024) < 0 ||
 	    ht_init(&c->rt[F6], RT_ESIZE(16), RT_KLEN(16), 1024) < 0 ||
@@ -2530,11 +3003,12 @@ cfg_create(const struct cfg_conf *conf)
 		goto fail;
 
 	/* the FIBs also hold the routers' own host routes */
+	/* and their connected subnets, and the host routes to neighbours */
 	struct fib_conf fc4 = { .family = 4,
-				.max_routes = conf->route4_max + CFG_ADDR_MAX,
+				.max_routes = conf->route4_max + 2 * CFG_ADDR_MAX + c->host_max,
 				.qsbr = conf->qsbr };
 	struct fib_conf fc6 = { .family = 6,
-				.max_routes = conf->route6_max + CFG_ADDR_MAX,
+				.max_routes = conf->route6_max + 2 * CFG_ADDR_MAX + c->host_max,
 				.qsbr = conf->qsbr };
 	c->t.fib4 = fib_create(&fc4);
 	if (c->t.fib4 == NULL)
@@ -2591,5 +3065,253 @@ cfg_free(struct cfg *c)
 	free(c->grp);
 	free(c->buf);
 	free(c->stats);
+	free(c->host);
+	free(c->host_list);
+	free(c->hfree);
 	free(c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Router services: what the slow path reads and learns (same thread, no transaction) */
+
+uint64_t
+cfg_version(const struct cfg *c)
+{
+	return c->version;
+}
+
+int
+cfg_iface_get(const struct cfg *c, unsigned ifid, struct cfg_iface *out)
+{
+	if (ifid >= NPR_MAX_IFACES || !c->ifc[ifid].cfg.used)
+		return -ENOENT;
+	const struct ifc_cfg *i = &c->ifc[ifid].cfg;
+	memset(out, 0, sizeof(*out));
+	out->ifid = (uint16_t)ifid;
+	out->port_id = i->port_id;
+	out->mtu = i->mtu;
+	out->up = (i->flags & NPR_IFACE_F_UP) != 0;
+	memcpy(out->mac, ifc_mac(c, ifid), 6);
+	return 0;
+}
+
+int
+cfg_iface_by_port(const struct cfg *c, unsigned port_id)
+{
+	if (port_id >= NPR_MAX_PORTS || c->port_owner[port_id] < 0)
+		return -ENOENT;
+	return c->port_owner[port_id];
+}
+
+unsigned
+cfg_addrs(const struct cfg *c, struct cfg_addr *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < CFG_ADDR_MAX; i++) {
+		const struct addr *a = &c->addr[i];
+		if (!a->used)
+			continue;
+		if (n < max) {
+			out[n].ifid = a->ifid;
+			out[n].family = a->family;
+			out[n].plen = a->plen;
+			memcpy(out[n].a, a->a, 16);
+		}
+		n++;
+	}
+	return n;
+}
+
+int
+cfg_addr_local(const struct cfg *c, unsigned family, const uint8_t *a)
+{
+	uint8_t k[16] = { 0 };
+
+	memcpy(k, a, family == NPR_AF_INET ? 4 : 16); /* IPv4: only 4 bytes count */
+	int slot = addr_find(c, (uint8_t)family, k);
+	return slot < 0 ? -ENOENT : c->addr[slot].ifid;
+}
+
+static bool
+in_subnet(const uint8_t *a, const uint8_t *b, unsigned alen, unsigned plen)
+{
+	uint8_t x[16], y[16];
+
+	memcpy(x, a, alen);
+	memcpy(y, b, alen);
+	mask_prefix(x, alen, plen);
+	mask_prefix(y, alen, plen);
+	return memcmp(x, y, alen) == 0;
+}
+
+int
+cfg_addr_pick(const struct cfg *c, unsigned ifid, unsigned family, const uint8_t *dst, uint8_t *src)
+{
+	unsigned alen = family == NPR_AF_INET ? 4 : 16;
+	int best = -1, score = 0;
+
+	/* 3: its subnet holds dst; 2: same scope (link-local or not); 1: any */
+	for (uint32_t i = 0; i < CFG_ADDR_MAX && score < 3; i++) {
+		const struct addr *a = &c->addr[i];
+		int sc = 1;
+		if (!a->used || a->ifid != ifid || a->family != family)
+			continue;
+		if (in_subnet(a->a, dst, alen, a->plen))
+			sc = 3;
+		else if (is_ll6(family, a->a) == is_ll6(family, dst))
+			sc = 2;
+		if (sc > score) {
+			score = sc;
+			best = (int)i;
+		}
+	}
+	if (best < 0)
+		return -ENOENT;
+	memcpy(src, c->addr[best].a, 16);
+	return 0;
+}
+
+int
+cfg_route_get(const struct cfg *c, unsigned family, const uint8_t *dst, uint32_t flow_hash,
+	      struct cfg_route *r)
+{
+	uint32_t v, id;
+
+	memset(r, 0, sizeof(*r));
+	if (family == NPR_AF_INET) {
+		uint32_t a = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
+			     (uint32_t)dst[2] << 8 | dst[3];
+		v = fib4_lookup(c->t.fib4, a);
+	} else if (family == NPR_AF_INET6) {
+		v = fib6_lookup(c->t.fib6, dst);
+	} else {
+		return -EINVAL;
+	}
+	r->kind = CFG_RT_NONE;
+	if (v == 0)
+		return 0;
+	r->kind = CFG_RT_LOCAL;
+	if (v & NPR_TARGET_LOCAL)
+		return 0;
+	r->kind = CFG_RT_INVALID;
+	id = v;
+	if (v & NPR_TARGET_GROUP) {
+		uint32_t gid = v & NPR_TARGET_ID_MASK;
+		if (gid >= c->conf.group_max)
+			return 0;
+		const struct fwd_group *g =
+			atomic_load_explicit(&c->t.group[gid], memory_order_relaxed);
+		if (g == NULL || g->n_slots == 0)
+			return 0;
+		id = g->nh[((uint64_t)flow_hash * g->n_slots) >> 32];
+	}
+	if (id >= c->t.nh_max)
+		return 0;
+	uint64_t w = atomic_load_explicit(&c->t.nh[id], memory_order_relaxed);
+	switch (fwd_nh_kind(w)) {
+	case FWD_NH_BLACKHOLE:
+		r->kind = CFG_RT_BLACKHOLE;
+		return 0;
+	case FWD_NH_UNREACHABLE:
+		r->kind = CFG_RT_UNREACHABLE;
+		return 0;
+	case FWD_NH_PROHIBIT:
+		r->kind = CFG_RT_PROHIBIT;
+		return 0;
+	case FWD_NH_IFACE_DOWN:
+		r->kind = CFG_RT_DOWN;
+		return 0;
+	case FWD_NH_FORWARD:
+	case FWD_NH_UNRESOLVED:
+		break;
+	default:
+		return 0;
+	}
+	unsigned p = fwd_nh_port(w);
+	if (p >= NPR_MAX_PORTS || c->port_owner[p] < 0) {
+		r->kind = CFG_RT_DOWN;
+		return 0;
+	}
+	r->kind = CFG_RT_FORWARD;
+	r->port_id = (uint16_t)p;
+	r->ifid = (uint16_t)c->port_owner[p];
+	r->mtu = c->ifc[r->ifid].cfg.mtu;
+	if (fwd_nh_kind(w) == FWD_NH_FORWARD) {
+		uint64_t m = fwd_nh_mac(w);
+		r->has_mac = true;
+		for (int i = 0; i < 6; i++)
+			r->mac[i] = (uint8_t)(m >> (8 * i));
+	}
+	r->nh_family = (uint8_t)family;
+	memcpy(r->nh, dst, family == NPR_AF_INET ? 4 : 16);
+	if (id < c->conf.nh_max && c->nh[id].cfg.family != 0) {
+		r->nh_family = c->nh[id].cfg.family;
+		memcpy(r->nh, c->nh[id].cfg.gw, 16);
+	}
+	return 0;
+}
+
+int
+cfg_neigh_get(const struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a, uint8_t *mac,
+	      bool *learnt)
+{
+	if (ifid >= NPR_MAX_IFACES)
+		return -ENOENT;
+	const struct nb *e = nb_find(c, (uint16_t)ifid, (uint8_t)family, a);
+	if (e == NULL || !e->has_neigh)
+		return -ENOENT;
+	if (mac != NULL)
+		memcpy(mac, e->mac, 6);
+	if (learnt != NULL)
+		*learnt = e->dynamic;
+	return 0;
+}
+
+int
+cfg_neigh_learn(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a, const uint8_t *mac)
+{
+	struct nb k, *e;
+
+	if (ifid >= NPR_MAX_IFACES || !c->ifc[ifid].cfg.used)
+		return -ENOENT;
+	if ((family != NPR_AF_INET && family != NPR_AF_INET6) || bad_unicast(family, a) != NULL ||
+	    mac_zero(mac) || (mac[0] & 1))
+		return -EINVAL;
+	/* a transaction is open: publishing now would publish it too */
+	if (c->batch_active || c->n_undo != 0)
+		return -EAGAIN;
+	nb_key(&k, (uint16_t)ifid, (uint8_t)family, a);
+	e = ht_find(&c->nb, &k);
+	if (e != NULL && e->has_neigh) {
+		if (!e->dynamic)
+			return -EEXIST;
+		if (memcmp(e->mac, mac, 6) == 0)
+			return 0;
+	} else if (c->n_neigh >= CFG_NEIGH_MAX) {
+		return -ENOSPC;
+	}
+	if (ht_reserve(&c->nb, 1) < 0)
+		return -ENOMEM;
+	nb_apply(c, &k, true, mac, c->gen, true);
+	publish(c);
+	return 0;
+}
+
+int
+cfg_neigh_forget(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a)
+{
+	struct nb k, *e;
+
+	if (ifid >= NPR_MAX_IFACES)
+		return -ENOENT;
+	if (c->batch_active || c->n_undo != 0)
+		return -EAGAIN;
+	nb_key(&k, (uint16_t)ifid, (uint8_t)family, a);
+	e = ht_find(&c->nb, &k);
+	if (e == NULL || !e->has_neigh || !e->dynamic)
+		return -ENOENT;
+	nb_apply(c, &k, false, NULL, 0, false);
+	publish(c);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #ifndef NPR_CFG_H
 #define NPR_CFG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "npr/proto.h"
@@ -60,5 +61,76 @@ void cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, 
 void cfg_periodic(struct cfg *c);
 /* Message counters for stats. */
 void cfg_counters(const struct cfg *c, uint64_t *ok, uint64_t *err);
+
+/*
+ * Router services: the slow path's view of the configuration (slowpath.c). Control thread
+ * only, like everything here; none of these runs inside a transaction. Addresses are 16
+ * bytes, network order, IPv4 in the first 4 (the rest zero); families are NPR_AF_*.
+ */
+struct cfg_iface {
+	uint16_t ifid;
+	uint16_t port_id;
+	uint16_t mtu;
+	bool up;
+	uint8_t mac[6]; /* effective */
+};
+
+struct cfg_addr {
+	uint16_t ifid;
+	uint8_t family;
+	uint8_t plen;
+	uint8_t a[16];
+};
+
+enum cfg_rt_kind {
+	CFG_RT_NONE = 0, /* no route */
+	CFG_RT_LOCAL,	 /* an address of the router */
+	CFG_RT_FORWARD,	 /* out of ifid/port_id; mac if has_mac, else resolve nh */
+	CFG_RT_BLACKHOLE,
+	CFG_RT_UNREACHABLE,
+	CFG_RT_PROHIBIT,
+	CFG_RT_DOWN,	/* egress interface down or gone */
+	CFG_RT_INVALID, /* next hop or group not programmed */
+};
+
+struct cfg_route {
+	unsigned kind; /* enum cfg_rt_kind */
+	uint16_t ifid;
+	uint16_t port_id;
+	uint16_t mtu;
+	bool has_mac;
+	uint8_t mac[6];
+	uint8_t nh_family; /* of nh */
+	uint8_t nh[16];	   /* whom to resolve: the gateway, or the destination itself */
+};
+
+/* Bumped by every publish: what the slow path caches from here may have changed. */
+uint64_t cfg_version(const struct cfg *c);
+/* 0, or -ENOENT: no such interface. */
+int cfg_iface_get(const struct cfg *c, unsigned ifid, struct cfg_iface *out);
+/* The interface bound to a port, or -ENOENT. */
+int cfg_iface_by_port(const struct cfg *c, unsigned port_id);
+/* The router's addresses: fills up to max, returns how many there are. */
+unsigned cfg_addrs(const struct cfg *c, struct cfg_addr *out, unsigned max);
+/* The interface of router address a, or -ENOENT. */
+int cfg_addr_local(const struct cfg *c, unsigned family, const uint8_t *a);
+/* A source address on ifid for a packet to dst: one whose subnet holds dst, else one of the
+ * same scope, else any of that family on ifid. 0, or -ENOENT: none. */
+int cfg_addr_pick(const struct cfg *c, unsigned ifid, unsigned family, const uint8_t *dst,
+		  uint8_t *src);
+/* What the published tables do with dst; flow_hash picks an ECMP member as the workers do
+ * (fwd_flow_hash). 0, or -EINVAL (family). */
+int cfg_route_get(const struct cfg *c, unsigned family, const uint8_t *dst, uint32_t flow_hash,
+		  struct cfg_route *r);
+/* A neighbour (configured or learnt): 0 or -ENOENT. mac, learnt may be NULL. */
+int cfg_neigh_get(const struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a,
+		  uint8_t *mac, bool *learnt);
+/* Learn or update a neighbour (dynamic), published at once with the next hops and host
+ * routes that depend on it. -EEXIST: configured (static) there, unchanged; -EAGAIN: a batch is
+ * open (try later); -ENOENT: no such interface; -EINVAL: bad address or MAC; -ENOSPC/-ENOMEM. */
+int cfg_neigh_learn(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a,
+		    const uint8_t *mac);
+/* Forget a learnt neighbour. -ENOENT: none learnt there; -EAGAIN: a batch is open. */
+int cfg_neigh_forget(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a);
 
 #endif

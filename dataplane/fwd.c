@@ -15,12 +15,15 @@
  *   fwd4_pkts + fwd6_pkts = tx_pkts + drop[TX_FULL] + (staged, not yet flushed)
  * i.e. a packet is counted once by fwd_process (drop, exception, or fwd4/fwd6 when staged),
  * and a staged packet once more by fwd_flush (tx_pkts, or drop TX_FULL); after a flush,
- * rx_pkts = sum(drop[]) + sum(exc[]) + tx_pkts.
+ * rx_pkts = sum(drop[]) + sum(exc[]) + tx_pkts. Frames the slow path hands over (fwd_inject)
+ * count in inject_pkts and then as tx_pkts or a drop: rx_pkts + inject_pkts on the left.
  * Headers must sit in the first segment (as every PMD delivers them); lengths are checked
  * against the whole packet.
  *
- * Not done here (yet): IPv4 options are forwarded untouched, no MTU check or fragmentation,
- * no ICMP (NO_ROUTE etc. are drops; the slow path will generate errors later).
+ * Not done here: IPv4 options are forwarded untouched; packets that need an answer or an
+ * ICMP error (no route, unreachable / prohibit routes, TTL expiry, larger than the egress MTU,
+ * unresolved next hop) leave as exceptions for the slow path (slowpath.c), which also hands
+ * packets back through w->inject (fwd_inject: stats.inject_pkts).
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,8 +39,71 @@
 #include "fwd.h"
 #include "pkt.h"
 
-/* NPR_CYCLE_STATS (meson option cycle_stats, not wired yet): per-stage TSC counters would go
- * around the three stages of fwd_burst; nothing is compiled for it today. */
+#ifdef NPR_CYCLE_STATS
+/*
+ * Benchmark builds only (meson -Dcycle_stats=true, read by tools/bench): TSC cycles per
+ * pipeline stage. Marks form one chain per worker: each adds the cycles since the previous
+ * mark to its stage, so the stages add up to the worker's whole time. "idle" takes polls that
+ * received nothing (and down ports); "rx" takes the rx burst plus the loop overhead before it.
+ * One slot per worker, written only by it, read by it when it stops (printed then).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <rte_cycles.h>
+
+enum { CYC_IDLE, CYC_RX, CYC_CHECK, CYC_LOOKUP, CYC_NEXTHOP, CYC_TX, CYC_MAX };
+
+struct fwd_cycles {
+	uint64_t last;
+	uint64_t pkts;
+	uint64_t c[CYC_MAX];
+} __rte_cache_aligned;
+
+static struct fwd_cycles fwd_cyc[NPR_MAX_WORKERS];
+
+static inline void
+cyc_mark(const struct fwd_worker *w, unsigned stage)
+{
+	struct fwd_cycles *c = &fwd_cyc[w->idx % NPR_MAX_WORKERS];
+	uint64_t now = rte_rdtsc();
+
+	c->c[stage] += now - c->last;
+	c->last = now;
+}
+
+static void
+cyc_print(const struct fwd_worker *w)
+{
+	static const char *const name[CYC_MAX] = {
+		"idle", "rx", "checks", "lookup", "nexthop", "tx"
+	};
+	const struct fwd_cycles *c = &fwd_cyc[w->idx % NPR_MAX_WORKERS];
+	double pkts = c->pkts != 0 ? (double)c->pkts : 1.0, busy = 0;
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "cycles worker %u packets %" PRIu64 " tsc_hz %" PRIu64,
+		     w->idx, c->pkts, rte_get_tsc_hz());
+	for (unsigned s = 0; s < CYC_MAX && n > 0 && (size_t)n < sizeof(line); s++) {
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %.1f", name[s],
+			      (double)c->c[s] / pkts);
+		busy += s != CYC_IDLE ? (double)c->c[s] / pkts : 0;
+	}
+	printf("%s busy %.1f (cycles per packet)\n", line, busy);
+	fflush(stdout);
+}
+
+#define CYC_START(w) (fwd_cyc[(w)->idx % NPR_MAX_WORKERS].last = rte_rdtsc())
+#define CYC_MARK(w, s) cyc_mark(w, s)
+#define CYC_PKTS(w, n) (fwd_cyc[(w)->idx % NPR_MAX_WORKERS].pkts += (n))
+#define CYC_PRINT(w) cyc_print(w)
+#else
+#define CYC_START(w) ((void)0)
+#define CYC_MARK(w, s) ((void)0)
+#define CYC_PKTS(w, n) ((void)0)
+#define CYC_PRINT(w) ((void)0)
+#endif
 
 /* How many packets ahead stage 1 prefetches packet data. */
 #define FWD_PREFETCH 4u
@@ -104,8 +170,8 @@ static const uint16_t fwd_kind_verdict[16] = {
 	[FWD_NH_FORWARD] = PKT_DROP | NPR_DROP_NH_INVALID,    /* not used: handled before */
 	[FWD_NH_UNRESOLVED] = PKT_DROP | NPR_DROP_NH_INVALID, /* not used: handled before */
 	[FWD_NH_BLACKHOLE] = PKT_DROP | NPR_DROP_BLACKHOLE,
-	[FWD_NH_UNREACHABLE] = PKT_DROP | NPR_DROP_UNREACHABLE,
-	[FWD_NH_PROHIBIT] = PKT_DROP | NPR_DROP_PROHIBIT,
+	[FWD_NH_UNREACHABLE] = PKT_EXC | NPR_EXC_UNREACHABLE, /* the slow path sends ICMP */
+	[FWD_NH_PROHIBIT] = PKT_EXC | NPR_EXC_PROHIBIT,
 	[FWD_NH_IFACE_DOWN] = PKT_DROP | NPR_DROP_IFACE_DOWN,
 	[7] = PKT_DROP | NPR_DROP_NH_INVALID,
 	[8] = PKT_DROP | NPR_DROP_NH_INVALID,
@@ -120,15 +186,17 @@ static const uint16_t fwd_kind_verdict[16] = {
 
 /*
  * Route value (non-zero, not LOCAL) -> forwarding decision. ip/avail: the datagram, for the
- * ECMP flow hash; ttl: TTL or hop limit. On PKT_OK, *word is a FORWARD next hop whose port is
- * valid and up. Order: group/next hop resolution, the next hop's kind, egress port, then
- * TTL (RFC 1812 5.3.1: the TTL is checked only for packets that would be forwarded, so
- * blackholes stay silent and LOCAL, handled by the caller, wins over TTL_EXPIRED).
+ * ECMP flow hash; ttl: TTL or hop limit; len: the datagram's length, for the egress MTU. On
+ * PKT_OK, *word is a FORWARD next hop whose port is valid and up. Order: group/next hop
+ * resolution, the next hop's kind, egress port, then TTL (RFC 1812 5.3.1: the TTL is checked
+ * only for packets that would be forwarded, so blackholes stay silent and LOCAL, handled by
+ * the caller, wins over TTL_EXPIRED), then the MTU (TOO_BIG: the slow path sends
+ * "fragmentation needed" / "packet too big", or fragments IPv4 without DF).
  * Caller is inside the QSBR read-side section: groups read here stay valid.
  */
 static __rte_always_inline unsigned
 fwd_route(const struct fwd_tables *t, uint32_t val, const uint8_t *ip, uint32_t avail, int v6,
-	  unsigned ttl, uint64_t *word)
+	  unsigned ttl, uint32_t len, uint64_t *word)
 {
 	uint32_t id = val;
 	uint64_t wd;
@@ -160,6 +228,9 @@ fwd_route(const struct fwd_tables *t, uint32_t val, const uint8_t *ip, uint32_t 
 			return PKT_DROP | NPR_DROP_IFACE_DOWN;
 		if (unlikely(ttl <= 1))
 			return PKT_EXC | NPR_EXC_TTL_EXPIRED;
+		uint32_t mtu = atomic_load_explicit(&t->port[p].mtu, memory_order_relaxed);
+		if (unlikely(len > mtu) && mtu != 0)
+			return PKT_EXC | NPR_EXC_TOO_BIG;
 		*word = wd;
 		return PKT_OK;
 	}
@@ -278,11 +349,14 @@ out:
 		fwd_exit(w, &b, m, v);
 	}
 
+	CYC_MARK(w, CYC_CHECK);
+
 	/* stage 2: lookups, each family in one interleaved pass */
 	if (b.n4 != 0)
 		fib4_lookup_bulk(t->fib4, b.dst4, b.val4, b.n4);
 	if (b.n6 != 0)
 		fib6_lookup_bulk(t->fib6, b.dst6, b.val6, b.n6);
+	CYC_MARK(w, CYC_LOOKUP);
 
 	/* stage 3: next hop, TTL, rewrite, stage */
 	for (i = 0; i < b.n4; i++) {
@@ -292,12 +366,13 @@ out:
 		uint64_t wd = 0;
 
 		if (unlikely(val == 0))
-			v = PKT_DROP | NPR_DROP_NO_ROUTE;
+			v = PKT_EXC | NPR_EXC_NO_ROUTE; /* the slow path sends ICMP */
 		else if (unlikely(val & NPR_TARGET_LOCAL))
 			v = PKT_EXC | NPR_EXC_LOCAL;
 		else
 			v = fwd_route(t, val, ip, m->data_len - PKT_ETH_LEN, 0,
-				      ((struct rte_ipv4_hdr *)ip)->time_to_live, &wd);
+				      ((struct rte_ipv4_hdr *)ip)->time_to_live,
+				      m->pkt_len - PKT_ETH_LEN, &wd);
 		if (unlikely(v != PKT_OK)) {
 			fwd_exit(w, &b, m, v);
 			continue;
@@ -313,14 +388,15 @@ out:
 		uint64_t wd = 0;
 
 		if (unlikely(val == 0))
-			v = PKT_DROP | NPR_DROP_NO_ROUTE;
+			v = PKT_EXC | NPR_EXC_NO_ROUTE;
 		else if (unlikely(val & NPR_TARGET_LOCAL))
 			v = PKT_EXC | NPR_EXC_LOCAL;
 		else if (unlikely(pkt_ip6_src_scoped(((struct rte_ipv6_hdr *)ip)->src_addr)))
 			v = PKT_DROP | NPR_DROP_BAD_SRC; /* RFC 4291: :: and fe80::/10 stay local */
 		else
 			v = fwd_route(t, val, ip, m->data_len - PKT_ETH_LEN, 1,
-				      ((struct rte_ipv6_hdr *)ip)->hop_limits, &wd);
+				      ((struct rte_ipv6_hdr *)ip)->hop_limits,
+				      m->pkt_len - PKT_ETH_LEN, &wd);
 		if (unlikely(v != PKT_OK)) {
 			fwd_exit(w, &b, m, v);
 			continue;
@@ -337,6 +413,7 @@ out:
 	stat_add(&w->stats.rx_pkts, n);
 	stat_add(&w->stats.fwd4_pkts, fwd4);
 	stat_add(&w->stats.fwd6_pkts, fwd6);
+	CYC_MARK(w, CYC_NEXTHOP);
 }
 
 void
@@ -360,6 +437,33 @@ fwd_flush(struct fwd_worker *w)
 		fwd_flush_port(w, (unsigned)__builtin_ctzll(pend));
 		pend &= pend - 1;
 	}
+}
+
+unsigned
+fwd_inject(struct fwd_worker *w)
+{
+	struct rte_mbuf *m[FWD_BURST];
+	unsigned n, i;
+
+	/* cheap when empty: two loads of the ring's indices */
+	if (likely(w->inject == NULL || rte_ring_empty(w->inject)))
+		return 0;
+	n = rte_ring_sc_dequeue_burst(w->inject, (void **)m, FWD_BURST, NULL);
+	for (i = 0; i < n; i++) {
+		unsigned p = m[i]->port;
+
+		if (unlikely(p >= NPR_MAX_PORTS)) { /* the slow path never does this */
+			rte_pktmbuf_free(m[i]);
+			stat_add(&w->stats.drop[NPR_DROP_NH_INVALID], 1);
+			continue;
+		}
+		if (unlikely(w->tx_n[p] == FWD_BURST))
+			fwd_flush_port(w, p);
+		w->tx[p][w->tx_n[p]++] = m[i];
+		w->tx_pending |= 1ull << p;
+	}
+	stat_add(&w->stats.inject_pkts, n);
+	return n;
 }
 
 uint32_t
@@ -399,6 +503,7 @@ fwd_worker_main(void *arg)
 
 	if (t->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(t->qsbr, w->idx);
+	CYC_START(w);
 	while (*w->stop == 0) {
 		unsigned busy = 0;
 
@@ -406,14 +511,27 @@ fwd_worker_main(void *arg)
 			const struct fwd_rxq *rq = &w->rxq[q];
 			/* An administratively down port receives nothing: frames wait in the
 			 * device (or its pcap file) until an interface is up on it. */
-			if (atomic_load_explicit(&t->port[rq->port].up, memory_order_relaxed) == 0)
+			uint32_t up =
+				atomic_load_explicit(&t->port[rq->port].up, memory_order_relaxed);
+			if (up == 0) {
+				CYC_MARK(w, CYC_IDLE);
 				continue;
+			}
 			uint16_t n = rte_eth_rx_burst(rq->port, rq->queue, pkts, FWD_BURST);
 
-			if (n == 0)
+			if (n == 0) {
+				CYC_MARK(w, CYC_IDLE);
 				continue;
+			}
+			CYC_MARK(w, CYC_RX);
+			CYC_PKTS(w, n);
 			busy = 1;
 			fwd_process(w, rq->port, pkts, n);
+			fwd_flush(w);
+			CYC_MARK(w, CYC_TX);
+		}
+		if (unlikely(fwd_inject(w) != 0)) { /* what the slow path sends */
+			busy = 1;
 			fwd_flush(w);
 		}
 		stat_add(&w->stats.polls, 1);
@@ -424,5 +542,6 @@ fwd_worker_main(void *arg)
 	fwd_flush(w);
 	if (t->qsbr != NULL)
 		rte_rcu_qsbr_thread_offline(t->qsbr, w->idx);
+	CYC_PRINT(w);
 	return 0;
 }

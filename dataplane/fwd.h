@@ -9,8 +9,8 @@
  *                   | dst MAC (48)   | port(12)| kind |
  *   - group[id]:  pointer to an immutable struct fwd_group; replaced by pointer swap, the old
  *                 one freed after a QSBR grace period.
- *   - port[p]:    the MAC a port receives for and sends from, and whether an interface is up
- *                 on it; each field one aligned word, stored with release.
+ *   - port[p]:    the MAC a port receives for and sends from, whether an interface is up on
+ *                 it, and its L3 MTU; each field one aligned word, stored with release.
  *   - fib4/fib6:  see fib.h.
  * Workers report a QSBR quiescent state once per poll loop, outside any lookup.
  */
@@ -31,8 +31,8 @@ enum fwd_nh_kind {
 	FWD_NH_FORWARD = 1,	/* rewrite and send */
 	FWD_NH_UNRESOLVED = 2,	/* forward, but no MAC yet: exception UNRESOLVED */
 	FWD_NH_BLACKHOLE = 3,	/* drop BLACKHOLE */
-	FWD_NH_UNREACHABLE = 4, /* drop UNREACHABLE (ICMP later) */
-	FWD_NH_PROHIBIT = 5,	/* drop PROHIBIT (ICMP later) */
+	FWD_NH_UNREACHABLE = 4, /* exception UNREACHABLE (the slow path sends ICMP) */
+	FWD_NH_PROHIBIT = 5,	/* exception PROHIBIT (the slow path sends ICMP) */
 	FWD_NH_IFACE_DOWN = 6,	/* drop IFACE_DOWN */
 };
 
@@ -66,7 +66,7 @@ struct fwd_group {
 struct fwd_port {
 	_Atomic uint64_t mac; /* 48 bits, as fwd_nh_mac; 0 = no interface on this port */
 	_Atomic uint32_t up;  /* an interface is bound to the port and up */
-	uint32_t reserved;
+	_Atomic uint32_t mtu; /* L3 MTU of that interface; 0: no check (exception TOO_BIG above) */
 };
 
 struct fwd_tables {
@@ -96,6 +96,9 @@ struct fwd_worker {
 	uint16_t txq[NPR_MAX_PORTS];    /* this worker's tx queue on each port */
 	uint16_t n_ports;
 	struct rte_ring *exc;	       /* to the control thread: SP/SC */
+	/* from the control thread (slow path): complete frames to send, SP/SC; NULL: none. Each
+	 * mbuf's m->port is its tx port. Counted in stats.inject_pkts, then as tx/TX_FULL. */
+	struct rte_ring *inject;
 	const struct fwd_tables *t;
 	volatile int *stop;
 	/* tx staging per port for the current burst */
@@ -117,6 +120,9 @@ fwd_exc_reason(const struct rte_mbuf *m)
 void fwd_process(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, uint16_t n);
 /* Transmit what fwd_process staged; frees and counts (TX_FULL) what the port refused. */
 void fwd_flush(struct fwd_worker *w);
+/* Stage what the slow path queued on w->inject (at most one burst); returns how many. Call
+ * fwd_flush after. */
+unsigned fwd_inject(struct fwd_worker *w);
 /* The worker's main loop (rte_eal_remote_launch): poll, process, flush, quiescent state, until
  * *w->stop. */
 int fwd_worker_main(void *arg);

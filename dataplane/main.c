@@ -3,7 +3,8 @@
  * nprouter-dataplane [EAL options] -- [options]
  *
  * The main lcore is the control thread: it serves the shared-memory ring (cfg.c is the single
- * FIB writer), reclaims memory after QSBR grace periods, drains the exception rings and
+ * FIB writer), reclaims memory after QSBR grace periods, runs the slow path (slowpath.c: ARP,
+ * ND, ICMP) on the exceptions and hands what it sends to the workers' inject rings, and
  * reports counters. Every other EAL lcore is a worker (fwd.c) that owns one RX queue and one
  * TX queue on every port.
  */
@@ -36,9 +37,11 @@
 #include "cfg.h"
 #include "fwd.h"
 #include "shm_server.h"
+#include "slowpath.h"
 
 #define PROG "nprouter-dataplane"
 #define EXC_RING_SIZE 1024u
+#define INJECT_RING_SIZE 1024u
 
 static volatile int stop_flag;
 static volatile sig_atomic_t got_signal;
@@ -57,6 +60,8 @@ struct opts {
 	uint16_t txd;
 	unsigned stats_interval; /* seconds; 0: only at exit */
 	int promisc;
+	/* slow path (0: its defaults) */
+	uint32_t icmp_rate, icmp_burst, neigh_retry_ms, neigh_retries, neigh_reachable_ms;
 };
 
 struct dp {
@@ -69,6 +74,7 @@ struct dp {
 	struct rte_rcu_qsbr *qsbr;
 	struct cfg *cfg;
 	struct shm_server *shm;
+	struct slowpath *sp;
 	uint64_t start_ns;
 	uint64_t exc_handled;
 	uint64_t exc_by_reason[NPR_EXC_MAX];
@@ -130,6 +136,12 @@ usage(void)
 	       "  --mbufs N             packet buffers (default: derived from ports and queues)\n"
 	       "  --rxd N / --txd N     descriptors per RX / TX queue (default 1024)\n"
 	       "  --stats-interval S    print counters every S seconds (default 0: at exit only)\n"
+	       "  --icmp-rate N         ICMP errors per second, token bucket (default 100)\n"
+	       "  --icmp-burst N        ICMP error bucket depth (default 50)\n"
+	       "  --neigh-retry-ms N    ARP/ND: interval between requests (default 1000)\n"
+	       "  --neigh-retries N     ARP/ND: requests before giving up (default 3)\n"
+	       "  --neigh-reachable-ms N  learnt neighbours are re-checked after this (default "
+	       "30000)\n"
 	       "  --no-promisc          do not put ports in promiscuous mode\n"
 	       "  -h, --help            this text\n",
 	       NPR_SHM_DEFAULT_NAME);
@@ -162,6 +174,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{"txd", required_argument, NULL, 't'},
 		{"stats-interval", required_argument, NULL, 'i'},
 		{"no-promisc", no_argument, NULL, 'P'},
+		{"icmp-rate", required_argument, NULL, 'R'},
+		{"icmp-burst", required_argument, NULL, 'B'},
+		{"neigh-retry-ms", required_argument, NULL, 'T'},
+		{"neigh-retries", required_argument, NULL, 'N'},
+		{"neigh-reachable-ms", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -224,6 +241,22 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'P':
 			o->promisc = 0;
+			break;
+		case 'R':
+			o->icmp_rate = (uint32_t)parse_num("--icmp-rate", optarg, 1, 1000000000);
+			break;
+		case 'B':
+			o->icmp_burst = (uint32_t)parse_num("--icmp-burst", optarg, 1, 1000000);
+			break;
+		case 'T':
+			o->neigh_retry_ms = (uint32_t)parse_num("--neigh-retry-ms", optarg, 1, 60000);
+			break;
+		case 'N':
+			o->neigh_retries = (uint32_t)parse_num("--neigh-retries", optarg, 1, 100);
+			break;
+		case 'A':
+			o->neigh_reachable_ms =
+				(uint32_t)parse_num("--neigh-reachable-ms", optarg, 10, 86400000);
 			break;
 		case 'h':
 			usage();
@@ -336,6 +369,8 @@ fill_stats(void *ctx, struct npr_stats *st)
 	st->n_ports = dp->n_ports;
 	st->n_workers = dp->n_workers;
 	st->exc_handled = dp->exc_handled;
+	if (dp->sp != NULL)
+		sp_counters(dp->sp, st->slow);
 	if (dp->shm != NULL)
 		shm_server_counters(dp->shm, &st->ring_resets, &st->reserved[0]);
 	for (unsigned i = 0; i < dp->n_ports; i++) {
@@ -373,22 +408,40 @@ clear_stats(void *ctx)
 		rte_eth_stats_reset(dp->port_ids[i]);
 }
 
-static void
+/* The slow path's frames go to one worker per port (so that they keep their order); the
+ * worker sends them with its own tx queue. Single producer: this thread. */
+static int
+inject_tx(void *ctx, struct rte_mbuf *m)
+{
+	struct dp *dp = ctx;
+	struct fwd_worker *w = dp->workers[m->port % dp->n_workers];
+
+	return rte_ring_sp_enqueue(w->inject, m) == 0 ? 0 : -ENOBUFS;
+}
+
+/* Exceptions go to the slow path (which frees or sends every one); without one (shutting
+ * down) they are counted and freed. */
+static unsigned
 drain_exceptions(struct dp *dp)
 {
 	struct rte_mbuf *m[64];
+	unsigned total = 0;
 	for (unsigned w = 0; w < dp->n_workers; w++) {
 		unsigned n = rte_ring_sc_dequeue_burst(dp->workers[w]->exc, (void **)m, 64, NULL);
+		uint64_t now = n > 0 ? now_ns() : 0;
 		for (unsigned i = 0; i < n; i++) {
 			unsigned r = fwd_exc_reason(m[i]);
 			if (r < NPR_EXC_MAX)
 				dp->exc_by_reason[r]++;
+			if (dp->sp != NULL)
+				sp_input(dp->sp, m[i], now);
+			else
+				rte_pktmbuf_free(m[i]);
 		}
-		/* ARP/ND/ICMP come in a later stage; for now exceptions are counted and freed. */
-		if (n > 0)
-			rte_pktmbuf_free_bulk(m, n);
 		dp->exc_handled += n;
+		total += n;
 	}
+	return total;
 }
 
 static void
@@ -427,6 +480,10 @@ print_stats(struct dp *dp, FILE *out)
 		if (exc[r] != 0)
 			fprintf(out, "exception %-11s %" PRIu64 "  (%s)\n", npr_exc_name(r), exc[r],
 				npr_exc_text(r));
+	for (unsigned r = 0; r < NPR_SLOW_MAX; r++)
+		if (st.slow[r] != 0)
+			fprintf(out, "slowpath %-17s %" PRIu64 "  (%s)\n", npr_slow_name(r),
+				st.slow[r], npr_slow_text(r));
 	fflush(out);
 }
 
@@ -526,6 +583,12 @@ main(int argc, char **argv)
 					  RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (wk->exc == NULL)
 			die("cannot create exception ring %s: %s", rname, rte_strerror(rte_errno));
+		snprintf(rname, sizeof(rname), "inj%u", w);
+		wk->inject = rte_ring_create(rname, INJECT_RING_SIZE,
+					     (int)rte_lcore_to_socket_id(lcore),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (wk->inject == NULL)
+			die("cannot create inject ring %s: %s", rname, rte_strerror(rte_errno));
 		wk->idx = w;
 		wk->stats.lcore_id = lcore;
 		wk->stop = &stop_flag;
@@ -538,8 +601,9 @@ main(int argc, char **argv)
 	uint32_t mbufs = dp.o.mbufs;
 	if (mbufs == 0)
 		mbufs = dp.n_ports * nq * (dp.o.rxd + dp.o.txd) +
-			dp.n_workers * (FWD_BURST * (dp.n_ports + 2) + EXC_RING_SIZE) +
-			(rte_lcore_count() * 512) + 4096;
+			dp.n_workers * (FWD_BURST * (dp.n_ports + 2) + EXC_RING_SIZE +
+					INJECT_RING_SIZE) +
+			(rte_lcore_count() * 512) + 4096 + 2048 /* slow path queues */;
 	dp.pool = rte_pktmbuf_pool_create("mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
 	if (dp.pool == NULL)
@@ -580,6 +644,20 @@ main(int argc, char **argv)
 		    cc.nh_max, cc.route4_max, cc.route6_max, strerror(errno));
 	for (w = 0; w < dp.n_workers; w++)
 		dp.workers[w]->t = cfg_tables(dp.cfg);
+	struct sp_conf spc = {
+		.cfg = dp.cfg,
+		.pool = dp.pool,
+		.tx = inject_tx,
+		.tx_ctx = &dp,
+		.icmp_rate = dp.o.icmp_rate,
+		.icmp_burst = dp.o.icmp_burst,
+		.retry_ms = dp.o.neigh_retry_ms,
+		.retries = dp.o.neigh_retries,
+		.reachable_ms = dp.o.neigh_reachable_ms,
+	};
+	dp.sp = sp_create(&spc);
+	if (dp.sp == NULL)
+		die("cannot create the slow path: %s", strerror(errno));
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -604,10 +682,11 @@ main(int argc, char **argv)
 	uint64_t last_periodic = 0, last_stats = now_ns(), idle = 0;
 	while (!stop_flag) {
 		unsigned n = shm_server_poll(dp.shm, dp.cfg, 64);
-		drain_exceptions(&dp);
+		n += drain_exceptions(&dp);
 		uint64_t t = now_ns();
 		if (t - last_periodic > 1000000) {
 			cfg_periodic(dp.cfg);
+			sp_periodic(dp.sp, t);
 			last_periodic = t;
 		}
 		if (dp.o.stats_interval != 0 &&
@@ -628,7 +707,15 @@ main(int argc, char **argv)
 	printf(PROG ": %s, stopping\n", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	rte_eal_mp_wait_lcore();
 	drain_exceptions(&dp);
+	/* what the slow path still holds or queued for the workers goes back to the pool */
+	for (w = 0; w < dp.n_workers; w++) {
+		struct rte_mbuf *m;
+		while (rte_ring_sc_dequeue(dp.workers[w]->inject, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
 	print_stats(&dp, stdout);
+	sp_free(dp.sp);
+	dp.sp = NULL;
 	shm_for_exit = NULL;
 	shm_server_destroy(dp.shm);
 	for (unsigned i = 0; i < dp.n_ports; i++) {
@@ -638,6 +725,7 @@ main(int argc, char **argv)
 	cfg_free(dp.cfg);
 	for (w = 0; w < dp.n_workers; w++) {
 		rte_ring_free(dp.workers[w]->exc);
+		rte_ring_free(dp.workers[w]->inject);
 		rte_free(dp.workers[w]);
 	}
 	rte_mempool_free(dp.pool);

@@ -35,6 +35,7 @@ packages=(
     libcmocka-dev libpcap-dev zlib1g-dev
     python3 python3-scapy tcpdump iproute2 procps
     clang-format
+    iputils-ping traceroute netcat-openbsd iperf3 ethtool
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -18,9 +18,16 @@
  * Objects:
  *   interface  id 0..NPR_MAX_IFACES-1, bound to one DPDK port, has a name, MAC, MTU, up/down.
  *   address    (interface, family, address, prefix length): the router's own address; it installs
- *              a host route whose target is NPR_TARGET_LOCAL (packets to it leave the fast path).
+ *              a host route whose target is NPR_TARGET_LOCAL (packets to it leave the fast path)
+ *              and the route to its connected subnet (NPR_TARGET_CONNECTED), unless a route to
+ *              that exact prefix exists; removing the address removes both, and the neighbours
+ *              learnt on that subnet.
  *   neighbour  (interface, family, address) -> MAC. Gateway next hops without an explicit MAC
- *              take their MAC from here; changing it changes no route.
+ *              take their MAC from here; changing it changes no route. Configured (static)
+ *              neighbours never age; the data plane also learns neighbours itself with ARP / ND
+ *              (dynamic: aged, listed by NPR_DUMP_NEIGHS_LEARNT, not by NPR_DUMP_NEIGHS, never
+ *              removed by SYNC_END). NEIGH_SET on a learnt one makes it static; NEIGH_DEL
+ *              removes either.
  *   next hop   id 1..nh_max-1: forward (interface + gateway, MAC explicit or from neighbours),
  *              blackhole, unreachable or prohibit.
  *   group      id 1..group_max-1: weighted list of forward next hops (ECMP); flows are kept on
@@ -68,6 +75,10 @@
 /* Route targets: a next hop id, or a group id with this flag. */
 #define NPR_TARGET_GROUP 0x40000000u
 #define NPR_TARGET_LOCAL 0x20000000u /* only in dumps and lookups: an address of the router */
+/* Only in dumps and lookups, always with NPR_TARGET_LOCAL: the connected subnet of an address,
+ * target = NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | interface id. Hosts on it are resolved
+ * with ARP / neighbour discovery. (A plain NPR_TARGET_LOCAL is the address itself.) */
+#define NPR_TARGET_CONNECTED 0x10000000u
 #define NPR_TARGET_ID_MASK 0x1fffffffu
 
 enum npr_family { NPR_AF_INET = 4, NPR_AF_INET6 = 6 };
@@ -232,6 +243,7 @@ enum npr_dump_kind {
 	NPR_DUMP_ROUTES6 = 8,
 	NPR_DUMP_STATS = 9,
 	NPR_DUMP_INFO = 10, /* one struct npr_info */
+	NPR_DUMP_NEIGHS_LEARNT = 11, /* struct npr_dump_neigh: neighbours learnt by ARP / ND */
 };
 struct npr_msg_dump_req {
 	struct npr_msg_hdr hdr;
@@ -354,7 +366,10 @@ struct npr_msg_lookup {
 	X(LOCAL, "addressed to the router")                                                        \
 	X(UNRESOLVED, "next hop MAC unknown")                                                      \
 	X(IP_OPTIONS, "reserved")                                                                  \
-	X(NO_ROUTE, "no route (for ICMP unreachable)")
+	X(NO_ROUTE, "no route (for ICMP unreachable)")                                           \
+	X(UNREACHABLE, "unreachable route (for ICMP unreachable)")                                \
+	X(PROHIBIT, "prohibit route (for ICMP unreachable)")                                      \
+	X(TOO_BIG, "larger than the egress MTU")
 
 #define NPR_X_ENUM_DROP(name, text) NPR_DROP_##name,
 #define NPR_X_ENUM_EXC(name, text)  NPR_EXC_##name,
@@ -363,6 +378,48 @@ enum npr_exc { NPR_EXC_REASONS(NPR_X_ENUM_EXC) NPR_EXC_MAX };
 
 #define NPR_STATS_DROP_SLOTS 24u
 #define NPR_STATS_EXC_SLOTS  12u
+
+/* Slow path (control thread): ARP, neighbour discovery, ICMP, resolution queues. */
+#define NPR_SLOW_COUNTERS(X)                                                                       \
+	X(ARP_RX, "ARP packets handled")                                                          \
+	X(ARP_BAD, "ARP packets malformed or not for IPv4 over Ethernet")                        \
+	X(ARP_NOT_OURS, "ARP requests for addresses not ours")                                   \
+	X(ARP_REPLY_TX, "ARP replies sent")                                                       \
+	X(ARP_REQUEST_TX, "ARP requests sent (resolution and refresh)")                           \
+	X(ARP_GRATUITOUS_TX, "gratuitous ARPs sent")                                              \
+	X(ND_RX, "neighbour solicitations and advertisements handled")                           \
+	X(ND_BAD, "neighbour discovery packets malformed or invalid")                            \
+	X(NA_TX, "neighbour advertisements sent")                                                 \
+	X(NS_TX, "neighbour solicitations sent")                                                  \
+	X(NEIGH_LEARNED, "neighbours learnt or updated")                                         \
+	X(NEIGH_RESOLVED, "resolutions completed")                                                \
+	X(NEIGH_FAILED, "resolutions that timed out")                                            \
+	X(NEIGH_EXPIRED, "neighbours aged out (refresh unanswered)")                              \
+	X(NEIGH_FLUSHED, "neighbours removed with their address or interface")                   \
+	X(HOLD_QUEUED, "packets queued waiting for a neighbour")                                 \
+	X(HOLD_SENT, "queued packets sent once resolved")                                         \
+	X(HOLD_OVERFLOW, "packets dropped: neighbour queue full")                                \
+	X(HOLD_FAILED, "packets dropped: resolution failed")                                     \
+	X(SLOW_FWD, "packets forwarded by the slow path")                                        \
+	X(FRAG_TX, "fragments sent (IPv4 without DF over a smaller MTU)")                        \
+	X(ECHO_RX, "echo requests to the router")                                                \
+	X(ECHO_TX, "echo replies sent")                                                           \
+	X(ICMP_TTL_TX, "ICMP time exceeded sent")                                                 \
+	X(ICMP_UNREACH_TX, "ICMP destination unreachable sent")                                   \
+	X(ICMP_TOOBIG_TX, "ICMP fragmentation needed / packet too big sent")                      \
+	X(ICMP_RATELIMITED, "ICMP errors not sent: rate limit")                                   \
+	X(ICMP_SUPPRESSED, "ICMP errors not sent: about an ICMP error, broadcast, multicast...")   \
+	X(LOCAL_DROP, "packets for the router with no service (dropped)")                         \
+	X(MCAST_DROP, "broadcast or multicast packets ignored")                                  \
+	X(NO_ROUTE_DROP, "slow-path packets with no usable route or source address")              \
+	X(IFACE_DOWN_DROP, "slow-path packets for an interface that is down or gone")            \
+	X(INJECT_TX, "packets handed to the workers to send")                                     \
+	X(INJECT_FULL, "packets dropped: worker inject ring full")                               \
+	X(NOMBUF, "packets not built: out of buffers")
+
+#define NPR_X_ENUM_SLOW(name, text) NPR_SLOW_##name,
+enum npr_slow { NPR_SLOW_COUNTERS(NPR_X_ENUM_SLOW) NPR_SLOW_MAX };
+#define NPR_STATS_SLOW_SLOTS 48u
 
 struct npr_worker_stats {
 	uint32_t lcore_id;
@@ -375,6 +432,9 @@ struct npr_worker_stats {
 	uint64_t busy_polls; /* iterations that received packets */
 	uint64_t drop[NPR_STATS_DROP_SLOTS];
 	uint64_t exc[NPR_STATS_EXC_SLOTS];
+	/* packets the slow path handed to this worker to transmit (ARP, ND, ICMP, queued
+	 * packets): rx_pkts + inject_pkts = sum(drop[]) + sum(exc[]) + tx_pkts after a flush */
+	uint64_t inject_pkts;
 };
 
 struct npr_port_stats {
@@ -402,6 +462,7 @@ struct npr_stats {
 	uint64_t reserved[3];
 	struct npr_port_stats port[NPR_MAX_PORTS];
 	struct npr_worker_stats worker[NPR_MAX_WORKERS];
+	uint64_t slow[NPR_STATS_SLOW_SLOTS]; /* enum npr_slow */
 };
 
 /* ---- replies ---- */
@@ -445,11 +506,13 @@ _Static_assert(sizeof(struct npr_dump_nh) == 40, "dump_nh");
 _Static_assert(sizeof(struct npr_dump_group) == 16, "dump_group");
 _Static_assert(sizeof(struct npr_info) == 104, "info");
 _Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
-_Static_assert(sizeof(struct npr_worker_stats) == 56 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS),
+_Static_assert(sizeof(struct npr_worker_stats) ==
+		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS),
 	       "worker_stats");
 _Static_assert(sizeof(struct npr_port_stats) == 72, "port_stats");
 _Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
 _Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");
+_Static_assert(NPR_SLOW_MAX <= NPR_STATS_SLOW_SLOTS, "slow slots");
 _Static_assert(sizeof(struct npr_stats) + sizeof(struct npr_msg_dump_chunk) <= NPR_MSG_MAX,
 	       "stats fit a chunk");
 _Static_assert(sizeof(struct npr_reply) == 128, "reply");
@@ -480,6 +543,18 @@ npr_exc_text(unsigned i)
 {
 	static const char *const n[] = {NPR_EXC_REASONS(NPR_X_TEXT)};
 	return i < NPR_EXC_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_slow_name(unsigned i)
+{
+	static const char *const n[] = {NPR_SLOW_COUNTERS(NPR_X_NAME)};
+	return i < NPR_SLOW_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_slow_text(unsigned i)
+{
+	static const char *const n[] = {NPR_SLOW_COUNTERS(NPR_X_TEXT)};
+	return i < NPR_SLOW_MAX ? n[i] : "?";
 }
 
 #endif

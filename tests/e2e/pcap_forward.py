@@ -8,13 +8,22 @@
 The expectation is computed independently of nprouter: scapy builds each packet, and the
 expected output is the same packet with new MACs and TTL/hop limit - 1 whose checksum scapy
 recomputes from scratch (nprouter updates it incrementally, RFC 1624).
+
+What the router itself sends (the slow path: gratuitous ARP and unsolicited neighbour
+advertisements when the interfaces come up, ARP replies and requests, ICMP errors for no
+route, unreachable routes, TTL expiry and UDP to the router) is built by scapy too and
+compared as a set per port, apart from the forwarded packets (their order among the
+forwarded ones is not fixed). The data plane runs with --neigh-retry-ms 60000, so that the
+one unresolved next hop gets exactly one ARP request during the test.
 """
 import json
 import os
 import re
 import sys
 
-from scapy.all import (ARP, IP, UDP, TCP, Ether, IPv6, Raw, rdpcap, wrpcap)  # noqa: E402
+from scapy.all import (ARP, ICMP, IP, UDP, TCP, Ether, IPv6, Raw, rdpcap, wrpcap)  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr,  # noqa: E402
+                                ICMPv6TimeExceeded)
 
 # Router interfaces: port -> (name, MAC, IPv4, IPv6)
 R = {
@@ -48,6 +57,8 @@ nexthop set 4 via 2001:db8:1::2 dev p1 lladdr 02:00:00:00:01:03
 nexthop set 5 via 192.0.2.2 dev p0 lladdr 02:00:00:00:00:02
 nexthop set 6 via 198.51.100.3 dev p1
 nexthop set 7 unreachable
+neighbor set 192.0.2.2 dev p0 lladdr 02:00:00:00:00:02
+neighbor set 2001:db8::2 dev p0 lladdr 02:00:00:00:00:02
 group set 1 1:1 2:1
 route add 10.1.0.0/16 nexthop 1
 route add 10.1.128.0/17 nexthop 2
@@ -83,15 +94,75 @@ def fwd6(pkt, nh):
     return bytes(out)
 
 
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def slow_up():
+    """What the router announces when its interfaces come up: per port."""
+    out = {0: [], 1: [], 2: []}
+    v6 = {0: "2001:db8::1", 1: "2001:db8:1::1"}
+    for port, (_, mac, a4, _) in R.items():
+        out[port].append(Ether(dst=BCAST, src=mac) / ARP(op=1, hwsrc=mac, psrc=a4,
+                                                           hwdst="00:00:00:00:00:00", pdst=a4))
+        if port in v6:
+            out[port].append(Ether(dst="33:33:00:00:00:01", src=mac) /
+                             IPv6(src=v6[port], dst="ff02::1", hlim=255) /
+                             ICMPv6ND_NA(R=1, S=0, O=1, tgt=v6[port]) /
+                             ICMPv6NDOptDstLLAddr(lladdr=mac))
+    return out
+
+
+def icmp4_err(pkt, typ, code, src="192.0.2.1"):
+    """ICMP error the router sends on port 0 about pkt (as received, Ethernet padding cut)."""
+    ip = bytes(pkt[IP])[: pkt[IP].len]
+    return (Ether(dst=H0, src=R[0][1]) / IP(src=src, dst=pkt[IP].src, ttl=64, id=0) /
+            ICMP(type=typ, code=code) / Raw(ip[:548]))
+
+
+def icmp6_err(pkt, layer):
+    ip = bytes(pkt[IPv6])
+    return (Ether(dst=H0, src=R[0][1]) / IPv6(src=R[0][3], dst=pkt[IPv6].src, hlim=64) /
+            layer / Raw(ip[:1232]))
+
+
+def norm(raw):
+    """A router-originated frame with the IPv4 identification zeroed (it is a counter) and
+    the header checksum recomputed, so that it compares with its expectation."""
+    p = Ether(raw)
+    if IP in p:
+        p[IP].id = 0
+        del p[IP].chksum
+    return bytes(p).hex()
+
+
+def slow_frame(raw):
+    """True for what the router itself sent: ARP, or ICMP / ICMPv6 from its addresses."""
+    p = Ether(raw)
+    ours = {a for _, _, a4, a6 in R.values() for a in (a4, a6)}
+    if ARP in p:
+        return True
+    if IP in p and p[IP].proto == 1 and p[IP].src in ours:
+        return True
+    if IPv6 in p and p[IPv6].nh == 58 and p[IPv6].src in ours:
+        return True
+    return False
+
+
 def gen(d):
     inp = {0: [], 1: [], 2: []}
-    expect = {"out": {0: [], 1: [], 2: []}, "drop": {}, "exc": {}, "ecmp": []}
+    expect = {"out": {0: [], 1: [], 2: []}, "drop": {}, "exc": {}, "ecmp": [],
+              "slow": {p: [norm(bytes(x)) for x in v] for p, v in slow_up().items()}}
+
+    def slow(port, frame):
+        expect["slow"][port].append(norm(bytes(frame)))
 
     def e0(payload=b"x" * 18):
         return Ether(src=H0, dst=R[0][1])
 
-    def add(port, pkt, kind, what=None, nh=None):
+    def add(port, pkt, kind, what=None, nh=None, icmp=None):
         inp[port].append(pkt)
+        if icmp is not None:  # what the router answers
+            slow(0, icmp(Ether(bytes(pkt))))
         if kind == "fwd4":
             expect["out"][NH[nh][0]].append(fwd4(pkt, nh).hex())
         elif kind == "fwd6":
@@ -133,11 +204,14 @@ def gen(d):
                 sport=10000 + f, dport=53) / Raw(b"flow")
             inp[0].append(p)
             expect["ecmp"].append({1: fwd4(p, 1).hex(), 2: fwd4(p, 2).hex(), "flow": f})
-    # drops
+    # drops (a blackhole is silent); no route and unreachable routes get an ICMP error
     add(0, e0() / IP(src="192.0.2.2", dst="10.3.0.1") / udp, "drop", "BLACKHOLE")
-    add(0, e0() / IP(src="192.0.2.2", dst="10.5.0.1") / udp, "drop", "UNREACHABLE")
-    add(0, e0() / IP(src="192.0.2.2", dst="10.9.9.9") / udp, "drop", "NO_ROUTE")
-    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:999::1") / v6, "drop", "NO_ROUTE")
+    add(0, e0() / IP(src="192.0.2.2", dst="10.5.0.1") / udp, "exc", "UNREACHABLE",
+        icmp=lambda p: icmp4_err(p, 3, 1))
+    add(0, e0() / IP(src="192.0.2.2", dst="10.9.9.9") / udp, "exc", "NO_ROUTE",
+        icmp=lambda p: icmp4_err(p, 3, 0))
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:999::1") / v6, "exc", "NO_ROUTE",
+        icmp=lambda p: icmp6_err(p, ICMPv6DestUnreach(code=0)))
     bad = bytearray(bytes(e0() / IP(src="192.0.2.2", dst="10.1.2.3") / udp))
     bad[14 + 10] ^= 0x55  # header checksum
     add(0, Ether(bytes(bad)), "drop", "BAD_CHECKSUM")
@@ -157,17 +231,26 @@ def gen(d):
     add(0, e0() / IP(src="127.0.0.1", dst="10.1.2.3") / udp, "drop", "BAD_SRC")
     add(0, e0() / IP(src="192.0.2.2", dst="127.0.0.1") / udp, "drop", "BAD_DST")
     add(0, Ether(src=H0, dst=R[0][1], type=0x88B5) / Raw(b"\x00" * 46), "drop", "BAD_ETHERTYPE")
-    # exceptions
-    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=1) / udp, "exc", "TTL_EXPIRED")
-    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=0) / udp, "exc", "TTL_EXPIRED")
+    # exceptions, and what the slow path answers
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=1) / udp, "exc", "TTL_EXPIRED",
+        icmp=lambda p: icmp4_err(p, 11, 0))
+    add(0, e0() / IP(src="192.0.2.2", dst="10.1.2.3", ttl=0) / udp, "exc", "TTL_EXPIRED",
+        icmp=lambda p: icmp4_err(p, 11, 0))
     add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8:100::5", hlim=1) / v6, "exc",
-        "TTL_EXPIRED")
-    add(0, e0() / IP(src="192.0.2.2", dst="192.0.2.1") / udp, "exc", "LOCAL")
-    add(0, e0() / IP(src="192.0.2.2", dst="198.51.100.1", ttl=1) / udp, "exc", "LOCAL")
-    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8::1") / v6, "exc", "LOCAL")
+        "TTL_EXPIRED", icmp=lambda p: icmp6_err(p, ICMPv6TimeExceeded(code=0)))
+    add(0, e0() / IP(src="192.0.2.2", dst="192.0.2.1") / udp, "exc", "LOCAL",
+        icmp=lambda p: icmp4_err(p, 3, 3))  # UDP to the router: port unreachable
+    add(0, e0() / IP(src="192.0.2.2", dst="198.51.100.1", ttl=1) / udp, "exc", "LOCAL",
+        icmp=lambda p: icmp4_err(p, 3, 3))  # from the ingress interface's address
+    add(0, e0() / IPv6(src="2001:db8::2", dst="2001:db8::1") / v6, "exc", "LOCAL",
+        icmp=lambda p: icmp6_err(p, ICMPv6DestUnreach(code=4)))
     add(0, e0() / IP(src="192.0.2.2", dst="10.4.0.5") / udp, "exc", "UNRESOLVED")
+    slow(1, Ether(dst=BCAST, src=R[1][1]) / ARP(op=1, hwsrc=R[1][1], psrc=R[1][2],
+                                                hwdst="00:00:00:00:00:00", pdst="198.51.100.3"))
     add(0, Ether(src=H0, dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="192.0.2.1", psrc="192.0.2.2",
                                                      hwsrc=H0), "exc", "ARP")
+    slow(0, Ether(dst=H0, src=R[0][1]) / ARP(op=2, hwsrc=R[0][1], psrc="192.0.2.1",
+                                             hwdst=H0, pdst="192.0.2.2"))
 
     os.makedirs(d, exist_ok=True)
     for p in (0, 1, 2):
@@ -204,6 +287,20 @@ def check(d):
     for p in (0, 1, 2):
         path = os.path.join(d, "out%d.pcap" % p)
         out[p] = [bytes(x).hex() for x in rdpcap(path)] if os.path.getsize(path) > 24 else []
+    # the router's own packets: compared as a set per port, then set aside
+    for p in (0, 1, 2):
+        got = sorted(norm(bytes.fromhex(x)) for x in out[p] if slow_frame(bytes.fromhex(x)))
+        want = sorted(expect["slow"][str(p)])
+        if got != want:
+            errors.append("port %d: router-originated packets differ:" % p)
+            for x in want:
+                if x not in got:
+                    errors.append("  missing   %s" % Ether(bytes.fromhex(x)).summary())
+            for x in got:
+                if x not in want:
+                    errors.append("  unexpected %s  %s" % (Ether(bytes.fromhex(x)).summary(), x))
+    n_slow = sum(len(v) for v in expect["slow"].values())
+    out = {p: [x for x in out[p] if not slow_frame(bytes.fromhex(x))] for p in out}
     # ECMP packets are interleaved with the rest on ports 1 and 2: take them out first
     remaining = {p: list(out[p]) for p in out}
     flow_port = {}
@@ -240,8 +337,9 @@ def check(d):
     if exc != expect["exc"]:
         errors.append("exception counters %s, expected %s" % (exc, expect["exc"]))
     n_out = sum(len(v) for v in out.values())
-    print("checked %d output packets, %d drop reasons, %d exception reasons, ECMP %d flows on %s"
-          % (n_out, len(drop), len(exc), len(flow_port), sorted(used)))
+    print("checked %d output packets (%d from the router itself), %d drop reasons, "
+          "%d exception reasons, ECMP %d flows on %s"
+          % (n_out + n_slow, n_slow, len(drop), len(exc), len(flow_port), sorted(used)))
     for e in errors:
         print("FAIL:", e)
     return 1 if errors else 0

@@ -15,7 +15,8 @@ vdevs=()
 for p in 0 1 2; do vdevs+=(--vdev "net_pcap$p,rx_pcap=$d/in$p.pcap,tx_pcap=$d/out$p.pcap"); done
 # Ports receive nothing until an interface is up on them, so no packet is read before the
 # whole configuration (one batch) is in place.
-start_dp "$d/dataplane.log" -l 0,1 "${vdevs[@]}" --
+# one ARP request for the unresolved next hop during the test (see pcap_forward.py)
+start_dp "$d/dataplane.log" -l 0,1 "${vdevs[@]}" -- --neigh-retry-ms 60000
 ctl batch "$d/config.batch"
 
 # wait until the worker has read every input packet

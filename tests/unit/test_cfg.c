@@ -721,7 +721,7 @@ check_invariants(void)
 			memcpy(&r, r6 + (i - n_r4) * sizeof(r), sizeof(r));
 			tg = r.target;
 		}
-		if (tg == NPR_TARGET_LOCAL)
+		if (tg & NPR_TARGET_LOCAL) /* the router's own: addresses, connected subnets */
 			continue;
 		if (tg & NPR_TARGET_GROUP)
 			grp_refs[tg & NPR_TARGET_ID_MASK]++;
@@ -1156,9 +1156,12 @@ test_addr(void **state)
 
 	base_topology();
 	assert_int_equal(lookup(4, "10.0.0.1"), NPR_TARGET_LOCAL);
-	assert_int_equal(lookup(4, "10.0.0.3"), 1); /* the default route; no connected route */
+	/* the address's subnet is connected (hosts on it are resolved by the slow path) */
+	assert_int_equal(lookup(4, "10.0.0.3"), NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | 0);
+	assert_int_equal(lookup(4, "10.0.1.3"), 1); /* the default route */
 	assert_int_equal(lookup(6, "2001:db8:1::1"), NPR_TARGET_LOCAL);
-	assert_int_equal(lookup(6, "2001:db8:1::2"), NPR_TARGET_GROUP | 1);
+	assert_int_equal(lookup(6, "2001:db8:1::2"), NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | 1);
+	assert_int_equal(lookup(6, "2001:db8:2::2"), NPR_TARGET_GROUP | 1);
 	assert_int_equal(dump(NPR_DUMP_ADDRS, &d, NULL), 2);
 	free(d);
 	/* the host routes show in the route dumps */
@@ -1590,6 +1593,17 @@ check_routes4(const struct r4 *ref, uint32_t n)
 	free(d);
 }
 
+/* The published FIB's answer as a route target: the internal next hops behind a connected
+ * subnet (and the host routes of its neighbours) are on interface 0 for IPv4 here. */
+static uint32_t
+fib4_pub(uint32_t a)
+{
+	uint32_t v = fib4_lookup(cfg_tables(C)->fib4, a);
+	return v >= NH_MAX && !(v & (NPR_TARGET_LOCAL | NPR_TARGET_GROUP))
+		       ? NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | 0
+		       : v;
+}
+
 static void
 test_routes4(void **state)
 {
@@ -1604,6 +1618,7 @@ test_routes4(void **state)
 	ref[n++] = (struct r4){ 0xc0a80000, 16, NPR_TARGET_GROUP | 1 };
 	ref[n++] = (struct r4){ 0xac100000, 12, 3 };
 	ref[n++] = (struct r4){ 0x0a000001, 32, NPR_TARGET_LOCAL };
+	ref[n++] = (struct r4){ 0x0a000000, 24, NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | 0 };
 	uint32_t base = n;
 	/* N random distinct routes in 10/8 */
 	while (n < base + N) {
@@ -1613,7 +1628,7 @@ test_routes4(void **state)
 		bool dup = false;
 		for (uint32_t i = base; i < n && !dup; i++)
 			dup = ref[i].prefix == p && ref[i].plen == plen;
-		if (p == 0x0a000001 && plen == 32)
+		if ((p == 0x0a000001 && plen == 32) || (p == 0x0a000000 && plen == 24))
 			dup = true;
 		if (!dup)
 			ref[n++] = (struct r4){ p, plen, t };
@@ -1625,7 +1640,7 @@ test_routes4(void **state)
 		uint32_t a = 0x0a000000u | ((uint32_t)rnd() & 0x00ffffffu);
 		if (i % 2)
 			a = ref[base + rnd() % N].prefix | ((uint32_t)rnd() & 0xff);
-		assert_int_equal(fib4_lookup(cfg_tables(C)->fib4, a), ref_lpm4(ref, n, a));
+		assert_int_equal(fib4_pub(a), ref_lpm4(ref, n, a));
 	}
 	check_invariants();
 
@@ -1647,7 +1662,7 @@ test_routes4(void **state)
 	check_routes4(ref, n);
 	for (int i = 0; i < 200; i++) {
 		uint32_t a = del[rnd() % 500].prefix | ((uint32_t)rnd() & 0x3);
-		assert_int_equal(fib4_lookup(cfg_tables(C)->fib4, a), ref_lpm4(ref, n, a));
+		assert_int_equal(fib4_pub(a), ref_lpm4(ref, n, a));
 	}
 	check_invariants();
 
@@ -1732,6 +1747,8 @@ test_routes6(void **state)
 	/* reference: local 2001:db8:1::1/128, the two base routes */
 	ref[n].plen = 128, ref[n].target = NPR_TARGET_LOCAL;
 	ip6(ref[n++].prefix, "2001:db8:1::1");
+	ref[n].plen = 64, ref[n].target = NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | 1;
+	ip6(ref[n++].prefix, "2001:db8:1::");
 	ref[n].plen = 48, ref[n].target = 2;
 	ip6(ref[n++].prefix, "2001:db8:100::");
 	ref[n].plen = 0, ref[n].target = NPR_TARGET_GROUP | 1;
@@ -2161,8 +2178,8 @@ test_dump_stats(void **state)
 	assert_int_equal(in.group_max, GROUP_MAX);
 	assert_int_equal(in.route4_max, 200000);
 	assert_int_equal(in.route6_max, 20000);
-	assert_int_equal(in.route4_count, 4);
-	assert_int_equal(in.route6_count, 3);
+	assert_int_equal(in.route4_count, 5); /* with the connected subnets */
+	assert_int_equal(in.route6_count, 4);
 	assert_true(in.fib4_bytes > 0);
 
 	/* groups: variable entries */
@@ -2239,7 +2256,7 @@ test_dump_stats(void **state)
 	for (uint32_t i = 0; i < NPR_ROUTE4_MAX; i++)
 		r[i] = (struct r4){ 0x0c000000u | i << 8, 24, 2 };
 	OK(route4(NPR_MSG_ROUTE4_ADD, r, NPR_ROUTE4_MAX));
-	assert_int_equal(dump(NPR_DUMP_ROUTES4, &d, NULL), 2 * NPR_ROUTE4_MAX + 4);
+	assert_int_equal(dump(NPR_DUMP_ROUTES4, &d, NULL), 2 * NPR_ROUTE4_MAX + 5);
 	assert_true(cap.n >= 3);
 	free(d);
 	free(r);

@@ -673,10 +673,11 @@ test_drops(void **state)
 	run_case(&c);
 
 	/* routes and next hops */
-	CASE("v4 no route", DROP, NPR_DROP_NO_ROUTE);
+	/* no route, unreachable and prohibit leave as exceptions: the slow path sends ICMP */
+	CASE("v4 no route", EXC, NPR_EXC_NO_ROUTE);
 	V4(&c, MAC_P0, "10.0.0.1", "8.8.8.8", 64);
 	run_case(&c);
-	CASE("v4 no route, ttl 1", DROP, NPR_DROP_NO_ROUTE);
+	CASE("v4 no route, ttl 1", EXC, NPR_EXC_NO_ROUTE);
 	V4(&c, MAC_P0, "10.0.0.1", "8.8.8.8", 1);
 	run_case(&c);
 	CASE("v4 blackhole", DROP, NPR_DROP_BLACKHOLE);
@@ -685,10 +686,10 @@ test_drops(void **state)
 	CASE("v4 blackhole ttl 1", DROP, NPR_DROP_BLACKHOLE);
 	V4(&c, MAC_P0, "10.0.0.1", "10.3.4.1", 1);
 	run_case(&c);
-	CASE("v4 unreachable", DROP, NPR_DROP_UNREACHABLE);
+	CASE("v4 unreachable", EXC, NPR_EXC_UNREACHABLE);
 	V4(&c, MAC_P0, "10.0.0.1", "10.3.5.1", 64);
 	run_case(&c);
-	CASE("v4 prohibit", DROP, NPR_DROP_PROHIBIT);
+	CASE("v4 prohibit", EXC, NPR_EXC_PROHIBIT);
 	V4(&c, MAC_P0, "10.0.0.1", "10.3.6.1", 64);
 	run_case(&c);
 	CASE("v4 nh kind iface down", DROP, NPR_DROP_IFACE_DOWN);
@@ -754,7 +755,7 @@ test_drops(void **state)
 	CASE("v6 dst unspecified", DROP, NPR_DROP_BAD_DST);
 	V6(&c, MAC_P0, "2001:db8:ff::1", "::", 64);
 	run_case(&c);
-	CASE("v6 no route", DROP, NPR_DROP_NO_ROUTE);
+	CASE("v6 no route", EXC, NPR_EXC_NO_ROUTE);
 	V6(&c, MAC_P0, "2001:db8:ff::1", "2001:db9::1", 64);
 	run_case(&c);
 	CASE("v6 blackhole", DROP, NPR_DROP_BLACKHOLE);
@@ -943,8 +944,8 @@ test_mixed_burst(void **state)
 			want_tx++;
 			break;
 		case 2:
-			n = f4(f, MAC_P0, "10.0.0.1", "8.8.8.8", 64, i, 5, 10);
-			want_drop++;
+			n = f4(f, MAC_P0, "10.0.0.1", "8.8.8.8", 64, i, 5, 10); /* no route */
+			want_exc++;
 			break;
 		case 3:
 			n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.1", 1, i, 5, 10);
@@ -1104,6 +1105,83 @@ test_worker_main(void **state)
 	w->n_rxq = 0;
 }
 
+/* The egress MTU: a datagram longer than the port's MTU leaves as TOO_BIG (after the TTL
+ * check), one of exactly the MTU is forwarded; MTU 0 means no check. */
+static void
+test_mtu(void **state)
+{
+	uint8_t f[128];
+	unsigned n;
+	(void)state;
+
+	atomic_store(&tab.port[P1].mtu, 64);
+	n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.7", 64, 1000, 5, 36); /* 64-byte datagram */
+	run1(f, n, P0, TX, P1, 0, "v4 at the MTU");
+	unstage();
+	n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.7", 64, 1000, 5, 37);
+	run1(f, n, P0, EXC, NPR_EXC_TOO_BIG, 0, "v4 over the MTU");
+	f[14 + 6] = 0x40; /* DF: the slow path decides between ICMP and fragments */
+	fix4(f);
+	run1(f, n, P0, EXC, NPR_EXC_TOO_BIG, 0, "v4 DF over the MTU");
+	n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.7", 1, 1000, 5, 37);
+	run1(f, n, P0, EXC, NPR_EXC_TTL_EXPIRED, 0, "v4 over the MTU, TTL 1");
+	n = f4(f, MAC_P0, "10.0.0.1", "10.3.4.1", 64, 1000, 5, 37);
+	run1(f, n, P0, DROP, NPR_DROP_BLACKHOLE, 0, "v4 blackhole, no MTU check");
+	n = f6(f, MAC_P0, "2001:db8:ff::1", "2001:db8:1::5", 64, 1000, 16); /* 64 bytes */
+	run1(f, n, P0, TX, P1, 1, "v6 at the MTU");
+	unstage();
+	n = f6(f, MAC_P0, "2001:db8:ff::1", "2001:db8:1::5", 64, 1000, 17);
+	run1(f, n, P0, EXC, NPR_EXC_TOO_BIG, 1, "v6 over the MTU");
+	atomic_store(&tab.port[P1].mtu, 0);
+	n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.7", 64, 1000, 5, 80);
+	run1(f, n, P0, TX, P1, 0, "v4 with no MTU set");
+	unstage();
+}
+
+/* The slow path's frames: sent unchanged on m->port, counted as injected, then as tx. */
+static void
+test_inject(void **state)
+{
+	struct rte_ring *inj =
+		rte_ring_create("test_fwd_inj", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_mbuf *m[4];
+	uint8_t f[4][128];
+	unsigned len[4];
+	void *e[8];
+	(void)state;
+
+	assert_non_null(inj);
+	w->inject = inj;
+	struct npr_worker_stats a = snap(), b;
+	unsigned avail0 = rte_mempool_avail_count(pool);
+	assert_int_equal(fwd_inject(w), 0);
+	const uint16_t port[4] = { P1, P0, P1, 200 }; /* the last one: no such port */
+	for (unsigned i = 0; i < 4; i++) {
+		len[i] = f4(f[i], MAC_NH1, "192.0.2.1", "10.0.0.9", 64, 2000 + i, 5, 10);
+		m[i] = mb(f[i], len[i]);
+		m[i]->port = port[i];
+	}
+	assert_int_equal(rte_ring_enqueue_bulk(inj, (void **)m, 4, NULL), 4);
+	assert_int_equal(fwd_inject(w), 4);
+	fwd_flush(w);
+	b = snap();
+	assert_int_equal(b.inject_pkts - a.inject_pkts, 4);
+	assert_int_equal(b.tx_pkts - a.tx_pkts, 3);
+	assert_int_equal(b.drop[NPR_DROP_NH_INVALID] - a.drop[NPR_DROP_NH_INVALID], 1);
+	assert_int_equal(b.rx_pkts, a.rx_pkts);
+	/* port 1 got frames 0 and 2, port 0 frame 1, byte for byte */
+	assert_int_equal(rte_ring_dequeue_burst(txr[1], e, 8, NULL), 2);
+	assert_memory_equal(rte_pktmbuf_mtod((struct rte_mbuf *)e[0], uint8_t *), f[0], len[0]);
+	assert_memory_equal(rte_pktmbuf_mtod((struct rte_mbuf *)e[1], uint8_t *), f[2], len[2]);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, 2);
+	assert_int_equal(rte_ring_dequeue_burst(txr[0], e, 8, NULL), 1);
+	assert_memory_equal(rte_pktmbuf_mtod((struct rte_mbuf *)e[0], uint8_t *), f[1], len[1]);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, 1);
+	assert_int_equal(rte_mempool_avail_count(pool), avail0);
+	w->inject = NULL;
+	rte_ring_free(inj);
+}
+
 int
 main(void)
 {
@@ -1128,6 +1206,8 @@ main(void)
 		cmocka_unit_test_setup(test_mixed_burst, reset),
 		cmocka_unit_test_setup(test_flush, reset),
 		cmocka_unit_test_setup(test_worker_main, reset),
+		cmocka_unit_test_setup(test_mtu, reset),
+		cmocka_unit_test_setup(test_inject, reset),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	rte_eal_cleanup();
