@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Host-local topologies: a DPDK traffic generator feeds nprouter over net_memif and receives its
+# output. Two processes on the same host: the rates are real but swing with the scheduler
+# (on a 2-vCPU VM between ~5 and ~34 Mpps); take ratios from tools/bench/bench.py instead.
+#
+#   tools/bench/topo.sh [--build DIR] [--gen pcap|flowgen|pktgen|all] [--seconds N]
+#                       [--table FILE] [--packets N] [--quick]
+#
+#   pcap     dpdk-testpmd, io forwarding, --port-topology=chained over three ports:
+#              net_pcap0 (replays a pcap drawn from --table, infinite_rx)
+#                -> memif0 ====> nprouter "in" --route--> nprouter "out" ====> memif1
+#                -> back to net_pcap0 (TX dropped): testpmd counts what nprouter returned.
+#   flowgen  dpdk-testpmd --forward-mode=flowgen on one memif port (10.254.0.0 ->
+#            10.253.0.0 + flow, dst MAC 00:01:02:03:04:01, fixed in testpmd), nprouter routes
+#            10.253.0.0/16 back out of the same interface (hairpin); flowgen counts and drops
+#            what comes back. (txonly never receives, so nprouter would only see a full ring.)
+#   pktgen   pktgen-dpdk (not packaged in Debian; used when `pktgen` is on PATH) replays the
+#            same pcap on memif0 and receives on memif1.
+#   all      (default) every generator available.
+#
+# nprouter is the memif server (it creates the sockets), the generator the client. Rates are
+# read from nprouter's own counters (nprouter-control show stats --json) and from the
+# generator's ports (DPDK telemetry), over the same --seconds window.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+build="$here/build-bench"
+gen=all
+seconds=5
+packets=100000
+table="$here/../shared/data/ipv4-full-table.txt.gz"
+quick=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) build=$(cd "$2" && pwd); shift ;;
+    --gen) gen=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --table) table=$2; shift ;;
+    --packets) packets=$2; shift ;;
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "topo.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+PY=/usr/bin/python3
+DP="$build/dataplane/nprouter-dataplane"
+CTL="$build/control/nprouter-control"
+[ -x "$DP" ] && [ -x "$CTL" ] || ninja -C "$build" dataplane/nprouter-dataplane control/nprouter-control >/dev/null
+command -v dpdk-testpmd >/dev/null || { echo "topo.sh: dpdk-testpmd not found (package dpdk)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/npr-topo.XXXXXX)
+name="nprtopo-$$"
+# EAL runtime directory (telemetry sockets)
+if [ "$(id -u)" -eq 0 ]; then rtdir=/var/run/dpdk; else rtdir="${XDG_RUNTIME_DIR:-/tmp}/dpdk"; fi
+dp_pid=
+gen_pid=
+gen_fifo=
+cleanup() {
+    [ -n "$gen_pid" ] && kill -TERM "$gen_pid" 2>/dev/null && wait "$gen_pid" 2>/dev/null
+    [ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+    exec 9>&-
+    rm -rf "$work" "$rtdir/$name-dp" "$rtdir/$name-gen" "/dev/shm/$name"
+}
+trap cleanup EXIT
+
+if [ $quick -eq 1 ]; then
+    seconds=1
+    packets=5000
+    # a small table made on the spot: no dependence on ../shared/data
+    table="$work/small.txt"
+    printf '10.%d.0.0/16\n' $(seq 0 15) >"$table"
+fi
+[ -f "$table" ] || { echo "topo.sh: $table not found (--table FILE)" >&2; exit 1; }
+
+IN_MAC=02:00:00:00:00:01
+FLOWGEN_MAC=00:01:02:03:04:01 # testpmd's flowgen sends to this fixed address
+GEN0_MAC=02:00:00:00:0a:00
+GEN1_MAC=02:00:00:00:0a:01
+ctl() { "$CTL" --shm "$name" "$@"; }
+
+# Rate of one counter over the window: prints "<pkts/s>" from two JSON samples.
+sample_dp() { ctl --json show stats; }
+sample_gen() { # port -> ipackets from the generator's telemetry
+    $PY - "$rtdir/$name-gen/dpdk_telemetry.v2" "$1" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1]); s.recv(16384)
+s.send(("/ethdev/stats,%s" % sys.argv[2]).encode())
+print(json.loads(s.recv(1 << 20))["/ethdev/stats"]["ipackets"])
+EOF
+}
+
+# start_dp VDEV...: nprouter with the given ports; control on lcore 0, worker on lcore 1.
+start_dp() {
+    rm -f "$work"/memif*.sock # a server left behind by the previous topology
+    "$DP" --no-pci --no-huge -m 1024 --file-prefix "$name-dp" -l 0,1 --log-level='*:warning' \
+        "$@" -- --shm "$name" >"$work/dp.log" 2>&1 &
+    dp_pid=$!
+    for _ in $(seq 100); do
+        ctl --timeout 200 hello >/dev/null 2>&1 && return 0
+        kill -0 "$dp_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "topo.sh: nprouter did not start:"; cat "$work/dp.log"; return 1
+}
+stop_all() {
+    if [ -n "$gen_pid" ]; then
+        kill -TERM "$gen_pid" 2>/dev/null || true
+        wait "$gen_pid" 2>/dev/null || true
+    fi
+    exec 9>&-
+    gen_pid=
+    sleep 0.2
+    if [ -n "$dp_pid" ]; then
+        if ! kill -0 "$dp_pid" 2>/dev/null; then
+            echo "topo.sh: nprouter exited when the generator left:"; cat "$work/dp.log"
+        fi
+        kill -TERM "$dp_pid" 2>/dev/null || true
+        wait "$dp_pid" 2>/dev/null || true
+    fi
+    dp_pid=
+    rm -rf "$rtdir/$name-dp" "$rtdir/$name-gen"
+}
+
+memif() { # memif INDEX ROLE [MAC]
+    local s="net_memif$1,role=$2,id=0,socket=$work/memif$1.sock,socket-abstract=no"
+    [ -n "${3:-}" ] && s="$s,mac=$3"
+    echo "$s"
+}
+
+# testpmd keeps running while its stdin is open: give it a pipe we close to stop it.
+start_testpmd() {
+    rm -f "$work/tp.in"
+    mkfifo "$work/tp.in"
+    # the generator's forwarding lcore is 0 (main lcore 1): nprouter's worker keeps CPU 1
+    dpdk-testpmd --no-pci --no-huge -m 1024 --file-prefix "$name-gen" -l 0,1 --main-lcore 1 \
+        --log-level='*:warning' "$@" <"$work/tp.in" >"$work/gen.log" 2>&1 &
+    gen_pid=$!
+    exec 9>"$work/tp.in"
+}
+
+# measure LABEL RXPORT: nprouter's and the generator's rates over $seconds
+measure() {
+    local label=$1 rxport=$2 a b g0 g1 t0 t1
+    # wait until nprouter forwards (memif connects after a moment)
+    for _ in $(seq 100); do
+        a=$(sample_dp | $PY -c "import json,sys; print(sum(w['tx_pkts'] for w in json.load(sys.stdin)['workers']))")
+        [ "$a" -gt 0 ] && break
+        kill -0 "$gen_pid" 2>/dev/null || { cat "$work/gen.log"; return 1; }
+        sleep 0.1
+    done
+    sleep 0.5
+    a=$(sample_dp); g0=$(sample_gen "$rxport"); t0=$(date +%s.%N)
+    sleep "$seconds"
+    b=$(sample_dp); g1=$(sample_gen "$rxport"); t1=$(date +%s.%N)
+    $PY - "$label" "$t0" "$t1" "$g0" "$g1" "$a" "$b" <<'EOF'
+import json, sys
+label, t0, t1, g0, g1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+a, b = json.loads(sys.argv[6]), json.loads(sys.argv[7])
+dt = t1 - t0
+def tot(s, k): return sum(w[k] for w in s["workers"])
+rx = (tot(b, "rx_pkts") - tot(a, "rx_pkts")) / dt / 1e6
+tx = (tot(b, "tx_pkts") - tot(a, "tx_pkts")) / dt / 1e6
+back = (g1 - g0) / dt / 1e6
+drops = {k: v for k, v in b["drops"].items() if v}
+print("%-8s nprouter rx %6.2f Mpps, forwarded %6.2f Mpps; generator received back %6.2f Mpps"
+      "  (drops since start: %s)" % (label, rx, tx, back, drops or "none"))
+if tx <= 0 or back <= 0:
+    sys.exit("%s: nothing came back through nprouter" % label)
+EOF
+}
+
+configure_two_ports() {
+    ctl batch - <<EOF
+interface set out port 1 mac 02:00:00:00:01:01 up
+nexthop set 1 dev out lladdr $GEN1_MAC
+EOF
+    ctl route load "$table" --nexthops 1 >/dev/null
+    ctl interface set in port 0 mac "$IN_MAC" up
+}
+
+run_pcap() {
+    $PY "$here/tools/gen-traffic.py" --out "$work/in.pcap" --table "$table" --count "$packets" \
+        --distinct --dst-mac "$IN_MAC" >/dev/null
+    start_dp --vdev "$(memif 0 server)" --vdev "$(memif 1 server)"
+    configure_two_ports
+    start_testpmd --vdev "net_pcap0,rx_pcap=$work/in.pcap,infinite_rx=1" \
+        --vdev "$(memif 0 client $GEN0_MAC)" --vdev "$(memif 1 client $GEN1_MAC)" -- \
+        --forward-mode=io --port-topology=chained --auto-start --nb-cores=1 \
+        --total-num-mbufs=$((packets + 16384))
+    measure "pcap" 2 # testpmd port 2 = memif1 = nprouter's output
+    stop_all
+}
+
+run_flowgen() {
+    start_dp --vdev "$(memif 0 server)"
+    ctl batch - <<EOF
+interface set in port 0 mac $FLOWGEN_MAC up
+nexthop set 1 dev in lladdr $GEN0_MAC
+route add 10.253.0.0/16 nexthop 1
+EOF
+    start_testpmd --vdev "$(memif 0 client $GEN0_MAC)" -- --forward-mode=flowgen \
+        --port-topology=loop --auto-start --nb-cores=1 --total-num-mbufs=32768
+    measure "flowgen" 0
+    stop_all
+}
+
+# pktgen-dpdk: same topology as "pcap" (pktgen replays the pcap on port 0 = memif0 and
+# receives nprouter's output on port 1 = memif1). Not packaged in Debian; untested here.
+run_pktgen() {
+    $PY "$here/tools/gen-traffic.py" --out "$work/in.pcap" --table "$table" --count "$packets" \
+        --distinct --dst-mac "$IN_MAC" >/dev/null
+    start_dp --vdev "$(memif 0 server)" --vdev "$(memif 1 server)"
+    configure_two_ports
+    printf 'start 0\n' >"$work/pktgen.cmd"
+    pktgen -l 0,1 --main-lcore 1 --no-pci --no-huge -m 1024 --file-prefix "$name-gen" \
+        --vdev "$(memif 0 client $GEN0_MAC)" --vdev "$(memif 1 client $GEN1_MAC)" -- \
+        -P -T -m "0.[0-1]" -s "0:$work/in.pcap" -f "$work/pktgen.cmd" \
+        </dev/null >"$work/gen.log" 2>&1 &
+    gen_pid=$!
+    measure "pktgen" 1
+    stop_all
+}
+
+gens=$gen
+if [ "$gen" = all ]; then
+    gens="pcap flowgen"
+    if command -v pktgen >/dev/null; then gens="$gens pktgen"; else
+        echo "topo.sh: pktgen not on PATH: skipped (see docs/performance.md for its command line)"
+    fi
+fi
+for g in $gens; do
+    case "$g" in
+    pcap) run_pcap ;;
+    flowgen) run_flowgen ;;
+    pktgen) run_pktgen ;;
+    *) echo "topo.sh: unknown generator $g" >&2; exit 2 ;;
+    esac
+done
