@@ -464,11 +464,13 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 	rc = npr_client_call(c, &hello, &rep, NULL, NULL, timeout_ms);
 	if (rc < 0 || rep.status != 0) {
 		if (rc < 0)
-			fail(err, errlen, 0, "the data plane (pid %d) does not answer on /dev/shm/%s: %s",
+			fail(err, errlen, 0,
+			     "the data plane (pid %d) does not answer on /dev/shm/%s: %s",
 			     (int)c->dp_pid, name, strerror(-rc));
 		else
 			fail(err, errlen, 0, "the data plane (pid %d) refused the session: %s",
-			     (int)c->dp_pid, rep.msg[0] != '\0' ? rep.msg : npr_strstatus(rep.status));
+			     (int)c->dp_pid,
+			     rep.msg[0] != '\0' ? rep.msg : npr_strstatus(rep.status));
 		client_unmap(c);
 		rc = rc < 0 ? rc : -EPROTO;
 		goto out_fail;

@@ -42,8 +42,8 @@ uint64_t npr_client_instance(const struct npr_client *c);
  * -ETIMEDOUT if the data plane did not answer in timeout_ms (<0: forever), -EPIPE if the data
  * plane went away. Pending pipelined replies are drained to the handler first. */
 int npr_client_call(struct npr_client *c, void *req, struct npr_reply *rep,
-		    void (*chunk_cb)(void *ctx, const struct npr_msg_dump_chunk *chunk),
-		    void *ctx, int timeout_ms);
+		    void (*chunk_cb)(void *ctx, const struct npr_msg_dump_chunk *chunk), void *ctx,
+		    int timeout_ms);
 
 /* Pipelined: send without waiting for the reply; replies go to handler. */
 void npr_client_set_handler(struct npr_client *c, npr_client_handler handler, void *ctx);

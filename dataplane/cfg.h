@@ -30,8 +30,8 @@ struct cfg_port {
 };
 
 struct cfg_conf {
-	uint32_t nh_max;     /* next hop ids 1..nh_max-1 */
-	uint32_t group_max;  /* group ids 1..group_max-1 */
+	uint32_t nh_max;    /* next hop ids 1..nh_max-1 */
+	uint32_t group_max; /* group ids 1..group_max-1 */
 	uint32_t route4_max;
 	uint32_t route6_max;
 	uint64_t instance_id;

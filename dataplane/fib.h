@@ -48,7 +48,7 @@ struct rte_rcu_qsbr;
 
 #define FIB_VALUE_MAX 0x7fffffffu /* leaf values: 1..FIB_VALUE_MAX; 0 = no route */
 #define FIB_NODE_FLAG 0x80000000u
-#define FIB_LINE      64u
+#define FIB_LINE 64u
 
 struct fib_conf {
 	int family;		   /* 4 or 6 */
@@ -61,8 +61,8 @@ struct fib_conf {
 
 /* What readers touch: kept first in struct fib so that lookups need no call. */
 struct fib_rd {
-	_Atomic uint32_t *root;	 /* 65536 entries */
-	const uint8_t *lines;	 /* node arena base: node ref r lives at lines + 64 * (r & ~FLAG) */
+	_Atomic uint32_t *root; /* 65536 entries */
+	const uint8_t *lines;	/* node arena base: node ref r lives at lines + 64 * (r & ~FLAG) */
 	int family;
 };
 

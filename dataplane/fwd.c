@@ -345,7 +345,7 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 			b.dst6[b.n6++] = ((const struct rte_ipv6_hdr *)ip)->dst_addr;
 			continue;
 		}
-out:
+	out:
 		fwd_exit(w, &b, m, v);
 	}
 
@@ -483,7 +483,8 @@ fwd_flow_hash(const struct rte_mbuf *m)
 		return len < PKT_IP4_LEN ? 0 : pkt_flow_hash4(ip, len);
 	}
 	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && seg >= PKT_IP6_LEN) {
-		len = PKT_IP6_LEN + rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)ip)->payload_len);
+		len = PKT_IP6_LEN +
+		      rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)ip)->payload_len);
 		return pkt_flow_hash6(ip, RTE_MIN(len, seg));
 	}
 	return 0;

@@ -59,8 +59,8 @@ fwd_nh_mac(uint64_t w)
 }
 
 struct fwd_group {
-	uint32_t n_slots;  /* members expanded by weight, 1..NPR_GROUP_MAX_SLOTS */
-	uint32_t nh[];	   /* nh ids */
+	uint32_t n_slots; /* members expanded by weight, 1..NPR_GROUP_MAX_SLOTS */
+	uint32_t nh[];	  /* nh ids */
 };
 
 struct fwd_port {
@@ -70,8 +70,8 @@ struct fwd_port {
 };
 
 struct fwd_tables {
-	_Atomic uint64_t *nh;		     /* [nh_max] */
-	struct fwd_group *_Atomic *group;    /* [group_max] */
+	_Atomic uint64_t *nh;		  /* [nh_max] */
+	struct fwd_group *_Atomic *group; /* [group_max] */
 	uint32_t nh_max;
 	uint32_t group_max;
 	struct fib *fib4;
@@ -93,9 +93,9 @@ struct fwd_worker {
 	unsigned idx;		       /* worker index, also its QSBR thread id */
 	unsigned n_rxq;
 	struct fwd_rxq rxq[NPR_MAX_PORTS];
-	uint16_t txq[NPR_MAX_PORTS];    /* this worker's tx queue on each port */
+	uint16_t txq[NPR_MAX_PORTS]; /* this worker's tx queue on each port */
 	uint16_t n_ports;
-	struct rte_ring *exc;	       /* to the control thread: SP/SC */
+	struct rte_ring *exc; /* to the control thread: SP/SC */
 	/* from the control thread (slow path): complete frames to send, SP/SC; NULL: none. Each
 	 * mbuf's m->port is its tx port. Counted in stats.inject_pkts, then as tx/TX_FULL. */
 	struct rte_ring *inject;

@@ -122,7 +122,8 @@ usage(void)
 {
 	printf("usage: " PROG " [EAL options] -- [options]\n"
 	       "\n"
-	       "Every probed DPDK port is used (PCI, or --vdev=net_pcap0,...). The main lcore is the\n"
+	       "Every probed DPDK port is used (PCI, or --vdev=net_pcap0,...). The main lcore is "
+	       "the\n"
 	       "control thread; every other lcore of -l is a forwarding worker.\n"
 	       "\n"
 	       "options:\n"
@@ -162,25 +163,25 @@ static void
 parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"shm", required_argument, NULL, 's'},
-		{"shm-group", required_argument, NULL, 'g'},
-		{"shm-mode", required_argument, NULL, 'M'},
-		{"nexthops", required_argument, NULL, 'n'},
-		{"groups", required_argument, NULL, 'G'},
-		{"routes4", required_argument, NULL, '4'},
-		{"routes6", required_argument, NULL, '6'},
-		{"mbufs", required_argument, NULL, 'm'},
-		{"rxd", required_argument, NULL, 'r'},
-		{"txd", required_argument, NULL, 't'},
-		{"stats-interval", required_argument, NULL, 'i'},
-		{"no-promisc", no_argument, NULL, 'P'},
-		{"icmp-rate", required_argument, NULL, 'R'},
-		{"icmp-burst", required_argument, NULL, 'B'},
-		{"neigh-retry-ms", required_argument, NULL, 'T'},
-		{"neigh-retries", required_argument, NULL, 'N'},
-		{"neigh-reachable-ms", required_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "shm", required_argument, NULL, 's' },
+		{ "shm-group", required_argument, NULL, 'g' },
+		{ "shm-mode", required_argument, NULL, 'M' },
+		{ "nexthops", required_argument, NULL, 'n' },
+		{ "groups", required_argument, NULL, 'G' },
+		{ "routes4", required_argument, NULL, '4' },
+		{ "routes6", required_argument, NULL, '6' },
+		{ "mbufs", required_argument, NULL, 'm' },
+		{ "rxd", required_argument, NULL, 'r' },
+		{ "txd", required_argument, NULL, 't' },
+		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "no-promisc", no_argument, NULL, 'P' },
+		{ "icmp-rate", required_argument, NULL, 'R' },
+		{ "icmp-burst", required_argument, NULL, 'B' },
+		{ "neigh-retry-ms", required_argument, NULL, 'T' },
+		{ "neigh-retries", required_argument, NULL, 'N' },
+		{ "neigh-reachable-ms", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -237,7 +238,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->txd = (uint16_t)parse_num("--txd", optarg, 32, 32768);
 			break;
 		case 'i':
-			o->stats_interval = (unsigned)parse_num("--stats-interval", optarg, 0, 86400);
+			o->stats_interval =
+				(unsigned)parse_num("--stats-interval", optarg, 0, 86400);
 			break;
 		case 'P':
 			o->promisc = 0;
@@ -249,7 +251,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->icmp_burst = (uint32_t)parse_num("--icmp-burst", optarg, 1, 1000000);
 			break;
 		case 'T':
-			o->neigh_retry_ms = (uint32_t)parse_num("--neigh-retry-ms", optarg, 1, 60000);
+			o->neigh_retry_ms =
+				(uint32_t)parse_num("--neigh-retry-ms", optarg, 1, 60000);
 			break;
 		case 'N':
 			o->neigh_retries = (uint32_t)parse_num("--neigh-retries", optarg, 1, 100);
@@ -305,7 +308,7 @@ static void
 port_init(struct dp *dp, uint16_t port, unsigned idx)
 {
 	struct rte_eth_dev_info info;
-	struct rte_eth_conf conf = {0};
+	struct rte_eth_conf conf = { 0 };
 	char name[RTE_ETH_NAME_MAX_LEN];
 	int rc;
 
@@ -460,7 +463,7 @@ print_stats(struct dp *dp, FILE *out)
 			st.port[i].port_id, name, st.port[i].ipackets, st.port[i].opackets,
 			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors);
 	}
-	uint64_t drop[NPR_DROP_MAX] = {0}, exc[NPR_EXC_MAX] = {0};
+	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 };
 	for (unsigned w = 0; w < st.n_workers; w++) {
 		const struct npr_worker_stats *ws = &st.worker[w];
 		fprintf(out,
@@ -584,9 +587,9 @@ main(int argc, char **argv)
 		if (wk->exc == NULL)
 			die("cannot create exception ring %s: %s", rname, rte_strerror(rte_errno));
 		snprintf(rname, sizeof(rname), "inj%u", w);
-		wk->inject = rte_ring_create(rname, INJECT_RING_SIZE,
-					     (int)rte_lcore_to_socket_id(lcore),
-					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		wk->inject =
+			rte_ring_create(rname, INJECT_RING_SIZE, (int)rte_lcore_to_socket_id(lcore),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (wk->inject == NULL)
 			die("cannot create inject ring %s: %s", rname, rte_strerror(rte_errno));
 		wk->idx = w;
@@ -601,8 +604,8 @@ main(int argc, char **argv)
 	uint32_t mbufs = dp.o.mbufs;
 	if (mbufs == 0)
 		mbufs = dp.n_ports * nq * (dp.o.rxd + dp.o.txd) +
-			dp.n_workers * (FWD_BURST * (dp.n_ports + 2) + EXC_RING_SIZE +
-					INJECT_RING_SIZE) +
+			dp.n_workers *
+				(FWD_BURST * (dp.n_ports + 2) + EXC_RING_SIZE + INJECT_RING_SIZE) +
 			(rte_lcore_count() * 512) + 4096 + 2048 /* slow path queues */;
 	dp.pool = rte_pktmbuf_pool_create("mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
@@ -667,8 +670,7 @@ main(int argc, char **argv)
 			die("cannot launch worker %u on lcore %u: %s", w, lcore, rte_strerror(-rc));
 		w++;
 	}
-	printf(PROG ": %u port(s), %u worker(s), control on /dev/shm/%s, instance %016" PRIx64
-	       "\n",
+	printf(PROG ": %u port(s), %u worker(s), control on /dev/shm/%s, instance %016" PRIx64 "\n",
 	       dp.n_ports, dp.n_workers, dp.o.shm_name, cc.instance_id);
 	for (unsigned i = 0; i < dp.n_ports; i++)
 		printf("  port %u %s %02x:%02x:%02x:%02x:%02x:%02x\n", cc.port[i].port_id,
@@ -696,7 +698,7 @@ main(int argc, char **argv)
 		}
 		if (n == 0) {
 			if (++idle > 1000) {
-				struct timespec nap = {0, 50000};
+				struct timespec nap = { 0, 50000 };
 				nanosleep(&nap, NULL);
 			}
 		} else {

@@ -27,12 +27,12 @@
 
 #include "npr/proto.h"
 
-#define PKT_OK	     0u
-#define PKT_IP4	     1u
-#define PKT_IP6	     2u
-#define PKT_DROP     0x100u
-#define PKT_EXC	     0x200u
-#define PKT_REASON(v) ((v) & 0xffu)
+#define PKT_OK 0u
+#define PKT_IP4 1u
+#define PKT_IP6 2u
+#define PKT_DROP 0x100u
+#define PKT_EXC 0x200u
+#define PKT_REASON(v) ((v)&0xffu)
 
 #define PKT_ETH_LEN 14u
 #define PKT_IP4_LEN 20u

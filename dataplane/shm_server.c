@@ -44,8 +44,7 @@ check_existing(const char *name, char *err, size_t errlen)
 	struct stat st;
 	int in_use = 0, pid = 0;
 	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct npr_shm_hdr)) {
-		struct npr_shm_hdr *h =
-			mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
+		struct npr_shm_hdr *h = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
 		if (h != MAP_FAILED) {
 			pid = h->dp_pid;
 			in_use = h->magic == NPR_SHM_MAGIC && h->state != NPR_SHM_GONE &&
@@ -89,7 +88,8 @@ shm_server_create(const char *name, mode_t mode, gid_t gid, uint64_t ring_size,
 	rc = check_existing(path, err, errlen);
 	if (rc < 0) {
 		if (rc != -EADDRINUSE)
-			snprintf(err, errlen, "cannot inspect /dev/shm/%s: %s", name, strerror(-rc));
+			snprintf(err, errlen, "cannot inspect /dev/shm/%s: %s", name,
+				 strerror(-rc));
 		errno = -rc;
 		return NULL;
 	}
@@ -179,7 +179,7 @@ static void
 emit(void *ctx, const void *rec, uint32_t len)
 {
 	struct shm_server *s = ctx;
-	struct timespec t0, now, nap = {0, 20000};
+	struct timespec t0, now, nap = { 0, 20000 };
 	int spins = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

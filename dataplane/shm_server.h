@@ -15,9 +15,10 @@
 struct cfg;
 struct shm_server;
 
-/* Create /dev/shm/<name> exclusively, in state INIT (clients are told to wait). A segment left by a data plane that no longer runs is
- * replaced; one that belongs to a live data plane is an error (-EADDRINUSE). gid: (gid_t)-1 to
- * keep root's group. On error returns NULL, errno set, one-line reason in err. */
+/* Create /dev/shm/<name> exclusively, in state INIT (clients are told to wait). A segment left by a
+ * data plane that no longer runs is replaced; one that belongs to a live data plane is an error
+ * (-EADDRINUSE). gid: (gid_t)-1 to keep root's group. On error returns NULL, errno set, one-line
+ * reason in err. */
 struct shm_server *shm_server_create(const char *name, mode_t mode, gid_t gid, uint64_t ring_size,
 				     uint64_t instance_id, char *err, size_t errlen);
 /* Let control processes in (state READY): call when the control loop starts. */
@@ -27,6 +28,7 @@ unsigned shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget);
 /* Mark the segment gone and unlink it. */
 void shm_server_destroy(struct shm_server *s);
 /* Counters: corrupt-ring recoveries and replies dropped because no control session listened. */
-void shm_server_counters(const struct shm_server *s, uint64_t *ring_resets, uint64_t *replies_dropped);
+void shm_server_counters(const struct shm_server *s, uint64_t *ring_resets,
+			 uint64_t *replies_dropped);
 
 #endif

@@ -58,16 +58,16 @@
 #include <stdint.h>
 
 #define NPR_ABI_VERSION 1u
-#define NPR_SHM_MAGIC	0x5245545541525031ull /* "1PRAUTER" little-endian, arbitrary */
+#define NPR_SHM_MAGIC 0x5245545541525031ull /* "1PRAUTER" little-endian, arbitrary */
 
-#define NPR_MSG_MAX	65536u /* largest record, header included */
-#define NPR_NAME_LEN	16u    /* interface names: NUL-terminated, at most 15 chars */
-#define NPR_MAX_IFACES	256u
-#define NPR_MAX_PORTS	64u
+#define NPR_MSG_MAX 65536u /* largest record, header included */
+#define NPR_NAME_LEN 16u   /* interface names: NUL-terminated, at most 15 chars */
+#define NPR_MAX_IFACES 256u
+#define NPR_MAX_PORTS 64u
 #define NPR_MAX_WORKERS 64u
 #define NPR_GROUP_MAX_MEMBERS 64u
-#define NPR_GROUP_MAX_WEIGHT  256u /* per member; sum of weights <= NPR_GROUP_MAX_SLOTS */
-#define NPR_GROUP_MAX_SLOTS   1024u
+#define NPR_GROUP_MAX_WEIGHT 256u /* per member; sum of weights <= NPR_GROUP_MAX_SLOTS */
+#define NPR_GROUP_MAX_SLOTS 1024u
 
 #define NPR_ROUTE4_MAX 4096u
 #define NPR_ROUTE6_MAX 2048u
@@ -131,11 +131,11 @@ struct npr_msg_hdr {
 #define NPR_IFACE_F_UP 0x1u
 struct npr_msg_iface_set {
 	struct npr_msg_hdr hdr;
-	uint16_t ifid;	    /* < NPR_MAX_IFACES */
-	uint16_t port_id;   /* DPDK port id, must be a port the data plane uses */
-	uint16_t mtu;	    /* L3 MTU, 68..9000 for IPv4; 0 = 1500 */
-	uint16_t flags;	    /* NPR_IFACE_F_* */
-	uint8_t mac[6];	    /* all zero: the port's own MAC */
+	uint16_t ifid;	  /* < NPR_MAX_IFACES */
+	uint16_t port_id; /* DPDK port id, must be a port the data plane uses */
+	uint16_t mtu;	  /* L3 MTU, 68..9000 for IPv4; 0 = 1500 */
+	uint16_t flags;	  /* NPR_IFACE_F_* */
+	uint8_t mac[6];	  /* all zero: the port's own MAC */
 	uint8_t reserved[2];
 	char name[NPR_NAME_LEN];
 };
@@ -150,10 +150,10 @@ struct npr_msg_iface_del {
 struct npr_msg_addr {
 	struct npr_msg_hdr hdr;
 	uint16_t ifid;
-	uint8_t family;	    /* enum npr_family */
-	uint8_t plen;	    /* prefix length of the connected subnet */
+	uint8_t family; /* enum npr_family */
+	uint8_t plen;	/* prefix length of the connected subnet */
 	uint8_t reserved[4];
-	uint8_t addr[16];   /* IPv4 uses the first 4 bytes, the rest zero */
+	uint8_t addr[16]; /* IPv4 uses the first 4 bytes, the rest zero */
 };
 
 struct npr_msg_neigh {
@@ -161,7 +161,7 @@ struct npr_msg_neigh {
 	uint16_t ifid;
 	uint8_t family;
 	uint8_t reserved;
-	uint8_t mac[6];	    /* ignored (zero) for NEIGH_DEL */
+	uint8_t mac[6]; /* ignored (zero) for NEIGH_DEL */
 	uint8_t reserved2[6];
 	uint8_t addr[16];
 };
@@ -176,16 +176,16 @@ enum npr_nh_kind {
 #define NPR_NH_F_MAC 0x1u /* mac is given; otherwise it comes from the neighbour table */
 struct npr_msg_nh_set {
 	struct npr_msg_hdr hdr;
-	uint32_t nh_id;	    /* 1..nh_max-1 */
-	uint8_t kind;	    /* enum npr_nh_kind */
-	uint8_t family;	    /* of gw; 0 with no gateway (directly connected / special kinds) */
-	uint16_t ifid;	    /* FORWARD only; 0 otherwise */
+	uint32_t nh_id; /* 1..nh_max-1 */
+	uint8_t kind;	/* enum npr_nh_kind */
+	uint8_t family; /* of gw; 0 with no gateway (directly connected / special kinds) */
+	uint16_t ifid;	/* FORWARD only; 0 otherwise */
 	uint8_t mac[6];
-	uint16_t flags;	    /* NPR_NH_F_* */
+	uint16_t flags; /* NPR_NH_F_* */
 	uint8_t gw[16];
 };
 
-struct npr_msg_id {	    /* NH_DEL, GROUP_DEL */
+struct npr_msg_id { /* NH_DEL, GROUP_DEL */
 	struct npr_msg_hdr hdr;
 	uint32_t id;
 	uint32_t reserved;
@@ -194,7 +194,7 @@ struct npr_msg_id {	    /* NH_DEL, GROUP_DEL */
 /* ---- ECMP groups ---- */
 struct npr_group_member {
 	uint32_t nh_id;
-	uint16_t weight;    /* 1..NPR_GROUP_MAX_WEIGHT */
+	uint16_t weight; /* 1..NPR_GROUP_MAX_WEIGHT */
 	uint16_t reserved;
 };
 struct npr_msg_group_set {
@@ -207,26 +207,26 @@ struct npr_msg_group_set {
 
 /* ---- routes ---- */
 struct npr_route4 {
-	uint32_t prefix;    /* network byte order */
-	uint8_t plen;	    /* 0..32 */
+	uint32_t prefix; /* network byte order */
+	uint8_t plen;	 /* 0..32 */
 	uint8_t reserved[3];
-	uint32_t target;    /* nh id or NPR_TARGET_GROUP|group id; ignored (0) for DEL */
+	uint32_t target; /* nh id or NPR_TARGET_GROUP|group id; ignored (0) for DEL */
 };
 struct npr_route6 {
 	uint8_t prefix[16];
-	uint8_t plen;	    /* 0..128 */
+	uint8_t plen; /* 0..128 */
 	uint8_t reserved[3];
 	uint32_t target;
 };
 struct npr_msg_route4 {
 	struct npr_msg_hdr hdr;
-	uint32_t count;	    /* 1..NPR_ROUTE4_MAX */
+	uint32_t count; /* 1..NPR_ROUTE4_MAX */
 	uint32_t reserved;
 	struct npr_route4 r[];
 };
 struct npr_msg_route6 {
 	struct npr_msg_hdr hdr;
-	uint32_t count;	    /* 1..NPR_ROUTE6_MAX */
+	uint32_t count; /* 1..NPR_ROUTE6_MAX */
 	uint32_t reserved;
 	struct npr_route6 r[];
 };
@@ -242,12 +242,12 @@ enum npr_dump_kind {
 	NPR_DUMP_ROUTES4 = 7,
 	NPR_DUMP_ROUTES6 = 8,
 	NPR_DUMP_STATS = 9,
-	NPR_DUMP_INFO = 10, /* one struct npr_info */
+	NPR_DUMP_INFO = 10,	     /* one struct npr_info */
 	NPR_DUMP_NEIGHS_LEARNT = 11, /* struct npr_dump_neigh: neighbours learnt by ARP / ND */
 };
 struct npr_msg_dump_req {
 	struct npr_msg_hdr hdr;
-	uint32_t kind;	    /* enum npr_dump_kind */
+	uint32_t kind; /* enum npr_dump_kind */
 	uint32_t reserved;
 };
 /* Chunk: entries of one kind, each entry the struct named for that kind below (groups are
@@ -264,7 +264,7 @@ struct npr_dump_port {
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	uint8_t mac[6];
-	char name[48];	    /* DPDK device name, e.g. net_pcap0 or 0000:01:00.0 */
+	char name[48]; /* DPDK device name, e.g. net_pcap0 or 0000:01:00.0 */
 };
 /* IFACES: struct npr_msg_iface_set without its header */
 struct npr_dump_iface {
@@ -272,7 +272,7 @@ struct npr_dump_iface {
 	uint16_t port_id;
 	uint16_t mtu;
 	uint16_t flags;
-	uint8_t mac[6];	    /* effective MAC */
+	uint8_t mac[6]; /* effective MAC */
 	uint8_t reserved[2];
 	char name[NPR_NAME_LEN];
 };
@@ -296,10 +296,10 @@ struct npr_dump_nh {
 	uint8_t kind;
 	uint8_t family;
 	uint16_t ifid;
-	uint8_t mac[6];	    /* effective MAC (zero if unresolved) */
-	uint16_t flags;	    /* NPR_NH_F_MAC if explicit; NPR_NH_F_RESOLVED if a MAC is known */
+	uint8_t mac[6]; /* effective MAC (zero if unresolved) */
+	uint16_t flags; /* NPR_NH_F_MAC if explicit; NPR_NH_F_RESOLVED if a MAC is known */
 	uint8_t gw[16];
-	uint32_t refcnt;    /* routes and groups using it */
+	uint32_t refcnt; /* routes and groups using it */
 	uint32_t reserved;
 };
 #define NPR_NH_F_RESOLVED 0x2u
@@ -325,7 +325,7 @@ struct npr_info {
 	uint32_t route6_max;
 	uint32_t route4_count;
 	uint32_t route6_count;
-	uint64_t fib4_bytes;  /* memory the forwarding structures use */
+	uint64_t fib4_bytes; /* memory the forwarding structures use */
 	uint64_t fib6_bytes;
 	uint64_t uptime_ns;
 	uint64_t reserved[4];
@@ -341,15 +341,15 @@ struct npr_msg_lookup {
 /* ---- statistics (NPR_DUMP_STATS: one struct npr_stats) ---- */
 /* Drop reasons: every packet the fast path frees is counted under exactly one of these. */
 #define NPR_DROP_REASONS(X)                                                                        \
-	X(NOT_FOR_US, "l2 destination is not ours")                                               \
-	X(BAD_ETHERTYPE, "ethertype not IPv4/IPv6/ARP")                                           \
-	X(TRUNCATED, "frame shorter than its headers")                                            \
-	X(BAD_VERSION, "IP version field wrong")                                                  \
+	X(NOT_FOR_US, "l2 destination is not ours")                                                \
+	X(BAD_ETHERTYPE, "ethertype not IPv4/IPv6/ARP")                                            \
+	X(TRUNCATED, "frame shorter than its headers")                                             \
+	X(BAD_VERSION, "IP version field wrong")                                                   \
 	X(BAD_IHL, "IPv4 header length < 20")                                                      \
-	X(BAD_CHECKSUM, "IPv4 header checksum wrong")                                             \
-	X(BAD_LENGTH, "IP length inconsistent with the frame")                                    \
-	X(BAD_SRC, "source address invalid (RFC 1812 5.3.7)")                                     \
-	X(BAD_DST, "destination address invalid (RFC 1812 5.3.7)")                               \
+	X(BAD_CHECKSUM, "IPv4 header checksum wrong")                                              \
+	X(BAD_LENGTH, "IP length inconsistent with the frame")                                     \
+	X(BAD_SRC, "source address invalid (RFC 1812 5.3.7)")                                      \
+	X(BAD_DST, "destination address invalid (RFC 1812 5.3.7)")                                 \
 	X(NO_ROUTE, "no route")                                                                    \
 	X(BLACKHOLE, "blackhole route")                                                            \
 	X(UNREACHABLE, "unreachable route")                                                        \
@@ -361,60 +361,60 @@ struct npr_msg_lookup {
 /* Exceptions: packets handed to the control thread (slow path). */
 #define NPR_EXC_REASONS(X)                                                                         \
 	X(ARP, "ARP")                                                                              \
-	X(L2_MULTICAST, "broadcast or multicast frame")                                           \
+	X(L2_MULTICAST, "broadcast or multicast frame")                                            \
 	X(TTL_EXPIRED, "TTL or hop limit <= 1")                                                    \
 	X(LOCAL, "addressed to the router")                                                        \
 	X(UNRESOLVED, "next hop MAC unknown")                                                      \
 	X(IP_OPTIONS, "reserved")                                                                  \
-	X(NO_ROUTE, "no route (for ICMP unreachable)")                                           \
-	X(UNREACHABLE, "unreachable route (for ICMP unreachable)")                                \
-	X(PROHIBIT, "prohibit route (for ICMP unreachable)")                                      \
+	X(NO_ROUTE, "no route (for ICMP unreachable)")                                             \
+	X(UNREACHABLE, "unreachable route (for ICMP unreachable)")                                 \
+	X(PROHIBIT, "prohibit route (for ICMP unreachable)")                                       \
 	X(TOO_BIG, "larger than the egress MTU")
 
 #define NPR_X_ENUM_DROP(name, text) NPR_DROP_##name,
-#define NPR_X_ENUM_EXC(name, text)  NPR_EXC_##name,
+#define NPR_X_ENUM_EXC(name, text) NPR_EXC_##name,
 enum npr_drop { NPR_DROP_REASONS(NPR_X_ENUM_DROP) NPR_DROP_MAX };
 enum npr_exc { NPR_EXC_REASONS(NPR_X_ENUM_EXC) NPR_EXC_MAX };
 
 #define NPR_STATS_DROP_SLOTS 24u
-#define NPR_STATS_EXC_SLOTS  12u
+#define NPR_STATS_EXC_SLOTS 12u
 
 /* Slow path (control thread): ARP, neighbour discovery, ICMP, resolution queues. */
 #define NPR_SLOW_COUNTERS(X)                                                                       \
-	X(ARP_RX, "ARP packets handled")                                                          \
-	X(ARP_BAD, "ARP packets malformed or not for IPv4 over Ethernet")                        \
-	X(ARP_NOT_OURS, "ARP requests for addresses not ours")                                   \
-	X(ARP_REPLY_TX, "ARP replies sent")                                                       \
-	X(ARP_REQUEST_TX, "ARP requests sent (resolution and refresh)")                           \
-	X(ARP_GRATUITOUS_TX, "gratuitous ARPs sent")                                              \
-	X(ND_RX, "neighbour solicitations and advertisements handled")                           \
-	X(ND_BAD, "neighbour discovery packets malformed or invalid")                            \
-	X(NA_TX, "neighbour advertisements sent")                                                 \
-	X(NS_TX, "neighbour solicitations sent")                                                  \
-	X(NEIGH_LEARNED, "neighbours learnt or updated")                                         \
-	X(NEIGH_RESOLVED, "resolutions completed")                                                \
-	X(NEIGH_FAILED, "resolutions that timed out")                                            \
-	X(NEIGH_EXPIRED, "neighbours aged out (refresh unanswered)")                              \
-	X(NEIGH_FLUSHED, "neighbours removed with their address or interface")                   \
-	X(HOLD_QUEUED, "packets queued waiting for a neighbour")                                 \
-	X(HOLD_SENT, "queued packets sent once resolved")                                         \
-	X(HOLD_OVERFLOW, "packets dropped: neighbour queue full")                                \
-	X(HOLD_FAILED, "packets dropped: resolution failed")                                     \
-	X(SLOW_FWD, "packets forwarded by the slow path")                                        \
-	X(FRAG_TX, "fragments sent (IPv4 without DF over a smaller MTU)")                        \
-	X(ECHO_RX, "echo requests to the router")                                                \
-	X(ECHO_TX, "echo replies sent")                                                           \
-	X(ICMP_TTL_TX, "ICMP time exceeded sent")                                                 \
-	X(ICMP_UNREACH_TX, "ICMP destination unreachable sent")                                   \
-	X(ICMP_TOOBIG_TX, "ICMP fragmentation needed / packet too big sent")                      \
-	X(ICMP_RATELIMITED, "ICMP errors not sent: rate limit")                                   \
+	X(ARP_RX, "ARP packets handled")                                                           \
+	X(ARP_BAD, "ARP packets malformed or not for IPv4 over Ethernet")                          \
+	X(ARP_NOT_OURS, "ARP requests for addresses not ours")                                     \
+	X(ARP_REPLY_TX, "ARP replies sent")                                                        \
+	X(ARP_REQUEST_TX, "ARP requests sent (resolution and refresh)")                            \
+	X(ARP_GRATUITOUS_TX, "gratuitous ARPs sent")                                               \
+	X(ND_RX, "neighbour solicitations and advertisements handled")                             \
+	X(ND_BAD, "neighbour discovery packets malformed or invalid")                              \
+	X(NA_TX, "neighbour advertisements sent")                                                  \
+	X(NS_TX, "neighbour solicitations sent")                                                   \
+	X(NEIGH_LEARNED, "neighbours learnt or updated")                                           \
+	X(NEIGH_RESOLVED, "resolutions completed")                                                 \
+	X(NEIGH_FAILED, "resolutions that timed out")                                              \
+	X(NEIGH_EXPIRED, "neighbours aged out (refresh unanswered)")                               \
+	X(NEIGH_FLUSHED, "neighbours removed with their address or interface")                     \
+	X(HOLD_QUEUED, "packets queued waiting for a neighbour")                                   \
+	X(HOLD_SENT, "queued packets sent once resolved")                                          \
+	X(HOLD_OVERFLOW, "packets dropped: neighbour queue full")                                  \
+	X(HOLD_FAILED, "packets dropped: resolution failed")                                       \
+	X(SLOW_FWD, "packets forwarded by the slow path")                                          \
+	X(FRAG_TX, "fragments sent (IPv4 without DF over a smaller MTU)")                          \
+	X(ECHO_RX, "echo requests to the router")                                                  \
+	X(ECHO_TX, "echo replies sent")                                                            \
+	X(ICMP_TTL_TX, "ICMP time exceeded sent")                                                  \
+	X(ICMP_UNREACH_TX, "ICMP destination unreachable sent")                                    \
+	X(ICMP_TOOBIG_TX, "ICMP fragmentation needed / packet too big sent")                       \
+	X(ICMP_RATELIMITED, "ICMP errors not sent: rate limit")                                    \
 	X(ICMP_SUPPRESSED, "ICMP errors not sent: about an ICMP error, broadcast, multicast...")   \
-	X(LOCAL_DROP, "packets for the router with no service (dropped)")                         \
-	X(MCAST_DROP, "broadcast or multicast packets ignored")                                  \
-	X(NO_ROUTE_DROP, "slow-path packets with no usable route or source address")              \
-	X(IFACE_DOWN_DROP, "slow-path packets for an interface that is down or gone")            \
-	X(INJECT_TX, "packets handed to the workers to send")                                     \
-	X(INJECT_FULL, "packets dropped: worker inject ring full")                               \
+	X(LOCAL_DROP, "packets for the router with no service (dropped)")                          \
+	X(MCAST_DROP, "broadcast or multicast packets ignored")                                    \
+	X(NO_ROUTE_DROP, "slow-path packets with no usable route or source address")               \
+	X(IFACE_DOWN_DROP, "slow-path packets for an interface that is down or gone")              \
+	X(INJECT_TX, "packets handed to the workers to send")                                      \
+	X(INJECT_FULL, "packets dropped: worker inject ring full")                                 \
 	X(NOMBUF, "packets not built: out of buffers")
 
 #define NPR_X_ENUM_SLOW(name, text) NPR_SLOW_##name,
@@ -467,11 +467,11 @@ struct npr_stats {
 
 /* ---- replies ---- */
 struct npr_reply {
-	struct npr_msg_hdr hdr;	 /* type NPR_MSG_REPLY, seq of the request */
-	int32_t status;		 /* 0 or -errno */
-	uint32_t index;		 /* for multi-entry messages: first bad entry */
-	uint64_t value;		 /* HELLO: instance id; LOOKUP: target (0: no route) */
-	char msg[96];		 /* human-readable detail, NUL-terminated, empty on success */
+	struct npr_msg_hdr hdr; /* type NPR_MSG_REPLY, seq of the request */
+	int32_t status;		/* 0 or -errno */
+	uint32_t index;		/* for multi-entry messages: first bad entry */
+	uint64_t value;		/* HELLO: instance id; LOOKUP: target (0: no route) */
+	char msg[96];		/* human-readable detail, NUL-terminated, empty on success */
 };
 
 /* ---- layout checks: these structs are an ABI between two processes ---- */
@@ -493,9 +493,11 @@ _Static_assert(sizeof(struct npr_route6) == 24, "route6");
 _Static_assert(sizeof(struct npr_msg_route4) == 24, "msg_route4");
 _Static_assert(sizeof(struct npr_msg_route6) == 24, "msg_route6");
 _Static_assert(sizeof(struct npr_msg_route4) + NPR_ROUTE4_MAX * sizeof(struct npr_route4) <=
-		       NPR_MSG_MAX, "route4 max");
+		       NPR_MSG_MAX,
+	       "route4 max");
 _Static_assert(sizeof(struct npr_msg_route6) + NPR_ROUTE6_MAX * sizeof(struct npr_route6) <=
-		       NPR_MSG_MAX, "route6 max");
+		       NPR_MSG_MAX,
+	       "route6 max");
 _Static_assert(sizeof(struct npr_msg_dump_req) == 24, "dump_req");
 _Static_assert(sizeof(struct npr_msg_dump_chunk) == 24, "dump_chunk");
 _Static_assert(sizeof(struct npr_dump_port) == 60, "dump_port");
@@ -523,37 +525,37 @@ _Static_assert(sizeof(struct npr_reply) == 128, "reply");
 static inline const char *
 npr_drop_name(unsigned i)
 {
-	static const char *const n[] = {NPR_DROP_REASONS(NPR_X_NAME)};
+	static const char *const n[] = { NPR_DROP_REASONS(NPR_X_NAME) };
 	return i < NPR_DROP_MAX ? n[i] : "?";
 }
 static inline const char *
 npr_drop_text(unsigned i)
 {
-	static const char *const n[] = {NPR_DROP_REASONS(NPR_X_TEXT)};
+	static const char *const n[] = { NPR_DROP_REASONS(NPR_X_TEXT) };
 	return i < NPR_DROP_MAX ? n[i] : "?";
 }
 static inline const char *
 npr_exc_name(unsigned i)
 {
-	static const char *const n[] = {NPR_EXC_REASONS(NPR_X_NAME)};
+	static const char *const n[] = { NPR_EXC_REASONS(NPR_X_NAME) };
 	return i < NPR_EXC_MAX ? n[i] : "?";
 }
 static inline const char *
 npr_exc_text(unsigned i)
 {
-	static const char *const n[] = {NPR_EXC_REASONS(NPR_X_TEXT)};
+	static const char *const n[] = { NPR_EXC_REASONS(NPR_X_TEXT) };
 	return i < NPR_EXC_MAX ? n[i] : "?";
 }
 static inline const char *
 npr_slow_name(unsigned i)
 {
-	static const char *const n[] = {NPR_SLOW_COUNTERS(NPR_X_NAME)};
+	static const char *const n[] = { NPR_SLOW_COUNTERS(NPR_X_NAME) };
 	return i < NPR_SLOW_MAX ? n[i] : "?";
 }
 static inline const char *
 npr_slow_text(unsigned i)
 {
-	static const char *const n[] = {NPR_SLOW_COUNTERS(NPR_X_TEXT)};
+	static const char *const n[] = { NPR_SLOW_COUNTERS(NPR_X_TEXT) };
 	return i < NPR_SLOW_MAX ? n[i] : "?";
 }
 

@@ -24,8 +24,8 @@
 #include "ring.h"
 
 #define NPR_SHM_DEFAULT_NAME "nprouter"
-#define NPR_SHM_HDR_SIZE     4096u
-#define NPR_SHM_RING_SIZE    (4u << 20) /* bytes of data per ring */
+#define NPR_SHM_HDR_SIZE 4096u
+#define NPR_SHM_RING_SIZE (4u << 20) /* bytes of data per ring */
 
 enum npr_shm_state { NPR_SHM_INIT = 0, NPR_SHM_READY = 1, NPR_SHM_GONE = 2 };
 
@@ -39,7 +39,7 @@ struct npr_shm_hdr {
 	uint64_t req_size;    /* its data bytes */
 	uint64_t rep_off;
 	uint64_t rep_size;
-	int32_t dp_pid;	      /* data plane process id */
+	int32_t dp_pid;		/* data plane process id */
 	_Atomic uint32_t state; /* enum npr_shm_state */
 	uint64_t reserved[6];
 };

@@ -29,10 +29,10 @@
 #include "fib.h"
 #include "fwd.h"
 
-#define NH_MAX	  64u
+#define NH_MAX 64u
 #define GROUP_MAX 8u
-#define P_DOWN	  40u /* a port with an interface that is down; no device behind it */
-#define TXR_SIZE  8u  /* port 1's tx ring: 7 packets fit */
+#define P_DOWN 40u  /* a port with an interface that is down; no device behind it */
+#define TXR_SIZE 8u /* port 1's tx ring: 7 packets fit */
 
 static struct rte_mempool *pool;
 static struct fwd_tables tab;
@@ -43,17 +43,17 @@ static struct rte_ring *rxr[2], *txr[2];
 static volatile int stop_flag;
 static struct fwd_group *grp1;
 
-static const uint8_t MAC_P0[6] = {0x02, 0, 0, 0, 0, 0x10};
-static const uint8_t MAC_P1[6] = {0x02, 0, 0, 0, 0, 0x11};
-static const uint8_t MAC_PD[6] = {0x02, 0, 0, 0, 0, 0x12};
-static const uint8_t MAC_NH1[6] = {0x02, 0xaa, 0, 0, 0, 0x01};
-static const uint8_t MAC_NH2[6] = {0x02, 0xaa, 0, 0, 0, 0x02};
-static const uint8_t MAC_NH11[6] = {0x02, 0xaa, 0, 0, 0, 0x11};
-static const uint8_t MAC_NH12[6] = {0x02, 0xaa, 0, 0, 0, 0x12};
-static const uint8_t MAC_OTHER[6] = {0x02, 0, 0, 0, 0, 0x99};
-static const uint8_t MAC_BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-static const uint8_t MAC_V6MC[6] = {0x33, 0x33, 0, 0, 0, 0x01};
-static const uint8_t MAC_SENDER[6] = {0x02, 0xbb, 0, 0, 0, 0x01};
+static const uint8_t MAC_P0[6] = { 0x02, 0, 0, 0, 0, 0x10 };
+static const uint8_t MAC_P1[6] = { 0x02, 0, 0, 0, 0, 0x11 };
+static const uint8_t MAC_PD[6] = { 0x02, 0, 0, 0, 0, 0x12 };
+static const uint8_t MAC_NH1[6] = { 0x02, 0xaa, 0, 0, 0, 0x01 };
+static const uint8_t MAC_NH2[6] = { 0x02, 0xaa, 0, 0, 0, 0x02 };
+static const uint8_t MAC_NH11[6] = { 0x02, 0xaa, 0, 0, 0, 0x11 };
+static const uint8_t MAC_NH12[6] = { 0x02, 0xaa, 0, 0, 0, 0x12 };
+static const uint8_t MAC_OTHER[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+static const uint8_t MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t MAC_V6MC[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
+static const uint8_t MAC_SENDER[6] = { 0x02, 0xbb, 0, 0, 0, 0x01 };
 
 /* ---- byte-level builders and references (independent of pkt.h) ---- */
 
@@ -111,8 +111,8 @@ eth(uint8_t *f, const uint8_t *dmac, unsigned et)
 
 /* IPv4/UDP frame: ihl words of header (NOP options), payload bytes after the UDP header. */
 static unsigned
-f4(uint8_t *f, const uint8_t *dmac, const char *src, const char *dst, unsigned ttl,
-   unsigned sport, unsigned ihl, unsigned payload)
+f4(uint8_t *f, const uint8_t *dmac, const char *src, const char *dst, unsigned ttl, unsigned sport,
+   unsigned ihl, unsigned payload)
 {
 	uint8_t *ip = f + eth(f, dmac, 0x0800);
 	unsigned hlen = ihl * 4, tot = hlen + 8 + payload;
@@ -143,8 +143,8 @@ fix4(uint8_t *f)
 }
 
 static unsigned
-f6(uint8_t *f, const uint8_t *dmac, const char *src, const char *dst, unsigned hlim,
-   unsigned sport, unsigned payload)
+f6(uint8_t *f, const uint8_t *dmac, const char *src, const char *dst, unsigned hlim, unsigned sport,
+   unsigned payload)
 {
 	uint8_t *ip = f + eth(f, dmac, 0x86dd);
 
@@ -238,15 +238,15 @@ setup(void **state)
 	pool = rte_pktmbuf_pool_create("test_fwd", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
 	assert_non_null(pool);
-	exc_ring = rte_ring_create("test_fwd_exc", 64, SOCKET_ID_ANY,
-				   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	exc_ring =
+		rte_ring_create("test_fwd_exc", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	assert_non_null(exc_ring);
 	P0 = ring_port("r0", 0, 256);
 	P1 = ring_port("r1", 1, TXR_SIZE);
 	assert_true(P0 != P_DOWN && P1 != P_DOWN);
 
-	struct fib_conf c4 = {.family = 4, .max_routes = 1024};
-	struct fib_conf c6 = {.family = 6, .max_routes = 1024};
+	struct fib_conf c4 = { .family = 4, .max_routes = 1024 };
+	struct fib_conf c6 = { .family = 6, .max_routes = 1024 };
 	tab.fib4 = fib_create(&c4);
 	tab.fib6 = fib_create(&c6);
 	assert_non_null(tab.fib4);
@@ -373,7 +373,8 @@ check_counters(const struct npr_worker_stats *a, const struct npr_worker_stats *
 	for (unsigned i = 0; i < NPR_STATS_EXC_SLOTS; i++) {
 		uint64_t want = a->exc[i] + (o == EXC && i == reason);
 		if (b->exc[i] != want)
-			fail_msg("%s: exc[%s] %lu, want %lu", what, npr_exc_name(i), b->exc[i], want);
+			fail_msg("%s: exc[%s] %lu, want %lu", what, npr_exc_name(i), b->exc[i],
+				 want);
 	}
 	if (b->fwd4_pkts != a->fwd4_pkts + (o == TX && !v6) ||
 	    b->fwd6_pkts != a->fwd6_pkts + (o == TX && v6))
@@ -576,7 +577,7 @@ run_case(struct case_ *c)
 }
 
 #define V4(c, dmac, src, dst, ttl) ((c)->len = f4((c)->f, dmac, src, dst, ttl, 1000, 5, 10))
-#define V6(c, dmac, src, dst, hl)  ((c)->len = f6((c)->f, dmac, src, dst, hl, 1000, 10))
+#define V6(c, dmac, src, dst, hl) ((c)->len = f6((c)->f, dmac, src, dst, hl, 1000, 10))
 
 static void
 test_drops(void **state)
@@ -842,8 +843,8 @@ test_exceptions(void **state)
 static void
 test_exc_full(void **state)
 {
-	struct rte_ring *small = rte_ring_create("test_fwd_small", 4, SOCKET_ID_ANY,
-						 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_ring *small =
+		rte_ring_create("test_fwd_small", 4, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	struct rte_mbuf *m[6];
 	uint8_t f[128];
 	unsigned n, avail0 = rte_mempool_avail_count(pool);
@@ -875,7 +876,7 @@ static void
 test_ecmp(void **state)
 {
 	uint8_t f[128];
-	unsigned n, use[2] = {0, 0};
+	unsigned n, use[2] = { 0, 0 };
 	(void)state;
 
 	for (unsigned v6 = 0; v6 < 2; v6++) {
@@ -898,9 +899,11 @@ test_ecmp(void **state)
 			for (again = 0; again < 2; again++) {
 				m = run1(f, n, P0, TX, want_port, (int)v6, "ecmp");
 				if (v6)
-					check_fwd6(m, f, n, want_mac, want_port == P1 ? MAC_P1 : MAC_P0);
+					check_fwd6(m, f, n, want_mac,
+						   want_port == P1 ? MAC_P1 : MAC_P0);
 				else
-					check_fwd4(m, f, n, want_mac, want_port == P1 ? MAC_P1 : MAC_P0);
+					check_fwd4(m, f, n, want_mac,
+						   want_port == P1 ? MAC_P1 : MAC_P0);
 				unstage();
 			}
 		}
@@ -972,8 +975,8 @@ test_mixed_burst(void **state)
 	for (unsigned i = 0; i < NPR_STATS_EXC_SLOTS; i++)
 		excs += b.exc[i] - a.exc[i];
 	uint64_t fwd = (b.fwd4_pkts - a.fwd4_pkts) + (b.fwd6_pkts - a.fwd6_pkts);
-	uint64_t sent = b.tx_pkts - a.tx_pkts, tx_full = b.drop[NPR_DROP_TX_FULL] -
-							  a.drop[NPR_DROP_TX_FULL];
+	uint64_t sent = b.tx_pkts - a.tx_pkts,
+		 tx_full = b.drop[NPR_DROP_TX_FULL] - a.drop[NPR_DROP_TX_FULL];
 	assert_int_equal(b.rx_pkts - a.rx_pkts, N);
 	assert_int_equal(fwd, want_tx);
 	assert_int_equal(excs, want_exc);
@@ -1187,9 +1190,18 @@ main(void)
 {
 	/* --in-memory is refused with --no-huge (which implies legacy memory); --no-shconf
 	 * already keeps the run free of shared files */
-	char *args[] = {"test_fwd", "--no-pci",	     "--no-huge", "-m",	  "128",
-			"--no-shconf", "--file-prefix", "test_fwd",  "-l",	  "0",
-			"--log-level=*:warning", "--no-telemetry"};
+	char *args[] = { "test_fwd",
+			 "--no-pci",
+			 "--no-huge",
+			 "-m",
+			 "128",
+			 "--no-shconf",
+			 "--file-prefix",
+			 "test_fwd",
+			 "-l",
+			 "0",
+			 "--log-level=*:warning",
+			 "--no-telemetry" };
 	int n = (int)(sizeof(args) / sizeof(args[0]));
 
 	if (rte_eal_init(n, args) < 0) {

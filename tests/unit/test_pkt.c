@@ -93,8 +93,8 @@ mk_ip4(uint8_t *ip, unsigned ihl, unsigned tot, uint32_t src, uint32_t dst)
 static void
 test_ttl_incremental(void **state)
 {
-	static const uint16_t edge[] = {0x0000, 0x0001, 0x0002, 0x00ff, 0x0100, 0x7fff,
-					0x8000, 0xfeff, 0xff00, 0xfffd, 0xfffe};
+	static const uint16_t edge[] = { 0x0000, 0x0001, 0x0002, 0x00ff, 0x0100, 0x7fff,
+					 0x8000, 0xfeff, 0xff00, 0xfffd, 0xfffe };
 	unsigned n_edge = 0, n_neg0 = 0, n_opt = 0;
 	(void)state;
 
@@ -169,7 +169,7 @@ test_cksum_check(void **state)
 /* ---- IPv4 checks ---- */
 
 #define DROP(r) (PKT_DROP | NPR_DROP_##r)
-#define EXC(r)	(PKT_EXC | NPR_EXC_##r)
+#define EXC(r) (PKT_EXC | NPR_EXC_##r)
 
 static const uint32_t A_SRC = 0x0a000001; /* 10.0.0.1 */
 static const uint32_t A_DST = 0xc6336401; /* 198.51.100.1 */
@@ -239,8 +239,7 @@ test_ip4_check(void **state)
 			 DROP(BAD_CHECKSUM));
 	assert_int_equal(check4(ip, 20, 20, RTE_MBUF_F_RX_IP_CKSUM_GOOD, &len), PKT_OK);
 	ip[11] ^= 0x01;
-	assert_int_equal(check4(ip, 20, 20, RTE_MBUF_F_RX_IP_CKSUM_BAD, &len),
-			 DROP(BAD_CHECKSUM));
+	assert_int_equal(check4(ip, 20, 20, RTE_MBUF_F_RX_IP_CKSUM_BAD, &len), DROP(BAD_CHECKSUM));
 	/* a checksum error in the options */
 	mk_ip4(ip, 8, 32, A_SRC, A_DST);
 	ip[30] ^= 0x80;
@@ -272,37 +271,37 @@ test_ip4_addr(void **state)
 		uint32_t src, dst;
 		unsigned v;
 	} c[] = {
-		{a4(10, 0, 0, 1), a4(198, 51, 100, 1), PKT_OK},
-		{a4(1, 0, 0, 0), a4(223, 255, 255, 255), PKT_OK},
-		{a4(126, 255, 255, 255), a4(128, 0, 0, 0), PKT_OK},
-		{a4(223, 255, 255, 254), a4(1, 1, 1, 1), PKT_OK},
-		{a4(0, 0, 0, 0), a4(10, 0, 0, 1), DROP(BAD_SRC)},
-		{a4(0, 1, 2, 3), a4(10, 0, 0, 1), DROP(BAD_SRC)},
-		{a4(127, 0, 0, 1), a4(10, 0, 0, 1), DROP(BAD_SRC)},
-		{a4(224, 0, 0, 1), a4(10, 0, 0, 1), DROP(BAD_SRC)},
-		{a4(239, 255, 255, 255), a4(10, 0, 0, 1), DROP(BAD_SRC)},
-		{a4(240, 0, 0, 1), a4(10, 0, 0, 1), DROP(BAD_SRC)},
-		{a4(255, 255, 255, 255), a4(10, 0, 0, 1), DROP(BAD_SRC)},
+		{ a4(10, 0, 0, 1), a4(198, 51, 100, 1), PKT_OK },
+		{ a4(1, 0, 0, 0), a4(223, 255, 255, 255), PKT_OK },
+		{ a4(126, 255, 255, 255), a4(128, 0, 0, 0), PKT_OK },
+		{ a4(223, 255, 255, 254), a4(1, 1, 1, 1), PKT_OK },
+		{ a4(0, 0, 0, 0), a4(10, 0, 0, 1), DROP(BAD_SRC) },
+		{ a4(0, 1, 2, 3), a4(10, 0, 0, 1), DROP(BAD_SRC) },
+		{ a4(127, 0, 0, 1), a4(10, 0, 0, 1), DROP(BAD_SRC) },
+		{ a4(224, 0, 0, 1), a4(10, 0, 0, 1), DROP(BAD_SRC) },
+		{ a4(239, 255, 255, 255), a4(10, 0, 0, 1), DROP(BAD_SRC) },
+		{ a4(240, 0, 0, 1), a4(10, 0, 0, 1), DROP(BAD_SRC) },
+		{ a4(255, 255, 255, 255), a4(10, 0, 0, 1), DROP(BAD_SRC) },
 		/* DHCP-style initialisation: 0.0.0.0 to the limited broadcast, for the slow path */
-		{a4(0, 0, 0, 0), a4(255, 255, 255, 255), EXC(L2_MULTICAST)},
-		{a4(0, 1, 0, 0), a4(255, 255, 255, 255), DROP(BAD_SRC)},
-		{a4(10, 0, 0, 1), a4(0, 0, 0, 0), DROP(BAD_DST)},
-		{a4(10, 0, 0, 1), a4(0, 255, 255, 255), DROP(BAD_DST)},
-		{a4(10, 0, 0, 1), a4(127, 0, 0, 1), DROP(BAD_DST)},
-		{a4(10, 0, 0, 1), a4(240, 0, 0, 0), DROP(BAD_DST)},
-		{a4(10, 0, 0, 1), a4(255, 255, 255, 254), DROP(BAD_DST)},
-		{a4(10, 0, 0, 1), a4(255, 255, 255, 255), EXC(L2_MULTICAST)},
-		{a4(10, 0, 0, 1), a4(224, 0, 0, 5), EXC(L2_MULTICAST)},
-		{a4(10, 0, 0, 1), a4(239, 255, 255, 255), EXC(L2_MULTICAST)},
+		{ a4(0, 0, 0, 0), a4(255, 255, 255, 255), EXC(L2_MULTICAST) },
+		{ a4(0, 1, 0, 0), a4(255, 255, 255, 255), DROP(BAD_SRC) },
+		{ a4(10, 0, 0, 1), a4(0, 0, 0, 0), DROP(BAD_DST) },
+		{ a4(10, 0, 0, 1), a4(0, 255, 255, 255), DROP(BAD_DST) },
+		{ a4(10, 0, 0, 1), a4(127, 0, 0, 1), DROP(BAD_DST) },
+		{ a4(10, 0, 0, 1), a4(240, 0, 0, 0), DROP(BAD_DST) },
+		{ a4(10, 0, 0, 1), a4(255, 255, 255, 254), DROP(BAD_DST) },
+		{ a4(10, 0, 0, 1), a4(255, 255, 255, 255), EXC(L2_MULTICAST) },
+		{ a4(10, 0, 0, 1), a4(224, 0, 0, 5), EXC(L2_MULTICAST) },
+		{ a4(10, 0, 0, 1), a4(239, 255, 255, 255), EXC(L2_MULTICAST) },
 		/* source checked first */
-		{a4(127, 0, 0, 1), a4(127, 0, 0, 1), DROP(BAD_SRC)},
+		{ a4(127, 0, 0, 1), a4(127, 0, 0, 1), DROP(BAD_SRC) },
 	};
 	(void)state;
 	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		unsigned v = pkt_ip4_addr_check(c[i].src, c[i].dst);
 		if (v != c[i].v)
-			fail_msg("case %u: %08x -> %08x: got %#x want %#x", i, c[i].src, c[i].dst, v,
-				 c[i].v);
+			fail_msg("case %u: %08x -> %08x: got %#x want %#x", i, c[i].src, c[i].dst,
+				 v, c[i].v);
 	}
 }
 
@@ -311,7 +310,7 @@ test_ip4_addr(void **state)
 static void
 mk_eth(uint8_t *f, const uint8_t *dst, uint16_t et)
 {
-	static const uint8_t src[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+	static const uint8_t src[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
 	put16(f + 12, et);
@@ -320,10 +319,10 @@ mk_eth(uint8_t *f, const uint8_t *dst, uint16_t et)
 static void
 test_eth(void **state)
 {
-	static const uint8_t me[6] = {0x02, 0x00, 0x00, 0x00, 0x01, 0x01};
-	static const uint8_t other[6] = {0x02, 0x00, 0x00, 0x00, 0x01, 0x02};
-	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	static const uint8_t mcast6[6] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x01};
+	static const uint8_t me[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x01 };
+	static const uint8_t other[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x02 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mcast6[6] = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x01 };
 	/* byte 0 in the low byte */
 	uint64_t my = 0x010100000002ull;
 	uint8_t f[64];
@@ -373,8 +372,8 @@ static void
 test_eth_set_macs(void **state)
 {
 	uint8_t f[20];
-	static const uint8_t want_dst[6] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
-	static const uint8_t want_src[6] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6};
+	static const uint8_t want_dst[6] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66 };
+	static const uint8_t want_src[6] = { 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6 };
 	(void)state;
 
 	memset(f, 0x5a, sizeof(f));
@@ -410,22 +409,22 @@ test_ip6_check(void **state)
 		const char *src, *dst;
 		unsigned v;
 	} c[] = {
-		{"2001:db8::1", "2001:db8:1::1", PKT_OK},
-		{"fe80::1", "2001:db8:1::1", PKT_OK}, /* scoped source: refused after lookup */
-		{"::", "2001:db8:1::1", PKT_OK},
-		{"ff02::1", "2001:db8:1::1", DROP(BAD_SRC)},
-		{"ff0e::1", "2001:db8:1::1", DROP(BAD_SRC)},
-		{"::1", "2001:db8:1::1", DROP(BAD_SRC)},
-		{"2001:db8::1", "::1", DROP(BAD_DST)},
-		{"2001:db8::1", "::", DROP(BAD_DST)},
-		{"2001:db8::1", "::2", PKT_OK},
-		{"2001:db8::1", "1::1", PKT_OK},
-		{"2001:db8::1", "ff02::1", EXC(L2_MULTICAST)},
-		{"2001:db8::1", "ff02::1:ff00:1", EXC(L2_MULTICAST)},
-		{"2001:db8::1", "fe80::1", EXC(LOCAL)},
-		{"2001:db8::1", "febf::1", EXC(LOCAL)},
-		{"2001:db8::1", "fec0::1", PKT_OK},
-		{"fe80::1", "fe80::2", EXC(LOCAL)},
+		{ "2001:db8::1", "2001:db8:1::1", PKT_OK },
+		{ "fe80::1", "2001:db8:1::1", PKT_OK }, /* scoped source: refused after lookup */
+		{ "::", "2001:db8:1::1", PKT_OK },
+		{ "ff02::1", "2001:db8:1::1", DROP(BAD_SRC) },
+		{ "ff0e::1", "2001:db8:1::1", DROP(BAD_SRC) },
+		{ "::1", "2001:db8:1::1", DROP(BAD_SRC) },
+		{ "2001:db8::1", "::1", DROP(BAD_DST) },
+		{ "2001:db8::1", "::", DROP(BAD_DST) },
+		{ "2001:db8::1", "::2", PKT_OK },
+		{ "2001:db8::1", "1::1", PKT_OK },
+		{ "2001:db8::1", "ff02::1", EXC(L2_MULTICAST) },
+		{ "2001:db8::1", "ff02::1:ff00:1", EXC(L2_MULTICAST) },
+		{ "2001:db8::1", "fe80::1", EXC(LOCAL) },
+		{ "2001:db8::1", "febf::1", EXC(LOCAL) },
+		{ "2001:db8::1", "fec0::1", PKT_OK },
+		{ "fe80::1", "fe80::2", EXC(LOCAL) },
 	};
 	uint8_t ip[80];
 	uint32_t len;
@@ -450,7 +449,7 @@ test_ip6_check(void **state)
 	assert_int_equal(len, 48);
 	assert_int_equal(pkt_ip6_check(ip, 47, 47, &len), DROP(BAD_LENGTH));
 	assert_int_equal(pkt_ip6_check(ip, 40, 48, &len), PKT_OK); /* payload in later segs */
-	put16(ip + 4, 0); /* jumbogram */
+	put16(ip + 4, 0);					   /* jumbogram */
 	assert_int_equal(pkt_ip6_check(ip, 48, 48, &len), DROP(BAD_LENGTH));
 	put16(ip + 4, 65535);
 	assert_int_equal(pkt_ip6_check(ip, 48, 9000, &len), DROP(BAD_LENGTH));
@@ -545,7 +544,7 @@ test_flow_hash(void **state)
 	assert_int_not_equal(pkt_flow_hash6(ip, 48), pkt_flow_hash6(ip2, 48));
 
 	/* spread: the top bit (2-way ECMP) and 1024 slots are balanced over ports */
-	unsigned top = 0, slots[16] = {0};
+	unsigned top = 0, slots[16] = { 0 };
 	mk_ip4(ip, 5, 28, A_SRC, A_DST);
 	for (unsigned p = 0; p < 16000; p++) {
 		put16(ip + 20, (uint16_t)(1024 + p));
@@ -562,10 +561,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ttl_incremental), cmocka_unit_test(test_cksum_check),
-		cmocka_unit_test(test_ip4_check),	cmocka_unit_test(test_ip4_addr),
-		cmocka_unit_test(test_eth),		cmocka_unit_test(test_eth_set_macs),
-		cmocka_unit_test(test_ip6_check),	cmocka_unit_test(test_flow_hash),
+		cmocka_unit_test(test_ttl_incremental),
+		cmocka_unit_test(test_cksum_check),
+		cmocka_unit_test(test_ip4_check),
+		cmocka_unit_test(test_ip4_addr),
+		cmocka_unit_test(test_eth),
+		cmocka_unit_test(test_eth_set_macs),
+		cmocka_unit_test(test_ip6_check),
+		cmocka_unit_test(test_flow_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

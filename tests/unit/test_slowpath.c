@@ -40,7 +40,7 @@ static struct rte_mbuf *sent[MAX_SENT];
 static unsigned n_sent;
 static int tx_refuse; /* the inject ring is "full" */
 static struct npr_reply last;
-static uint32_t dump_count; /* entries in the dump chunks since reset */
+static uint32_t dump_count;		 /* entries in the dump chunks since reset */
 static struct npr_dump_neigh dump_neigh; /* the last neighbour entry dumped */
 
 static const uint8_t R0[6] = { 0x02, 0, 0, 0, 0, 0x01 };    /* lan, port 0 */
