@@ -49,32 +49,6 @@ struct dump_state {
 	bool bad, oom;
 };
 
-static size_t
-entry_size(uint32_t kind)
-{
-	switch (kind) {
-	case NPR_DUMP_PORTS:
-		return sizeof(struct npr_dump_port);
-	case NPR_DUMP_IFACES:
-		return sizeof(struct npr_dump_iface);
-	case NPR_DUMP_ADDRS:
-		return sizeof(struct npr_dump_addr);
-	case NPR_DUMP_NEIGHS:
-		return sizeof(struct npr_dump_neigh);
-	case NPR_DUMP_NHS:
-		return sizeof(struct npr_dump_nh);
-	case NPR_DUMP_GROUPS:
-		return sizeof(struct npr_dump_group);
-	case NPR_DUMP_ROUTES4:
-		return sizeof(struct npr_route4);
-	case NPR_DUMP_ROUTES6:
-		return sizeof(struct npr_route6);
-	case NPR_DUMP_INFO:
-		return sizeof(struct npr_info);
-	}
-	return 0;
-}
-
 /* Append n fixed-size entries (packed, so possibly unaligned: memcpy). */
 static int
 append(void *arrp, size_t *n, size_t *cap, const void *src, size_t count, size_t size)
@@ -91,7 +65,7 @@ dump_cb(void *ctx, const struct npr_msg_dump_chunk *ch)
 {
 	struct dump_state *d = ctx;
 	struct running *rs = d->rs;
-	size_t esize = entry_size(d->kind);
+	size_t esize = npr_dump_entry_size(d->kind);
 	size_t avail = ch->hdr.len - sizeof(*ch);
 	const uint8_t *p = ch->data;
 

@@ -176,35 +176,6 @@ ctl_emit(struct ctl *x, void *msg)
 
 /* ---- dumps ---- */
 
-static size_t
-dump_entry_size(uint32_t kind)
-{
-	switch (kind) {
-	case NPR_DUMP_PORTS:
-		return sizeof(struct npr_dump_port);
-	case NPR_DUMP_IFACES:
-		return sizeof(struct npr_dump_iface);
-	case NPR_DUMP_ADDRS:
-		return sizeof(struct npr_dump_addr);
-	case NPR_DUMP_NEIGHS:
-	case NPR_DUMP_NEIGHS_LEARNT:
-		return sizeof(struct npr_dump_neigh);
-	case NPR_DUMP_NHS:
-		return sizeof(struct npr_dump_nh);
-	case NPR_DUMP_GROUPS:
-		return sizeof(struct npr_dump_group); /* plus members */
-	case NPR_DUMP_ROUTES4:
-		return sizeof(struct npr_route4);
-	case NPR_DUMP_ROUTES6:
-		return sizeof(struct npr_route6);
-	case NPR_DUMP_STATS:
-		return sizeof(struct npr_stats);
-	case NPR_DUMP_INFO:
-		return sizeof(struct npr_info);
-	}
-	return 0;
-}
-
 typedef void (*entry_fn)(void *ctx, const void *entry);
 
 struct dump_ctx {
@@ -222,7 +193,7 @@ dump_chunk_cb(void *ctx, const struct npr_msg_dump_chunk *chunk)
 {
 	struct dump_ctx *d = ctx;
 	size_t avail = chunk->hdr.len - sizeof(*chunk);
-	size_t esize = dump_entry_size(d->kind);
+	size_t esize = npr_dump_entry_size(d->kind);
 	const uint8_t *p = chunk->data;
 	if (chunk->kind != d->kind) {
 		d->n_bad++;

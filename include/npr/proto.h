@@ -519,6 +519,37 @@ _Static_assert(sizeof(struct npr_stats) + sizeof(struct npr_msg_dump_chunk) <= N
 	       "stats fit a chunk");
 _Static_assert(sizeof(struct npr_reply) == 128, "reply");
 
+/* Size of one entry of a dump chunk of this kind (groups: without their members); 0 for an
+ * unknown kind. */
+static inline size_t
+npr_dump_entry_size(uint32_t kind)
+{
+	switch (kind) {
+	case NPR_DUMP_PORTS:
+		return sizeof(struct npr_dump_port);
+	case NPR_DUMP_IFACES:
+		return sizeof(struct npr_dump_iface);
+	case NPR_DUMP_ADDRS:
+		return sizeof(struct npr_dump_addr);
+	case NPR_DUMP_NEIGHS:
+	case NPR_DUMP_NEIGHS_LEARNT:
+		return sizeof(struct npr_dump_neigh);
+	case NPR_DUMP_NHS:
+		return sizeof(struct npr_dump_nh);
+	case NPR_DUMP_GROUPS:
+		return sizeof(struct npr_dump_group);
+	case NPR_DUMP_ROUTES4:
+		return sizeof(struct npr_route4);
+	case NPR_DUMP_ROUTES6:
+		return sizeof(struct npr_route6);
+	case NPR_DUMP_STATS:
+		return sizeof(struct npr_stats);
+	case NPR_DUMP_INFO:
+		return sizeof(struct npr_info);
+	}
+	return 0;
+}
+
 /* Names for printing, shared by both programs. */
 #define NPR_X_NAME(name, text) #name,
 #define NPR_X_TEXT(name, text) text,
