@@ -127,16 +127,21 @@ pkt_csum_fold(uint64_t s)
 }
 
 /* True if the IPv4 header (hlen bytes, a multiple of 4, >= 20) sums to 0xffff. The sum is
- * taken over native 32-bit words: one's complement addition commutes with byte swapping and
- * 2^16 = 1 (mod 0xffff), so only the all-ones result matters. */
+ * taken over native 64- and 32-bit words: one's complement addition commutes with byte
+ * swapping and 2^16 = 1 (mod 0xffff), so a carry out of bit 63 is added back at bit 0 and only
+ * the all-ones result matters. */
 static inline int
 pkt_ip4_cksum_ok(const uint8_t *ip, uint32_t hlen)
 {
-	uint32_t w[5];
-	uint64_t s;
+	uint64_t a, b, s;
+	uint32_t c;
 
-	memcpy(w, ip, sizeof(w));
-	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	memcpy(&a, ip, sizeof(a));
+	memcpy(&b, ip + 8, sizeof(b));
+	memcpy(&c, ip + 16, sizeof(c));
+	s = a + b;
+	s += s < a; /* end-around carry; never wraps again: s <= 2^64 - 2 before it */
+	s = (s >> 32) + (s & 0xffffffffu) + c;
 	for (uint32_t i = PKT_IP4_LEN; unlikely(i < hlen); i += 4) {
 		uint32_t o;
 		memcpy(&o, ip + i, sizeof(o));

@@ -148,6 +148,36 @@ test_ttl_incremental(void **state)
 	assert_true(n_opt > 150000);
 }
 
+/*
+ * The verdict against the reference on headers with any checksum field, valid or not: random
+ * bytes, and bytes drawn mostly from 0xff / 0x00 so that the 64-bit additions carry out (and
+ * the all-zero header, whose sum is 0, not 0xffff).
+ */
+static void
+cksum_verdict(void)
+{
+	static const uint8_t pick[4] = { 0xff, 0xff, 0x00, 0xfe };
+
+	for (unsigned it = 0; it < 200000; it++) {
+		uint8_t ip[60];
+		unsigned ihl = 5 + (unsigned)(rnd() % 11), hlen = ihl * 4, mode = it % 4;
+
+		for (unsigned i = 0; i < hlen; i++)
+			ip[i] = mode == 0 ? (uint8_t)rnd() : pick[rnd() % 4];
+		if (mode == 3) /* a valid field on a carry-heavy header */
+			put16(ip + 10, ref_cksum(ip, hlen));
+		assert_int_equal(pkt_ip4_cksum_ok(ip, hlen) != 0, ref_sum(ip, hlen) == 0xffff);
+	}
+	for (unsigned hlen = 20; hlen <= 60; hlen += 4) {
+		uint8_t ip[60];
+
+		memset(ip, 0, sizeof(ip));
+		assert_false(pkt_ip4_cksum_ok(ip, hlen));
+		memset(ip, 0xff, sizeof(ip));
+		assert_true(pkt_ip4_cksum_ok(ip, hlen));
+	}
+}
+
 /* The software check against the reference, on valid and one-bit-corrupted headers. */
 static void
 test_cksum_check(void **state)
@@ -164,6 +194,7 @@ test_cksum_check(void **state)
 		ip[rnd() % hlen] ^= (uint8_t)(1u << (rnd() % 8));
 		assert_false(pkt_ip4_cksum_ok(ip, hlen));
 	}
+	cksum_verdict();
 }
 
 /* ---- IPv4 checks ---- */
