@@ -93,6 +93,18 @@ host() {
     nsx "$n" ip -6 route add default via "$6"
 }
 
+# two_hosts: router R between host A (a0, lan side) and host B (b0, wan side):
+#   A 192.0.2.2/24 2001:db8:a::2/64 --- ra [R] rb --- B 198.51.100.2/24 2001:db8:b::2/64
+two_hosts() {
+    ns_add R
+    ns_add A
+    ns_add B
+    ns_link A a0 ra
+    ns_link B b0 rb
+    host A a0 192.0.2.2/24 192.0.2.1 2001:db8:a::2/64 2001:db8:a::1
+    host B b0 198.51.100.2/24 198.51.100.1 2001:db8:b::2/64 2001:db8:b::1
+}
+
 # start_router LOG RIF...: the data plane in the router namespace, port i on RIF i
 start_router() {
     local log=$1; shift

@@ -15,13 +15,7 @@ SRC=$2
 netns_init
 d=$(mktemp -d /tmp/npr-ns.XXXXXX)
 
-ns_add R
-ns_add A
-ns_add B
-ns_link A a0 ra
-ns_link B b0 rb
-host A a0 192.0.2.2/24 192.0.2.1 2001:db8:a::2/64 2001:db8:a::1
-host B b0 198.51.100.2/24 198.51.100.1 2001:db8:b::2/64 2001:db8:b::1
+two_hosts
 
 # The configuration: YANG (ietf-interfaces, ietf-ip, ietf-routing), no neighbours.
 config() { # config WAN-MTU

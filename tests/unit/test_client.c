@@ -1749,8 +1749,10 @@ test_cli(void **state)
 {
 	(void)state;
 	char *out;
-	if (control_bin == NULL)
+	if (control_bin == NULL) {
+		printf("skipping: NPR_CONTROL (path of nprouter-control) is not set\n");
 		skip();
+	}
 	/* exit codes without a data plane */
 	EXPECT_CLI(NULL, 3, "nprouter-control: no data plane running: /dev/shm/npr-test-none",
 		   "hello");
