@@ -51,6 +51,11 @@ fwd_nh_port(uint64_t w)
 {
 	return (unsigned)((w >> 4) & 0xfff);
 }
+/* The kind and the port bits above NPR_MAX_PORTS: (w & FWD_NH_FAST_MASK) == FWD_NH_FORWARD
+ * is a FORWARD next hop on a port below NPR_MAX_PORTS, in one test. */
+#define FWD_NH_FAST_MASK (0xfull | ((0xfffull & ~(uint64_t)(NPR_MAX_PORTS - 1)) << 4))
+_Static_assert((NPR_MAX_PORTS & (NPR_MAX_PORTS - 1)) == 0, "NPR_MAX_PORTS: a power of two");
+
 /* MAC as 48 bits in a uint64: byte 0 of the address in the low byte (memcpy order on x86). */
 static inline uint64_t
 fwd_nh_mac(uint64_t w)

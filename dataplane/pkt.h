@@ -292,6 +292,126 @@ pkt_ip6_hlim_dec(uint8_t *ip)
 	((struct rte_ipv6_hdr *)ip)->hop_limits--;
 }
 
+/* ---- the common case, checked without branches ---- */
+
+/*
+ * Most packets a router sees are unicast IPv4 without options or IPv6 between global
+ * addresses, addressed to the receiving port, well formed and with TTL to spare. The fast
+ * checks below accept exactly such packets: every test becomes a bit in one accumulator and
+ * the packet takes one branch. Whatever they refuse goes through the ordered checks above,
+ * which decide; a packet the fast check accepts passes those too, with the same result (the
+ * unit tests compare the two on mutated headers). TTL / hop limit > 1 is part of the fast
+ * test only so that the common packet needs no second look; it is checked again after the
+ * route lookup, whose verdict comes first (RFC 1812 5.3.1).
+ *
+ * port_mac: the receiving port's MAC, or PKT_FAST_PORT_DOWN when no interface is up on it
+ * (a value no 48-bit address matches).
+ */
+#define PKT_FAST_PORT_DOWN (1ull << 48)
+
+/* First octets never forwarded as IPv4 source or destination: 0/8, 127/8, 224/4 and 240/4
+ * (RFC 1812 5.3.7; multicast and broadcast go to the slow path); the ordered checks decide. */
+static const uint8_t pkt_ip4_octet_special[256] = {
+	[0] = 1,   [127] = 1, [224] = 1, [225] = 1, [226] = 1, [227] = 1, [228] = 1,
+	[229] = 1, [230] = 1, [231] = 1, [232] = 1, [233] = 1, [234] = 1, [235] = 1,
+	[236] = 1, [237] = 1, [238] = 1, [239] = 1, [240] = 1, [241] = 1, [242] = 1,
+	[243] = 1, [244] = 1, [245] = 1, [246] = 1, [247] = 1, [248] = 1, [249] = 1,
+	[250] = 1, [251] = 1, [252] = 1, [253] = 1, [254] = 1, [255] = 1,
+};
+
+/* First octets of IPv6 addresses the ordered checks look at: ::/8 (::, ::1, IPv4-mapped),
+ * fe00::/8 (link-local) and ff00::/8 (multicast). */
+static const uint8_t pkt_ip6_octet_special[256] = { [0x00] = 1, [0xfe] = 1, [0xff] = 1 };
+
+/* x is a multiple of the odd number 0xffff exactly when x times its inverse modulo 2^64 is at
+ * most UINT64_MAX / 0xffff (the divisibility test of Hacker's Delight, 10-17). */
+#define PKT_INV_FFFF 0xfffefffefffeffffull /* 0xffff * this = 1 (mod 2^64) */
+#define PKT_MAX_FFFF (UINT64_MAX / 0xffff)
+
+/* A 32-bit constant written in network order, as a native load of those bytes sees it. */
+#define PKT_W32(x) RTE_BE32(x)
+
+static inline uint32_t
+pkt_load32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * IPv4, IHL 5, to port_mac, checksum right (and not flagged bad by the driver), total length
+ * in [20, l3_len], source and destination outside 0/8, 127/8 and 224/3, TTL > 1. seg_len:
+ * bytes in the first segment; l3_len: IP bytes in the whole frame. On success returns 1 with
+ * *dst (host order) and *tot_len set. The header is read as five 32-bit words, which also
+ * make its checksum: their sum is a multiple of 0xffff exactly when the ten 16-bit words
+ * add up to all ones in one's complement (RFC 1071: any order and byte order; 2^16 = 1 mod
+ * 0xffff; the version byte keeps the sum above 0).
+ */
+static inline int
+pkt_ip4_fast(const uint8_t *f, uint32_t seg_len, uint32_t l3_len, uint64_t ol_flags,
+	     uint64_t port_mac, uint32_t *dst, uint32_t *tot_len)
+{
+	const uint8_t *ip = f + PKT_ETH_LEN;
+	uint64_t e;
+	uint32_t w0, w2, w3, w4, tl;
+
+	if (unlikely(seg_len < PKT_ETH_LEN + PKT_IP4_LEN))
+		return 0;
+	memcpy(&e, f, sizeof(e));
+	if (unlikely(((e ^ port_mac) & PKT_MAC_MASK) != 0))
+		return 0;
+	/* ethertype, version and IHL, as stored: 08 00 45 */
+	if (unlikely((pkt_load32(f + 12) & PKT_W32(0xffffff00u)) != PKT_W32(0x08004500u)))
+		return 0;
+	w0 = pkt_load32(ip);
+	w2 = pkt_load32(ip + 8);
+	w3 = pkt_load32(ip + 12);
+	w4 = pkt_load32(ip + 16);
+	tl = rte_be_to_cpu_32(w0) & 0xffff;
+	if (unlikely(tl - PKT_IP4_LEN > l3_len - PKT_IP4_LEN))
+		return 0;
+	if (unlikely(ip[8] <= 1 || pkt_ip4_octet_special[ip[12]] | pkt_ip4_octet_special[ip[16]]))
+		return 0;
+	if (unlikely(((uint64_t)w0 + pkt_load32(ip + 4) + w2 + w3 + w4) * PKT_INV_FFFF >
+		     PKT_MAX_FFFF))
+		return 0;
+	if (unlikely((ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+		return 0;
+	*dst = rte_be_to_cpu_32(w4);
+	*tot_len = tl;
+	return 1;
+}
+
+/*
+ * IPv6 to port_mac with payload length in [1, l3_len - 40], hop limit > 1, and source and
+ * destination outside ::/8, fe00::/8 and ff00::/8. On success returns 1 with *tot_len set.
+ */
+static inline int
+pkt_ip6_fast(const uint8_t *f, uint32_t seg_len, uint32_t l3_len, uint64_t port_mac,
+	     uint32_t *tot_len)
+{
+	const struct rte_ipv6_hdr *h = (const struct rte_ipv6_hdr *)(f + PKT_ETH_LEN);
+	uint64_t e;
+	uint32_t pl;
+
+	if (unlikely(seg_len < PKT_ETH_LEN + PKT_IP6_LEN))
+		return 0;
+	memcpy(&e, f, sizeof(e));
+	if (unlikely(((e ^ port_mac) & PKT_MAC_MASK) != 0))
+		return 0;
+	/* ethertype and version, as stored: 86 dd 6x */
+	if (unlikely((pkt_load32(f + 12) & PKT_W32(0xfffff000u)) != PKT_W32(0x86dd6000u)))
+		return 0;
+	pl = rte_be_to_cpu_16(h->payload_len);
+	if (unlikely(pl - 1 >= l3_len - PKT_IP6_LEN || h->hop_limits <= 1))
+		return 0;
+	if (unlikely(pkt_ip6_octet_special[h->src_addr[0]] | pkt_ip6_octet_special[h->dst_addr[0]]))
+		return 0;
+	*tot_len = pl + PKT_IP6_LEN;
+	return 1;
+}
+
 /* ---- flow hash (ECMP) ---- */
 
 /* A multiply-xor chain with a 64-bit finaliser: deterministic, cheap, well mixed in the high

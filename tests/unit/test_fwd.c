@@ -995,6 +995,60 @@ test_mixed_burst(void **state)
 	assert_int_equal(rte_mempool_avail_count(pool), avail0);
 }
 
+/* A burst that mixes packets the first passes take (plain IPv4 and IPv6) with ones they leave
+ * to the ordered checks (IPv4 options, padding, TTL 1): each port sends what it forwards in
+ * the order received. */
+static void
+test_burst_order(void **state)
+{
+	struct rte_mbuf *m[FWD_BURST], *want[2][FWD_BURST];
+	unsigned nw[2] = { 0, 0 }, k;
+	uint8_t f[128];
+	void *e[64];
+	(void)state;
+
+	unstage();
+	for (unsigned i = 0; i < FWD_BURST; i++) {
+		unsigned n;
+		int out = 0; /* port index: 0 -> P0, 1 -> P1, -1 exception */
+
+		switch (i % 5) {
+		case 0: /* options: the ordered checks */
+			n = f4(f, MAC_P0, "10.0.0.1", "10.1.0.1", 64, i, 6, 10);
+			break;
+		case 1:
+			n = f4(f, MAC_P0, "10.0.0.1", "10.1.0.1", 64, i, 5, 10);
+			break;
+		case 2:
+			n = f6(f, MAC_P0, "2001:db8:ff::1", "2001:db8:1::5", 64, i, 10);
+			out = 1;
+			break;
+		case 3: /* TTL 1: an exception, between forwarded packets */
+			n = f4(f, MAC_P0, "10.0.0.1", "10.1.0.1", 1, i, 5, 10);
+			out = -1;
+			break;
+		default: /* Ethernet padding: trimmed */
+			n = f4(f, MAC_P0, "10.0.0.1", "10.1.0.1", 64, i, 5, 2);
+			memset(f + n, 0, 8);
+			n += 8;
+			break;
+		}
+		m[i] = mb(f, n);
+		if (out >= 0)
+			want[out][nw[out]++] = m[i];
+	}
+	fwd_process(w, P0, m, FWD_BURST);
+	assert_int_equal(w->tx_n[P0], nw[0]);
+	assert_int_equal(w->tx_n[P1], nw[1]);
+	for (unsigned i = 0; i < nw[0]; i++)
+		assert_ptr_equal(w->tx[P0][i], want[0][i]);
+	for (unsigned i = 0; i < nw[1]; i++)
+		assert_ptr_equal(w->tx[P1][i], want[1][i]);
+	while ((k = rte_ring_dequeue_burst(exc_ring, e, 64, NULL)) != 0)
+		rte_pktmbuf_free_bulk((struct rte_mbuf **)e, k);
+	unstage();
+}
+
 /* fwd_flush: what the port takes is counted tx, the rest freed as TX_FULL. */
 static void
 test_flush(void **state)
@@ -1216,6 +1270,7 @@ main(void)
 		cmocka_unit_test_setup(test_exc_full, reset),
 		cmocka_unit_test_setup(test_ecmp, reset),
 		cmocka_unit_test_setup(test_mixed_burst, reset),
+		cmocka_unit_test_setup(test_burst_order, reset),
 		cmocka_unit_test_setup(test_flush, reset),
 		cmocka_unit_test_setup(test_worker_main, reset),
 		cmocka_unit_test_setup(test_mtu, reset),

@@ -588,6 +588,134 @@ test_flow_hash(void **state)
 		assert_in_range(slots[i], 800, 1200);
 }
 
+/* ---- the fast checks against the ordered ones ---- */
+
+/* What fwd.c concludes from the ordered checks for a frame: 1 if it goes on to the lookup as
+ * IPv4 (4) or IPv6 (6) with its TTL / hop limit above 1 (and, IPv6, a source that may be
+ * forwarded), with *dst4 / *tot set; 0 otherwise. */
+static int
+ordered_ok(const uint8_t *f, uint32_t seg, uint32_t l3, uint64_t ol, uint64_t mac, int fam,
+	   uint32_t *dst4, uint32_t *tot)
+{
+	const uint8_t *ip = f + PKT_ETH_LEN;
+	unsigned v = pkt_eth_check(f, seg, mac, 1);
+
+	if (fam == 4 && v == PKT_IP4) {
+		if (pkt_ip4_check(ip, seg - PKT_ETH_LEN, l3, ol, tot) != PKT_OK)
+			return 0;
+		*dst4 = ((uint32_t)ip[16] << 24) | ((uint32_t)ip[17] << 16) |
+			((uint32_t)ip[18] << 8) | ip[19];
+		if (pkt_ip4_addr_check(((uint32_t)ip[12] << 24) | ((uint32_t)ip[13] << 16) |
+					       ((uint32_t)ip[14] << 8) | ip[15],
+				       *dst4) != PKT_OK)
+			return 0;
+		return ip[8] > 1;
+	}
+	if (fam == 6 && v == PKT_IP6) {
+		if (pkt_ip6_check(ip, seg - PKT_ETH_LEN, l3, tot) != PKT_OK)
+			return 0;
+		return ip[7] > 1 && !pkt_ip6_src_scoped(ip + 8);
+	}
+	return 0;
+}
+
+/* Bytes that make a field interesting: the boundaries the checks look at. */
+static uint8_t
+pick_byte(void)
+{
+	static const uint8_t v[] = { 0,	   1,	 2,    0x45, 0x46, 0x40, 0x60, 0x7f, 0x80, 0xdf,
+				     0xe0, 0xef, 0xf0, 0xfe, 0xff, 0x08, 0x86, 0xdd, 0x11, 0x20 };
+	return rnd() & 1 ? v[rnd() % sizeof(v)] : (uint8_t)rnd();
+}
+
+/*
+ * pkt_ip4_fast / pkt_ip6_fast must never accept what the ordered checks refuse, and when they
+ * accept, must give the same destination and length. On frames that differ from a good one
+ * in a field or two, they must also accept whatever the ordered checks accept except for the
+ * cases they leave to them on purpose (IPv4 options, a checksum the driver vouched for,
+ * special first octets), so that they are exercised both ways.
+ */
+static void
+test_fast_checks(void **state)
+{
+	static const uint8_t me[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x01 };
+	const uint64_t my = 0x010100000002ull;
+	unsigned agree[2] = { 0, 0 }, accepted[2] = { 0, 0 };
+	(void)state;
+
+	for (unsigned it = 0; it < 400000; it++) {
+		uint8_t f[128];
+		int fam = it & 1 ? 6 : 4, ok, fast;
+		uint32_t seg, l3, dst = 0, tot = 0, fdst = 0xdeadbeef, ftot = 0xdeadbeef;
+		uint64_t ol = RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
+		unsigned flips = (unsigned)(rnd() % 4), refix = rnd() % 4 != 0;
+
+		memset(f, 0, sizeof(f));
+		if (fam == 4) {
+			unsigned ihl = rnd() % 8 == 0 ? 5 + (unsigned)(rnd() % 11) : 5;
+			mk_eth(f, me, 0x0800);
+			mk_ip4(f + 14, ihl, ihl * 4 + (unsigned)(rnd() % 40),
+			       (uint32_t)rnd() | 0x01000000, (uint32_t)rnd() | 0x01000000);
+		} else {
+			mk_eth(f, me, 0x86dd);
+			mk_ip6(f + 14, (unsigned)(rnd() % 40), "2001:db8::1", "2001:db8:1::1");
+			for (unsigned i = 0; i < 32; i++)
+				f[14 + 8 + i] = (uint8_t)rnd();
+		}
+		for (unsigned k = 0; k < flips; k++) {
+			unsigned at = (unsigned)(rnd() % (fam == 4 ? 34 : 54));
+			f[at] = pick_byte();
+		}
+		if (fam == 4 && refix && (f[14] & 0xf) >= 5) { /* mostly keep the checksum right */
+			unsigned hl = (f[14] & 0xfu) * 4;
+			put16(f + 24, ref_cksum(f + 14, hl));
+		}
+		seg = 14 + (fam == 4 ? 20 : 40) + (uint32_t)(rnd() % 60);
+		if (rnd() % 16 == 0)
+			seg = (uint32_t)(rnd() % seg);
+		l3 = seg >= 14 ? seg - 14 : 0;
+		if (rnd() % 8 == 0)
+			ol = rnd() & 1 ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
+		ok = seg >= 14 && ordered_ok(f, seg, l3, ol, my, fam, &dst, &tot);
+		fast = fam == 4 ? pkt_ip4_fast(f, seg, l3, ol, my, &fdst, &ftot)
+				: pkt_ip6_fast(f, seg, l3, my, &ftot);
+		if (fast && !ok) {
+			print_message("iteration %u: fast accepts what the ordered checks refuse\n",
+				      it);
+			fail();
+		}
+		if (fast) {
+			assert_int_equal(ftot, tot);
+			if (fam == 4)
+				assert_int_equal(fdst, dst);
+			accepted[fam == 6]++;
+		}
+		/* the cases left to the ordered checks on purpose */
+		if (ok && !fast) {
+			const uint8_t *ip = f + 14;
+			int left = fam == 4 ? (ip[0] != 0x45 || ol == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+					    : (ip[8] == 0 || ip[8] == 0xfe || ip[24] == 0 ||
+					       ip[24] == 0xfe);
+			if (!left) {
+				print_message("iteration %u: fast refuses a plain packet\n", it);
+				fail();
+			}
+		}
+		agree[fam == 6] += ok == fast;
+		/* the down port: nothing passes */
+		if (fam == 4)
+			assert_false(
+				pkt_ip4_fast(f, seg, l3, ol, PKT_FAST_PORT_DOWN, &fdst, &ftot));
+		else
+			assert_false(pkt_ip6_fast(f, seg, l3, PKT_FAST_PORT_DOWN, &ftot));
+	}
+	/* both ways exercised: many accepted, many refused */
+	print_message("fast checks: accepted %u IPv4, %u IPv6 of 200000 each\n", accepted[0],
+		      accepted[1]);
+	assert_in_range(accepted[0], 20000, 180000);
+	assert_in_range(accepted[1], 20000, 180000);
+}
+
 int
 main(void)
 {
@@ -600,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_eth_set_macs),
 		cmocka_unit_test(test_ip6_check),
 		cmocka_unit_test(test_flow_hash),
+		cmocka_unit_test(test_fast_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
