@@ -132,6 +132,32 @@ fib4_lookup(const struct fib *f, uint32_t addr)
 	return e;
 }
 
+/*
+ * Bulk lookups walk level by level: every lookup of the batch loads its entry at one level,
+ * prefetches the node it leads to, and only then does any lookup go one level down, so the
+ * cache misses of a level overlap.
+ *
+ * IPv6 lookups end at very different depths (a /48 takes five levels, a /32 three), so
+ * fib6 keeps the lookups still descending in a list (act) that shrinks from level to level
+ * without branches: a lookup that reached a leaf costs nothing below, and no branch depends
+ * on how deep each one goes (a leaf prefetches the arena's first line, which is harmless).
+ * Measured with tools/fib-bench on the full tables, this made fib6 bulk lookups 1.5 x as
+ * fast and fib4 ones (nearly all two levels deep) slower, so fib4 keeps one pass per level.
+ */
+#define FIB_BULK 32u
+
+static inline uint32_t
+fib__is_node(uint32_t e)
+{
+	return e >> 31; /* FIB_NODE_FLAG */
+}
+
+static inline void
+fib__prefetch(const struct fib_rd *rd, uint32_t e)
+{
+	rte_prefetch0(fib__node(rd, e & (0u - fib__is_node(e))));
+}
+
 /* Reader: n lookups, level by level so that each level's loads are prefetched together. */
 static inline void
 fib4_lookup_bulk(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
@@ -168,32 +194,40 @@ fib6_lookup(const struct fib *f, const uint8_t *addr)
 	return e;
 }
 
-/* Reader: n IPv6 lookups, interleaved level by level with prefetch. */
+static inline void
+fib6__bulk(const struct fib_rd *rd, const uint8_t *const *addr, uint32_t *val, unsigned n)
+{
+	uint8_t act[FIB_BULK];
+	unsigned i, j, lvl, na = 0, nb;
+
+	for (i = 0; i < n; i++) {
+		uint32_t e = atomic_load_explicit(
+			&rd->root[((unsigned)addr[i][0] << 8) | addr[i][1]], memory_order_acquire);
+		val[i] = e;
+		act[na] = (uint8_t)i;
+		na += fib__is_node(e);
+		fib__prefetch(rd, e);
+	}
+	for (lvl = 2; na != 0 && lvl < 16; lvl++) {
+		for (j = 0, nb = 0; j < na; j++) {
+			uint32_t e;
+			i = act[j];
+			e = fib__slot(fib__node(rd, val[i]), addr[i][lvl]);
+			val[i] = e;
+			act[nb] = (uint8_t)i;
+			nb += fib__is_node(e);
+			fib__prefetch(rd, e);
+		}
+		na = nb;
+	}
+}
+
+/* Reader: n IPv6 lookups (16 bytes each, network order), FIB_BULK at a time, as IPv4. */
 static inline void
 fib6_lookup_bulk(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
 {
-	const struct fib_rd *rd = fib_rd(f);
-	unsigned i, lvl, more = 0;
-	for (i = 0; i < n; i++) {
-		val[i] = atomic_load_explicit(&rd->root[((unsigned)addr[i][0] << 8) | addr[i][1]],
-					      memory_order_acquire);
-		if (val[i] & FIB_NODE_FLAG) {
-			rte_prefetch0(fib__node(rd, val[i]));
-			more = 1;
-		}
-	}
-	for (lvl = 2; more && lvl < 16; lvl++) {
-		more = 0;
-		for (i = 0; i < n; i++) {
-			if (val[i] & FIB_NODE_FLAG) {
-				val[i] = fib__slot(fib__node(rd, val[i]), addr[i][lvl]);
-				if (val[i] & FIB_NODE_FLAG) {
-					rte_prefetch0(fib__node(rd, val[i]));
-					more = 1;
-				}
-			}
-		}
-	}
+	for (unsigned i = 0; i < n; i += FIB_BULK)
+		fib6__bulk(fib_rd(f), addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
 }
 
 #endif
