@@ -158,28 +158,55 @@ fib__prefetch(const struct fib_rd *rd, uint32_t e)
 	rte_prefetch0(fib__node(rd, e & (0u - fib__is_node(e))));
 }
 
-/* Reader: n lookups, level by level so that each level's loads are prefetched together. */
-static inline void
-fib4_lookup_bulk(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
+/* Reader: the first level of an IPv4 lookup (host byte order): the root entry, with a prefetch
+ * of the node it leads to. fib4_lookup_rest finishes lookups started this way, so a caller
+ * can start each one as soon as it has the address and let the node arrive meanwhile. */
+static inline uint32_t
+fib4_lookup_start(const struct fib *f, uint32_t addr)
 {
 	const struct fib_rd *rd = fib_rd(f);
+	uint32_t e = atomic_load_explicit(&rd->root[addr >> 16], memory_order_acquire);
+	if (e & FIB_NODE_FLAG)
+		rte_prefetch0(fib__node(rd, e));
+	return e;
+}
+
+/* Reader: finish n lookups whose val[i] = fib4_lookup_start(f, addr[i]), level by level so
+ * that each level's loads are prefetched together. */
+static inline void
+fib4_lookup_rest(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
+{
+	const struct fib_rd *rd = fib_rd(f);
+	uint32_t deeper = 0; /* any lookup left to do at the next level */
 	unsigned i;
-	for (i = 0; i < n; i++) {
-		val[i] = atomic_load_explicit(&rd->root[addr[i] >> 16], memory_order_acquire);
-		if (val[i] & FIB_NODE_FLAG)
-			rte_prefetch0(fib__node(rd, val[i]));
-	}
+	for (i = 0; i < n; i++)
+		deeper |= val[i];
+	if (!(deeper & FIB_NODE_FLAG))
+		return;
+	deeper = 0;
 	for (i = 0; i < n; i++) {
 		if (val[i] & FIB_NODE_FLAG) {
 			val[i] = fib__slot(fib__node(rd, val[i]), (addr[i] >> 8) & 0xff);
+			deeper |= val[i];
 			if (val[i] & FIB_NODE_FLAG)
 				rte_prefetch0(fib__node(rd, val[i]));
 		}
 	}
+	if (!(deeper & FIB_NODE_FLAG))
+		return;
 	for (i = 0; i < n; i++) {
 		if (val[i] & FIB_NODE_FLAG)
 			val[i] = fib__slot(fib__node(rd, val[i]), addr[i] & 0xff);
 	}
+}
+
+/* Reader: n lookups, level by level so that each level's loads are prefetched together. */
+static inline void
+fib4_lookup_bulk(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		val[i] = fib4_lookup_start(f, addr[i]);
+	fib4_lookup_rest(f, addr, val, n);
 }
 
 /* Reader: longest-prefix match of one IPv6 address (16 bytes, network order). */

@@ -407,16 +407,17 @@ fwd_exc_flush(struct fwd_worker *w, struct fwd_burst *b)
  * Stage 3's first pass over one family: the packets whose route is a plain next hop of kind
  * FORWARD on a port that is up, whose TTL / hop limit is > 1 and whose datagram fits the
  * port's MTU get their TTL decremented and their Ethernet header rewritten here, and their
- * port stored in port[i]; the others get FWD_PORT_NONE. Returns how many were done. fast:
- * the packets that may take this way (IPv6: those that passed pkt_ip6_fast, which includes
- * the source address test). Next hop ids are below NPR_TARGET_CONNECTED, so val - 1 < nh_lim
- * rules out 0 (no route) and the GROUP and LOCAL flags too.
+ * port stored in port[i]; the others get FWD_PORT_NONE. Returns how many were done. fast
+ * (IPv6 only): the packets that may take this way, those that passed pkt_ip6_fast, which
+ * includes the source address test. Next hop ids are below NPR_TARGET_CONNECTED, so val - 1 <
+ * nh_lim rules out 0 (no route) and the GROUP and LOCAL flags too.
  */
 static __rte_always_inline unsigned
 fwd_nexthop_fast(const struct fwd_tables *t, struct rte_mbuf *const *m, const uint32_t *val,
 		 unsigned n, uint32_t fast, int v6, uint8_t *port, uint64_t *pmask)
 {
 	uint32_t nh_lim = RTE_MIN(t->nh_max, NPR_TARGET_CONNECTED) - 1;
+	_Atomic uint64_t *const nh = t->nh;
 	unsigned done = 0;
 	uint64_t pm = 0;
 
@@ -426,9 +427,9 @@ fwd_nexthop_fast(const struct fwd_tables *t, struct rte_mbuf *const *m, const ui
 		unsigned p;
 
 		port[i] = FWD_PORT_NONE;
-		if (unlikely(val[i] - 1 >= nh_lim || !(fast >> i & 1)))
+		if (unlikely(val[i] - 1 >= nh_lim || (v6 && !(fast >> (i & 31) & 1))))
 			continue;
-		wd = atomic_load_explicit(&t->nh[val[i]], memory_order_acquire);
+		wd = atomic_load_explicit(&nh[val[i]], memory_order_acquire);
 		if (unlikely((wd & FWD_NH_FAST_MASK) != FWD_NH_FORWARD))
 			continue; /* another kind, or a port number out of range */
 		p = fwd_nh_port(wd);
@@ -455,7 +456,7 @@ static __rte_noinline unsigned
 fwd_nexthop_fast4(const struct fwd_tables *t, struct rte_mbuf *const *m, const uint32_t *val,
 		  unsigned n, uint8_t *port, uint64_t *pmask)
 {
-	return fwd_nexthop_fast(t, m, val, n, ~0u, 0, port, pmask);
+	return fwd_nexthop_fast(t, m, val, n, 0, 0, port, pmask);
 }
 
 static __rte_noinline unsigned
@@ -471,27 +472,37 @@ fwd_mask(unsigned n)
 	return n >= 32 ? ~0u : (1u << n) - 1;
 }
 
+/* How many packets behind the checks fwd_check_fast starts their lookups: their root slots
+ * were prefetched that many packets earlier. */
+#define FWD_LOOKUP_LAG 8u
+
 /*
  * Stage 1's first pass (fwd_burst): the fast checks over pkts[0..n). Returns the IPv4 packets
  * that passed as a bit mask, their destinations (host order) in dst4[i], and the IPv6 ones in
- * *f6. Prefetches the FIB root slot of each IPv4 destination for stage 2. Trims padding.
+ * *f6. Trims padding. It also starts the IPv4 lookups (val4[i] = fib4_lookup_start): the
+ * root slot is prefetched when the destination is known and read FWD_LOOKUP_LAG packets
+ * later, which prefetches the node below, so that the lookup stage finds both in the cache.
  * Not inlined: a small function of its own keeps its loop in registers.
  */
 static __rte_noinline uint32_t
-fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac,
-	       const _Atomic uint32_t *root4, uint32_t *dst4, uint32_t *f6)
+fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, const struct fib *fib4,
+	       uint32_t *dst4, uint32_t *val4, uint32_t *f6)
 {
+	const _Atomic uint32_t *root4 = fib_rd(fib4)->root;
 	uint32_t f4 = 0, g6 = 0;
+	unsigned i, j;
 
-	for (unsigned i = 0; i < n && i < FWD_PREFETCH; i++)
+	for (i = 0; i < n && i < FWD_PREFETCH; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (unsigned i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint32_t l3 = m->pkt_len - PKT_ETH_LEN, len;
 
 		if (i + FWD_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FWD_PREFETCH], void *));
+		if (i >= FWD_LOOKUP_LAG && (f4 >> (j = i - FWD_LOOKUP_LAG) & 1))
+			val4[j] = fib4_lookup_start(fib4, dst4[j]);
 		if (likely(pkt_ip4_fast(f, m->data_len, l3, m->ol_flags, fast_mac, &dst4[i],
 					&len))) {
 			if (unlikely(len != l3) && fwd_trim(m, PKT_ETH_LEN + len) != 0)
@@ -504,6 +515,9 @@ fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac,
 			g6 |= 1u << i;
 		}
 	}
+	for (j = n > FWD_LOOKUP_LAG ? n - FWD_LOOKUP_LAG : 0; j < n; j++)
+		if (f4 >> j & 1)
+			val4[j] = fib4_lookup_start(fib4, dst4[j]);
 	*f6 = g6;
 	return f4;
 }
@@ -534,7 +548,7 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 	fast_mac = port_up != 0 ? port_mac : PKT_FAST_PORT_DOWN;
 
 	/* stage 1, first pass: the fast checks */
-	f4 = fwd_check_fast(pkts, n, fast_mac, fib_rd(t->fib4)->root, b.dst4, &f6);
+	f4 = fwd_check_fast(pkts, n, fast_mac, t->fib4, b.dst4, b.val4, &f6);
 	/* stage 1, second pass: sort by family (in place: n4 <= i), ordered checks for the rest */
 	if (likely(f4 == all)) {
 		n4 = n;
@@ -576,7 +590,9 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 	CYC_MARK(w, CYC_CHECK);
 
 	/* stage 2: lookups, each family in one interleaved pass */
-	if (n4 != 0)
+	if (likely(f4 == all))
+		fib4_lookup_rest(t->fib4, b.dst4, b.val4, n4); /* started by fwd_check_fast */
+	else if (n4 != 0)
 		fib4_lookup_bulk(t->fib4, b.dst4, b.val4, n4);
 	if (n6 != 0)
 		fib6_lookup_bulk(t->fib6, b.dst6, b.val6, n6);
