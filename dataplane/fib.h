@@ -109,13 +109,20 @@ fib__node(const struct fib_rd *rd, uint32_t ref)
 	return (const struct fib_node *)(rd->lines + (uint64_t)(ref & ~FIB_NODE_FLAG) * FIB_LINE);
 }
 
-static inline uint32_t
-fib__slot(const struct fib_node *n, unsigned s)
+/* Where slot s of node n is: its run's entry (which may lie on another line than bm/rank). */
+static inline _Atomic uint32_t *
+fib__slot_at(const struct fib_node *n, unsigned s)
 {
 	unsigned w = s >> 6;
 	uint64_t m = n->bm[w] & ((2ull << (s & 63)) - 1);
 	unsigned r = n->rank[w] + (unsigned)__builtin_popcountll(m) - 1;
-	return atomic_load_explicit(&n->e[r], memory_order_acquire);
+	return (_Atomic uint32_t *)&n->e[r];
+}
+
+static inline uint32_t
+fib__slot(const struct fib_node *n, unsigned s)
+{
+	return atomic_load_explicit(fib__slot_at(n, s), memory_order_acquire);
 }
 
 /* Reader: longest-prefix match of one IPv4 address (host byte order). 0 = no route. */
@@ -171,22 +178,31 @@ fib4_lookup_start(const struct fib *f, uint32_t addr)
 	return e;
 }
 
-/* Reader: finish n lookups whose val[i] = fib4_lookup_start(f, addr[i]), level by level so
- * that each level's loads are prefetched together. */
+/* Reader: finish n <= FIB_BULK lookups whose val[i] = fib4_lookup_start(f, addr[i]), level by
+ * level so that each level's loads are prefetched together. */
 static inline void
 fib4_lookup_rest(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
 {
 	const struct fib_rd *rd = fib_rd(f);
+	_Atomic uint32_t *at[FIB_BULK];
 	uint32_t deeper = 0; /* any lookup left to do at the next level */
 	unsigned i;
 	for (i = 0; i < n; i++)
 		deeper |= val[i];
 	if (!(deeper & FIB_NODE_FLAG))
 		return;
+	/* the node's bitmap line is there (prefetched by fib4_lookup_start): find each entry
+	 * and prefetch it before reading any, as the run's entry is often on another line */
+	for (i = 0; i < n; i++) {
+		if (val[i] & FIB_NODE_FLAG) {
+			at[i] = fib__slot_at(fib__node(rd, val[i]), (addr[i] >> 8) & 0xff);
+			rte_prefetch0(at[i]);
+		}
+	}
 	deeper = 0;
 	for (i = 0; i < n; i++) {
 		if (val[i] & FIB_NODE_FLAG) {
-			val[i] = fib__slot(fib__node(rd, val[i]), (addr[i] >> 8) & 0xff);
+			val[i] = atomic_load_explicit(at[i], memory_order_acquire);
 			deeper |= val[i];
 			if (val[i] & FIB_NODE_FLAG)
 				rte_prefetch0(fib__node(rd, val[i]));
@@ -206,7 +222,8 @@ fib4_lookup_bulk(const struct fib *f, const uint32_t *addr, uint32_t *val, unsig
 {
 	for (unsigned i = 0; i < n; i++)
 		val[i] = fib4_lookup_start(f, addr[i]);
-	fib4_lookup_rest(f, addr, val, n);
+	for (unsigned i = 0; i < n; i += FIB_BULK)
+		fib4_lookup_rest(f, addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
 }
 
 /* Reader: longest-prefix match of one IPv6 address (16 bytes, network order). */
