@@ -148,6 +148,8 @@ class Tables:
             write_lines(p, full[step // 2::step][:64])
         elif name == "v4-tiny":
             write_lines(p, tiny_table(4))
+        elif name == "v4-halves":
+            write_lines(p, ["0.0.0.0/1", "128.0.0.0/1"])
         elif name == "v6-tiny":
             write_lines(p, tiny_table(6))
         elif name == "v4-1m":
@@ -513,9 +515,9 @@ def l3fwd_sizes(tables, table):
 
 
 def start_l3fwd(k, sc, pcap, count, mode, tables):
-    r4, r6 = tables.l3fwd_rules(sc["table"])
+    r4, r6 = tables.l3fwd_rules(routes_of(sc))
     mbufs = count + 16384
-    env, table_mb = l3fwd_sizes(tables, sc["table"])
+    env, table_mb = l3fwd_sizes(tables, routes_of(sc))
     eal, _ = k.eal(mbufs, table_mb)
     # one lcore: l3fwd opens one TX queue per lcore and net_pcap has one
     argv = [k.l3fwd] + eal + ["-l", k.lc_worker] + pcap_vdevs(pcap, k) + [
@@ -588,7 +590,7 @@ def start_nprouter(k, sc, pcap, count, tables, binary=None, name="nprouter"):
     n.start()
     try:
         npr_basic_config(n)
-        load = n.ctl("route", "load", tables.path(sc["table"]), "--nexthops", "1,2",
+        load = n.ctl("route", "load", tables.path(routes_of(sc)), "--nexthops", "1,2",
                      json_out=True)
         # the input port receives only from here on: no packet meets a half-loaded table
         n.ctl("interface", "set", "in", "port", "0", "mac", IN_MAC, "up")
@@ -651,8 +653,14 @@ def build_l3fwd(k):
 # ---------------------------------------------------------------------------------------------
 # sections
 
+def routes_of(sc):
+    """The routes a scenario loads: its own, or those of the table its traffic comes from."""
+    return sc.get("routes", sc["table"])
+
+
 SCENARIOS = {
-    # name: table, packets, distinct destinations?, imix?, targets (program, min ratio)
+    # name: table (traffic, and routes unless "routes" says otherwise), packets, distinct
+    # destinations?, imix?, targets (program, min ratio)
     "v4-full": dict(table="v4-full", count=1000000, distinct=True, imix=False,
                     targets=[("testpmd-io", 0.8), ("l3fwd-lpm", 1.25)]),
     "v4-small": dict(table="v4-small", count=65536, distinct=False, imix=False,
@@ -660,6 +668,10 @@ SCENARIOS = {
     "v6-full": dict(table="v6-full", count=1000000, distinct=True, imix=False,
                     targets=[("l3fwd-lpm", 1.5)]),
     "v4-full-imix": dict(table="v4-full", count=1000000, distinct=True, imix=True, targets=[]),
+    # v4-full's traffic with two /1 routes: the same I/O and checks, next to no FIB work, so
+    # the difference to v4-full is what the lookups cost under the pcap's memory traffic
+    "v4-full-2routes": dict(table="v4-full", routes="v4-halves", count=1000000, distinct=True,
+                            imix=False, targets=[]),
     "v6-small": dict(table="v6-tiny", count=65536, distinct=False, imix=False, targets=[]),
     "v4-tiny": dict(table="v4-tiny", count=20000, distinct=True, imix=False, targets=[]),
     "v6-tiny": dict(table="v6-tiny", count=20000, distinct=True, imix=False, targets=[]),
@@ -668,7 +680,7 @@ PROGRAMS = ["testpmd-io", "l3fwd-lpm", "l3fwd-fib", "nprouter"]
 
 
 def describe(sc, tables, mode):
-    n = len(tables.prefixes(sc["table"]))
+    n = len(tables.prefixes(routes_of(sc)))
     pk = "%s pkts" % ("%gM" % (sc["count"] / 1e6) if sc["count"] >= 100000 else fmt_int(
         sc["count"]))
     return "%s: %s prefixes, %s, %s, %s, %s" % (
@@ -680,7 +692,7 @@ def scenario_mem(k, sc, tables, programs):
     """Hugepages for a scenario if its largest program fits in the free ones."""
     extra = 512
     if any(p.startswith("l3fwd") for p in programs):
-        extra = max(extra, l3fwd_sizes(tables, sc["table"])[1])
+        extra = max(extra, l3fwd_sizes(tables, routes_of(sc))[1])
     return k.set_mem(((sc["count"] + 33000) * MBUF_BYTES >> 20) + extra)
 
 
