@@ -40,6 +40,23 @@
 
 #define PKT_MAC_MASK 0xffffffffffffull
 
+/* Native-order loads from any alignment. */
+static inline uint64_t
+pkt_load64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t
+pkt_load32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /* ---- Ethernet ---- */
 
 /* The 6 bytes at p as a 48-bit MAC value, byte 0 in the low byte (as fwd_nh_mac). */
@@ -232,14 +249,6 @@ pkt_ip4_ttl_dec(uint8_t *ip)
 
 /* ---- IPv6 ---- */
 
-static inline uint64_t
-pkt_load64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* Addresses that must never be forwarded as a source (RFC 4291 2.5.2, 2.5.6): the unspecified
  * address and link-local fe80::/10. They are fine addressed to the router itself. */
 static inline int
@@ -331,12 +340,17 @@ static const uint8_t pkt_ip6_octet_special[256] = { [0x00] = 1, [0xfe] = 1, [0xf
 /* A 32-bit constant written in network order, as a native load of those bytes sees it. */
 #define PKT_W32(x) RTE_BE32(x)
 
-static inline uint32_t
-pkt_load32(const uint8_t *p)
+/* The fast checks' common start: ip_len bytes of IP header in the first segment, addressed
+ * to port_mac, and the three bytes from the ethertype on, under mask, as want. */
+static inline int
+pkt_fast_l2(const uint8_t *f, uint32_t seg_len, uint32_t ip_len, uint64_t port_mac, uint32_t mask,
+	    uint32_t want)
 {
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
+	if (unlikely(seg_len < PKT_ETH_LEN + ip_len))
+		return 0;
+	if (unlikely(((pkt_load64(f) ^ port_mac) & PKT_MAC_MASK) != 0))
+		return 0;
+	return likely((pkt_load32(f + 12) & mask) == want);
 }
 
 /*
@@ -353,16 +367,11 @@ pkt_ip4_fast(const uint8_t *f, uint32_t seg_len, uint32_t l3_len, uint64_t ol_fl
 	     uint64_t port_mac, uint32_t *dst, uint32_t *tot_len)
 {
 	const uint8_t *ip = f + PKT_ETH_LEN;
-	uint64_t e;
 	uint32_t w0, w2, w3, w4, tl;
 
-	if (unlikely(seg_len < PKT_ETH_LEN + PKT_IP4_LEN))
-		return 0;
-	memcpy(&e, f, sizeof(e));
-	if (unlikely(((e ^ port_mac) & PKT_MAC_MASK) != 0))
-		return 0;
 	/* ethertype, version and IHL, as stored: 08 00 45 */
-	if (unlikely((pkt_load32(f + 12) & PKT_W32(0xffffff00u)) != PKT_W32(0x08004500u)))
+	if (unlikely(!pkt_fast_l2(f, seg_len, PKT_IP4_LEN, port_mac, PKT_W32(0xffffff00u),
+				  PKT_W32(0x08004500u))))
 		return 0;
 	w0 = pkt_load32(ip);
 	w2 = pkt_load32(ip + 8);
@@ -392,16 +401,11 @@ pkt_ip6_fast(const uint8_t *f, uint32_t seg_len, uint32_t l3_len, uint64_t port_
 	     uint32_t *tot_len)
 {
 	const struct rte_ipv6_hdr *h = (const struct rte_ipv6_hdr *)(f + PKT_ETH_LEN);
-	uint64_t e;
 	uint32_t pl;
 
-	if (unlikely(seg_len < PKT_ETH_LEN + PKT_IP6_LEN))
-		return 0;
-	memcpy(&e, f, sizeof(e));
-	if (unlikely(((e ^ port_mac) & PKT_MAC_MASK) != 0))
-		return 0;
 	/* ethertype and version, as stored: 86 dd 6x */
-	if (unlikely((pkt_load32(f + 12) & PKT_W32(0xfffff000u)) != PKT_W32(0x86dd6000u)))
+	if (unlikely(!pkt_fast_l2(f, seg_len, PKT_IP6_LEN, port_mac, PKT_W32(0xfffff000u),
+				  PKT_W32(0x86dd6000u))))
 		return 0;
 	pl = rte_be_to_cpu_16(h->payload_len);
 	if (unlikely(pl - 1 >= l3_len - PKT_IP6_LEN || h->hop_limits <= 1))
