@@ -466,9 +466,19 @@ def pick_mem(k, need):
     if k.mem == "auto" and free >= need:
         return "huge"
     if k.mem == "auto":
+        want = hugepages_2m_total() + (need - free + 1) // 2
         log("hugepages: %d MiB free, ~%d MiB needed: this part runs with --no-huge (4 KiB "
-            "pages; lower absolute rates for every program)" % (free, need))
+            "pages; lower absolute rates for every program). For hugepages: echo %d > "
+            "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages" % (free, need, want))
     return "nohuge"
+
+
+def hugepages_2m_total():
+    try:
+        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 0
 
 
 def mem_label(mode):
