@@ -110,13 +110,13 @@ fib__node(const struct fib_rd *rd, uint32_t ref)
 }
 
 /* Where slot s of node n is: its run's entry (which may lie on another line than bm/rank). */
-static inline _Atomic uint32_t *
+static inline const _Atomic uint32_t *
 fib__slot_at(const struct fib_node *n, unsigned s)
 {
 	unsigned w = s >> 6;
 	uint64_t m = n->bm[w] & ((2ull << (s & 63)) - 1);
 	unsigned r = n->rank[w] + (unsigned)__builtin_popcountll(m) - 1;
-	return (_Atomic uint32_t *)&n->e[r];
+	return &n->e[r];
 }
 
 static inline uint32_t
@@ -184,7 +184,7 @@ static inline void
 fib4_lookup_rest(const struct fib *f, const uint32_t *addr, uint32_t *val, unsigned n)
 {
 	const struct fib_rd *rd = fib_rd(f);
-	_Atomic uint32_t *at[FIB_BULK];
+	const _Atomic uint32_t *at[FIB_BULK];
 	uint32_t deeper = 0; /* any lookup left to do at the next level */
 	unsigned i;
 	for (i = 0; i < n; i++)
