@@ -301,13 +301,13 @@ pkt_ip6_hlim_dec(uint8_t *ip)
 	((struct rte_ipv6_hdr *)ip)->hop_limits--;
 }
 
-/* ---- the common case, checked without branches ---- */
+/* ---- the common case, checked in one predictable run ---- */
 
 /*
  * Most packets a router sees are unicast IPv4 without options or IPv6 between global
  * addresses, addressed to the receiving port, well formed and with TTL to spare. The fast
- * checks below accept exactly such packets: every test becomes a bit in one accumulator and
- * the packet takes one branch. Whatever they refuse goes through the ordered checks above,
+ * checks below accept exactly such packets, with a few wide loads and a chain of branches
+ * that all go the same way for them. Whatever they refuse goes through the ordered checks above,
  * which decide; a packet the fast check accepts passes those too, with the same result (the
  * unit tests compare the two on mutated headers). TTL / hop limit > 1 is part of the fast
  * test only so that the common packet needs no second look; it is checked again after the
@@ -348,7 +348,7 @@ pkt_fast_l2(const uint8_t *f, uint32_t seg_len, uint32_t ip_len, uint64_t port_m
 {
 	if (unlikely(seg_len < PKT_ETH_LEN + ip_len))
 		return 0;
-	if (unlikely(((pkt_load64(f) ^ port_mac) & PKT_MAC_MASK) != 0))
+	if (unlikely((pkt_load64(f) & PKT_MAC_MASK) != port_mac))
 		return 0;
 	return likely((pkt_load32(f + 12) & mask) == want);
 }

@@ -709,6 +709,22 @@ test_fast_checks(void **state)
 		else
 			assert_false(pkt_ip6_fast(f, seg, l3, PKT_FAST_PORT_DOWN, &ftot));
 	}
+	/* a down port matches no frame, not even one sent to 00:00:00:00:00:00 */
+	{
+		static const uint8_t zero[6] = { 0 };
+		uint8_t f[128];
+		uint32_t d, t;
+
+		memset(f, 0, sizeof(f));
+		mk_eth(f, zero, 0x0800);
+		mk_ip4(f + 14, 5, 40, A_SRC, A_DST);
+		assert_true(pkt_ip4_fast(f, 54, 40, 0, 0, &d, &t));
+		assert_false(pkt_ip4_fast(f, 54, 40, 0, PKT_FAST_PORT_DOWN, &d, &t));
+		mk_eth(f, zero, 0x86dd);
+		mk_ip6(f + 14, 8, "2001:db8::1", "2001:db8:1::1");
+		assert_true(pkt_ip6_fast(f, 62, 48, 0, &t));
+		assert_false(pkt_ip6_fast(f, 62, 48, PKT_FAST_PORT_DOWN, &t));
+	}
 	/* both ways exercised: many accepted, many refused */
 	print_message("fast checks: accepted %u IPv4, %u IPv6 of 200000 each\n", accepted[0],
 		      accepted[1]);
