@@ -33,6 +33,7 @@
  * packets back through w->inject (fwd_inject: stats.inject_pkts).
  */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -544,7 +545,7 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 
 	b.n_drop = b.n_exc = 0;
 	if (likely(rx_port < NPR_MAX_PORTS)) {
-		port_mac = atomic_load_explicit(&t->port[rx_port].mac, memory_order_relaxed);
+		port_mac = fwd_port_mac(&t->port[rx_port]);
 		port_up = atomic_load_explicit(&t->port[rx_port].up, memory_order_relaxed);
 	}
 	fast_mac = port_up != 0 ? port_mac : PKT_FAST_PORT_DOWN;
@@ -558,9 +559,6 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 		m6 = pkts;
 		n6 = n;
 		b.fast6 = all;
-		for (i = 0; i < n6; i++)
-			b.dst6[i] =
-				rte_pktmbuf_mtod_offset(m6[i], const uint8_t *, PKT_ETH_LEN + 24);
 	} else {
 		m4 = b.m4;
 		b.fast6 = 0;
@@ -585,10 +583,11 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 			else
 				fwd_exit(w, &b, m, v);
 		}
-		for (i = 0; i < n6; i++)
-			b.dst6[i] =
-				rte_pktmbuf_mtod_offset(m6[i], const uint8_t *, PKT_ETH_LEN + 24);
 	}
+	for (i = 0; i < n6; i++)
+		b.dst6[i] = rte_pktmbuf_mtod_offset(
+			m6[i], const uint8_t *,
+			PKT_ETH_LEN + offsetof(struct rte_ipv6_hdr, dst_addr));
 	CYC_MARK(w, CYC_CHECK);
 
 	/* stage 2: lookups, each family in one interleaved pass */
