@@ -13,6 +13,7 @@
 
 #include "apply.h"
 #include "hset.h"
+#include "npr/addr.h"
 
 #define PROG "nprouter-control"
 
@@ -322,13 +323,6 @@ idmap_take(struct idmap *m)
 }
 
 /* ---- plan: descriptions ---- */
-
-static const char *
-fmt_mac(const uint8_t *m, char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return buf;
-}
 
 static const char *const kind_names[] = { [NPR_NH_FORWARD] = "forward",
 					  [NPR_NH_BLACKHOLE] = "blackhole",
@@ -644,7 +638,7 @@ diff_ifaces(struct diff *d)
 		       "interface %s (id %u) port %.*s mtu %u %s%s%s", f->name, id,
 		       (int)sizeof(rs->port[pi].name), rs->port[pi].name, f->mtu,
 		       f->up ? "up" : "down", f->has_mac ? " mac " : "",
-		       f->has_mac ? fmt_mac(f->mac, mac, sizeof(mac)) : "");
+		       f->has_mac ? npr_format_mac(f->mac, mac) : "");
 	}
 	for (size_t k = 0; k < rs->n_iface; k++) {
 		if (rs_matched[k])
@@ -773,7 +767,7 @@ diff_neighs(struct diff *d)
 		else
 			change(d, PK_NEIGH, r == NULL ? '+' : '~', "neighbor %s dev %s lladdr %s",
 			       npr_format_addr(w->family, w->addr, a, sizeof(a)),
-			       d->p->ifname[ifid], fmt_mac(w->mac, mac, sizeof(mac)));
+			       d->p->ifname[ifid], npr_format_mac(w->mac, mac));
 	}
 }
 
@@ -808,7 +802,7 @@ diff_nhs(struct diff *d, struct idmap *ids)
 		key->family = r->family;
 		key->ifid = r->ifid;
 		memcpy(key->gw, r->gw, 16);
-		if (hset_add(&h, hset_hash(key, sizeof(*key), 7), (uint32_t)k) < 0)
+		if (hset_add(&h, npr_hash(key, sizeof(*key), 7), (uint32_t)k) < 0)
 			d->oom = true;
 	}
 	for (size_t i = 0; i < cfg->n_nh && !d->oom; i++) {
@@ -821,7 +815,7 @@ diff_nhs(struct diff *d, struct idmap *ids)
 			key.ifid = d->d_ifid[w->iface];
 			memcpy(key.gw, w->gw, 16);
 		}
-		int64_t k = hset_find(&h, hset_hash(&key, sizeof(key), 7), rs_nh_eq, d, &key);
+		int64_t k = hset_find(&h, npr_hash(&key, sizeof(key), 7), rs_nh_eq, d, &key);
 		if (k >= 0 && rs_used[k])
 			k = -1; /* cannot happen: config next hops are distinct */
 		struct npr_msg_nh_set m;
@@ -908,8 +902,7 @@ diff_groups(struct diff *d, struct idmap *ids)
 		const struct running_group *g = &rs->group[k];
 		idmap_set(ids, g->id);
 		qsort(&d->rs_sorted[g->first], g->n, sizeof(*d->rs_sorted), cmp_member);
-		if (hset_add(&h,
-			     hset_hash(&d->rs_sorted[g->first], g->n * sizeof(*d->rs_sorted), 8),
+		if (hset_add(&h, npr_hash(&d->rs_sorted[g->first], g->n * sizeof(*d->rs_sorted), 8),
 			     (uint32_t)k) < 0)
 			d->oom = true;
 	}
@@ -928,7 +921,7 @@ diff_groups(struct diff *d, struct idmap *ids)
 		m->hdr.len = (uint32_t)(sizeof(*m) + w->n * sizeof(m->members[0]));
 		m->n_members = (uint16_t)w->n;
 		struct grp_key key = { m->members, w->n };
-		int64_t k = hset_find(&h, hset_hash(m->members, w->n * sizeof(m->members[0]), 8),
+		int64_t k = hset_find(&h, npr_hash(m->members, w->n * sizeof(m->members[0]), 8),
 				      rs_grp_eq, d, &key);
 		if (k >= 0 && !rs_used[k]) {
 			rs_used[k] = true;
@@ -1047,7 +1040,7 @@ rs_r6_eq(const void *ctx, uint32_t idx, const void *key)
 static uint64_t
 r6_hash(const uint8_t *prefix, uint32_t plen)
 {
-	return hset_hash(prefix, 16, plen);
+	return npr_hash(prefix, 16, plen);
 }
 
 static void

@@ -24,6 +24,7 @@
 
 #include "npr/proto.h"
 #include "npr/shm.h"
+#include "npr/addr.h"
 #include "client.h"
 #include "json.h"
 #include "load.h"
@@ -455,13 +456,6 @@ parse_id(struct ctl *x, const char *s, const char *what, uint32_t *id)
 			     NPR_TARGET_ID_MASK);
 	*id = (uint32_t)v;
 	return 0;
-}
-
-static const char *
-fmt_mac(const uint8_t *m, char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return buf;
 }
 
 static bool
@@ -1204,7 +1198,7 @@ show_port_entry(struct ctl *x, const struct npr_dump_port *p)
 		snprintf(ifs + n, sizeof(ifs) - n, "%s%.*s", n > 0 ? "," : "", (int)NPR_NAME_LEN,
 			 x->ifaces[i].name);
 	}
-	fmt_mac(p->mac, mac, sizeof(mac));
+	npr_format_mac(p->mac, mac);
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_u64(&x->j, "port_id", p->port_id);
@@ -1258,7 +1252,7 @@ show_ifaces(struct ctl *x)
 		const struct npr_dump_iface *f = &x->ifaces[i];
 		const struct npr_dump_port *p = port_by_id(x, f->port_id);
 		char mac[20], name[NPR_NAME_LEN + 1], dev[64];
-		fmt_mac(f->mac, mac, sizeof(mac));
+		npr_format_mac(f->mac, mac);
 		snprintf(name, sizeof(name), "%.*s", (int)NPR_NAME_LEN, f->name);
 		snprintf(dev, sizeof(dev), "%.*s", p != NULL ? (int)sizeof(p->name) : 1,
 			 p != NULL ? p->name : "?");
@@ -1309,7 +1303,7 @@ show_neigh_any(struct ctl *x, const struct npr_dump_neigh *n, bool learnt)
 	char a[INET6_ADDRSTRLEN], dev[NPR_NAME_LEN + 8], mac[20];
 	npr_format_addr(n->family, n->addr, a, sizeof(a));
 	iface_name(x, n->ifid, dev, sizeof(dev));
-	fmt_mac(n->mac, mac, sizeof(mac));
+	npr_format_mac(n->mac, mac);
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_str(&x->j, "address", a);
@@ -1389,7 +1383,7 @@ show_nhs(struct ctl *x)
 		if (fwd) {
 			iface_name(x, nh->ifid, dev, sizeof(dev));
 			if (nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED))
-				fmt_mac(nh->mac, mac, sizeof(mac));
+				npr_format_mac(nh->mac, mac);
 			else
 				snprintf(mac, sizeof(mac), "unresolved");
 			if (nh->flags & NPR_NH_F_MAC)
@@ -1409,8 +1403,7 @@ show_nhs(struct ctl *x)
 				json_kv_bool(&x->j, "static_mac", nh->flags & NPR_NH_F_MAC);
 				if (nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED)) {
 					char m[20];
-					json_kv_str(&x->j, "lladdr",
-						    fmt_mac(nh->mac, m, sizeof(m)));
+					json_kv_str(&x->j, "lladdr", npr_format_mac(nh->mac, m));
 				}
 			}
 			json_kv_u64(&x->j, "refcnt", nh->refcnt);

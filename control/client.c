@@ -31,6 +31,7 @@
 #include "npr/proto.h"
 #include "npr/ring.h"
 #include "npr/shm.h"
+#include "npr/util.h"
 #include "client.h"
 
 #define SPIN_LOOPS 64		    /* busy polls before sleeping */
@@ -72,21 +73,13 @@ struct npr_client {
 
 /* ---- time and waiting ---- */
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Deadline in ns from a timeout in ms; UINT64_MAX means never. */
 static uint64_t
 deadline_after(int timeout_ms)
 {
 	if (timeout_ms < 0)
 		return UINT64_MAX;
-	return now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	return npr_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 }
 
 static void
@@ -147,7 +140,7 @@ backoff_wait(struct npr_client *c, struct backoff *b)
 	}
 	/* vary the sleep a little so that two waiting sides do not stay in lock step */
 	sleep_ns(20000 + (long)(b->spins++ % 31) * 1000);
-	uint64_t t = now_ns();
+	uint64_t t = npr_now_ns();
 	if (b->next_check == 0) {
 		b->next_check = t + ALIVE_CHECK_NS;
 	} else if (t >= b->next_check) {
@@ -418,7 +411,7 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 	c->fd = -1;
 	snprintf(c->name, sizeof(c->name), "/%s", name);
 
-	uint64_t start = now_ns();
+	uint64_t start = npr_now_ns();
 	uint64_t deadline = deadline_after(timeout_ms);
 	int rc;
 	for (;;) {
@@ -429,7 +422,7 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 		client_unmap(c);
 		if (rc != OPEN_STARTING && rc != OPEN_LOCKED)
 			goto out_fail;
-		if (now_ns() >= deadline) {
+		if (npr_now_ns() >= deadline) {
 			if (rc == OPEN_STARTING)
 				rc = -EAGAIN;
 			if (rc == OPEN_LOCKED) {
@@ -439,7 +432,7 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 				fail(err, errlen, 0,
 				     "another control session (pid %s) holds the data plane; "
 				     "waited %" PRIu64 " ms",
-				     who, (now_ns() - start) / 1000000);
+				     who, (npr_now_ns() - start) / 1000000);
 				rc = -EBUSY;
 			}
 			goto out_fail;
@@ -454,7 +447,7 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 	npr_ring_reset(&c->rep);
 	uint32_t seq;
 	if (getrandom(&seq, sizeof(seq), GRND_NONBLOCK) != (ssize_t)sizeof(seq))
-		seq = (uint32_t)now_ns() ^ ((uint32_t)getpid() << 16);
+		seq = (uint32_t)npr_now_ns() ^ ((uint32_t)getpid() << 16);
 	c->next_seq = seq;
 
 	/* HELLO opens the session on the data plane's side too (it drops a batch that a dead
@@ -578,7 +571,7 @@ npr_client_call(struct npr_client *c, void *req, struct npr_reply *rep,
 		}
 		if (rc > 0)
 			continue;
-		if (now_ns() >= deadline) {
+		if (npr_now_ns() >= deadline) {
 			rc = -ETIMEDOUT;
 			break;
 		}
@@ -609,7 +602,7 @@ npr_client_flush(struct npr_client *c, int timeout_ms)
 			backoff_reset(&b);
 			continue;
 		}
-		if (now_ns() >= deadline)
+		if (npr_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		if (backoff_wait(c, &b) < 0)
 			return c->gone;
@@ -632,218 +625,7 @@ npr_client_batch_begin(struct npr_client *c, struct npr_reply *rep, int timeout_
 	return npr_client_call(c, &h, rep, NULL, NULL, timeout_ms);
 }
 
-/* ---- parsers and formatters ---- */
-
-static int
-af_of(int family)
-{
-	if (family == NPR_AF_INET || family == AF_INET)
-		return AF_INET;
-	if (family == NPR_AF_INET6 || family == AF_INET6)
-		return AF_INET6;
-	return -1;
-}
-
-/* Decimal 0..max from s[0..n): digits only, no leading zero. -1 if not. */
-static long
-parse_dec(const char *s, size_t n, long max)
-{
-	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-		return -1;
-	long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v <= max ? v : -1;
-}
-
-static int
-parse_ip4(const char *s, size_t n, uint8_t out[4])
-{
-	const char *end = s + n;
-	for (int i = 0; i < 4; i++) {
-		const char *p = s;
-		while (p < end && *p != '.')
-			p++;
-		if ((p == end) != (i == 3))
-			return -EINVAL;
-		long v = parse_dec(s, (size_t)(p - s), 255);
-		if (v < 0 || p - s > 3)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-		s = p + 1;
-	}
-	return 0;
-}
-
-/* Address in s[0..n), no prefix length. family out: NPR_AF_*. */
-static int
-parse_addr_n(const char *s, size_t n, int *family, uint8_t addr[16])
-{
-	uint8_t a[16] = { 0 };
-	if (memchr(s, ':', n) != NULL) {
-		char tmp[INET6_ADDRSTRLEN + 1];
-		if (n >= sizeof(tmp))
-			return -EINVAL;
-		memcpy(tmp, s, n);
-		tmp[n] = '\0';
-		if (inet_pton(AF_INET6, tmp, a) != 1)
-			return -EINVAL;
-		*family = NPR_AF_INET6;
-	} else {
-		if (parse_ip4(s, n, a) < 0)
-			return -EINVAL;
-		*family = NPR_AF_INET;
-	}
-	memcpy(addr, a, 16);
-	return 0;
-}
-
-int
-npr_parse_addr(const char *s, int *family, uint8_t addr[16])
-{
-	if (s == NULL)
-		return -EINVAL;
-	return parse_addr_n(s, strlen(s), family, addr);
-}
-
-static bool
-has_host_bits(int family, const uint8_t *addr, unsigned plen)
-{
-	unsigned bits = family == NPR_AF_INET ? 32 : 128;
-	for (unsigned i = plen; i < bits; i++)
-		if (addr[i / 8] & (0x80u >> (i % 8)))
-			return true;
-	return false;
-}
-
-void
-npr_prefix_mask(int family, uint8_t addr[16], uint8_t plen)
-{
-	unsigned bytes = family == NPR_AF_INET ? 4 : 16;
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned keep = plen >= 8 * (i + 1) ? 8 : plen > 8 * i ? plen - 8 * i : 0;
-		addr[i] &= (uint8_t)(0xff00u >> keep);
-	}
-}
-
-/* Parse "ADDR/LEN". Returns 0, -EINVAL (malformed), or -EDOM (host bits set; outputs filled). */
-static int
-parse_cidr(const char *s, int *family, uint8_t addr[16], uint8_t *plen)
-{
-	if (s == NULL)
-		return -EINVAL;
-	const char *slash = strchr(s, '/');
-	if (slash == NULL)
-		return -EINVAL;
-	int fam;
-	uint8_t a[16];
-	if (parse_addr_n(s, (size_t)(slash - s), &fam, a) < 0)
-		return -EINVAL;
-	long len = parse_dec(slash + 1, strlen(slash + 1), fam == NPR_AF_INET ? 32 : 128);
-	if (len < 0)
-		return -EINVAL;
-	*family = fam;
-	memcpy(addr, a, 16);
-	*plen = (uint8_t)len;
-	return has_host_bits(fam, a, (unsigned)len) ? -EDOM : 0;
-}
-
-int
-npr_parse_prefix(const char *s, int *family, uint8_t addr[16], uint8_t *plen)
-{
-	int rc = parse_cidr(s, family, addr, plen);
-	return rc == 0 ? 0 : -EINVAL;
-}
-
-int
-npr_parse_ifaddr(const char *s, int *family, uint8_t addr[16], uint8_t *plen)
-{
-	int rc = parse_cidr(s, family, addr, plen);
-	return rc == -EDOM ? 0 : rc;
-}
-
-const char *
-npr_prefix_strerror(const char *s, char *buf, size_t len)
-{
-	int fam;
-	uint8_t a[16], plen;
-	int rc = parse_cidr(s, &fam, a, &plen);
-	if (rc == 0) {
-		snprintf(buf, len, "valid prefix");
-	} else if (rc == -EDOM) {
-		char canon[INET6_ADDRSTRLEN + 8];
-		npr_prefix_mask(fam, a, plen);
-		snprintf(buf, len, "host bits set beyond /%u: the prefix is %s", plen,
-			 npr_format_prefix(fam, a, plen, canon, sizeof(canon)));
-	} else if (s == NULL || s[0] == '\0') {
-		snprintf(buf, len, "empty prefix");
-	} else {
-		const char *slash = strchr(s, '/');
-		if (slash == NULL) {
-			snprintf(buf, len, "missing /LENGTH");
-		} else if (parse_addr_n(s, (size_t)(slash - s), &fam, a) < 0) {
-			snprintf(buf, len, "bad address '%.*s'",
-				 (int)(slash - s < 60 ? slash - s : 60), s);
-		} else {
-			long max = fam == NPR_AF_INET ? 32 : 128;
-			long v = parse_dec(slash + 1, strlen(slash + 1), LONG_MAX / 10);
-			if (v > max)
-				snprintf(buf, len, "prefix length %ld > %ld", v, max);
-			else
-				snprintf(buf, len, "bad prefix length '%.20s'", slash + 1);
-		}
-	}
-	return buf;
-}
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-int
-npr_parse_mac(const char *s, uint8_t mac[6])
-{
-	if (s == NULL || strlen(s) != 17)
-		return -EINVAL;
-	uint8_t m[6];
-	for (int i = 0; i < 6; i++) {
-		const char *p = s + 3 * i;
-		int hi = hexval(p[0]), lo = hexval(p[1]);
-		if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':'))
-			return -EINVAL;
-		m[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(mac, m, 6);
-	return 0;
-}
-
-const char *
-npr_format_addr(int family, const uint8_t *addr, char *buf, size_t len)
-{
-	int af = af_of(family);
-	if (af < 0 || inet_ntop(af, addr, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-const char *
-npr_format_prefix(int family, const uint8_t *addr, uint8_t plen, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	snprintf(buf, len, "%s/%u", npr_format_addr(family, addr, a, sizeof(a)), plen);
-	return buf;
-}
+/* ---- status text ---- */
 
 const char *
 npr_strstatus(int status)

@@ -55,30 +55,8 @@ int npr_client_flush(struct npr_client *c, int timeout_ms);
  * the session lock): it is aborted and the begin retried. Returns as npr_client_call. */
 int npr_client_batch_begin(struct npr_client *c, struct npr_reply *rep, int timeout_ms);
 
-/* Convenience encoders used by the CLI and the YANG daemon. 0 or -EINVAL.
- * family is the protocol's (NPR_AF_INET / NPR_AF_INET6). Syntax accepted:
- *   IPv4: exactly four decimal octets 0..255; a leading zero ("010") is rejected because
- *         inet_aton would read it as octal. IPv6: anything inet_pton(AF_INET6) takes (no
- *         zone "%eth0"). Prefix length: decimal, no sign, no leading zero, 0..32 / 0..128.
- *   No whitespace anywhere. MAC: exactly six pairs of hex digits separated by ':'.
- * npr_parse_prefix rejects a prefix with bits set beyond its length (-EINVAL, as the data
- * plane does); npr_prefix_strerror then explains it with the canonical prefix. */
-int npr_parse_prefix(const char *s, int *family, uint8_t addr[16], uint8_t *plen);
-int npr_parse_addr(const char *s, int *family, uint8_t addr[16]);
-int npr_parse_mac(const char *s, uint8_t mac[6]);
-const char *npr_format_addr(int family, const uint8_t *addr, char *buf, size_t len);
 /* "ENOENT: no such object": errno name and what it means in this protocol (0: "OK"); the
  * buffer is per thread, valid until the next call. */
 const char *npr_strstatus(int status);
-
-/* ADDR/LEN with host bits allowed (an interface address: 192.0.2.1/24). */
-int npr_parse_ifaddr(const char *s, int *family, uint8_t addr[16], uint8_t *plen);
-/* Why s is not a valid prefix, in words ("host bits set: the prefix is 10.0.0.0/8",
- * "prefix length 33 > 32", ...); "valid prefix" if it is. Returns buf. */
-const char *npr_prefix_strerror(const char *s, char *buf, size_t len);
-/* Clear the bits beyond plen. */
-void npr_prefix_mask(int family, uint8_t addr[16], uint8_t plen);
-/* "ADDR/LEN". Returns buf. */
-const char *npr_format_prefix(int family, const uint8_t *addr, uint8_t plen, char *buf, size_t len);
 
 #endif

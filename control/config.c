@@ -22,7 +22,7 @@
 #include <libyang/libyang.h>
 #include <libyang/plugins_types.h>
 
-#include "client.h"
+#include "npr/addr.h"
 #include "config.h"
 #include "hset.h"
 
@@ -257,29 +257,6 @@ hostlen(int family)
 	return family == NPR_AF_INET ? 32 : 128;
 }
 
-/* Same rules as the data plane's (cfg.c): why a is not a unicast host address, or NULL. */
-static const char *
-bad_unicast(int family, const uint8_t *a)
-{
-	static const uint8_t zero[16];
-	if (family == NPR_AF_INET) {
-		if (memcmp(a, zero, 4) == 0)
-			return "is unspecified";
-		if (a[0] == 127)
-			return "is a loopback address";
-		if (a[0] >= 224)
-			return "is multicast, broadcast or reserved";
-		return NULL;
-	}
-	if (memcmp(a, zero, 16) == 0)
-		return "is unspecified";
-	if (memcmp(a, zero, 15) == 0 && a[15] == 1)
-		return "is the loopback address";
-	if (a[0] == 0xff)
-		return "is multicast";
-	return NULL;
-}
-
 static bool
 link_local6(int family, const uint8_t *a)
 {
@@ -424,7 +401,7 @@ static int
 iface_index(const struct build *b, const char *name)
 {
 	int64_t i =
-		hset_find(&b->ifnames, hset_hash(name, strlen(name), 1), ifname_eq, b->cfg, name);
+		hset_find(&b->ifnames, npr_hash(name, strlen(name), 1), ifname_eq, b->cfg, name);
 	return (int)i;
 }
 
@@ -455,7 +432,7 @@ walk_addr(struct build *b, const struct lyd_node *e, int family, uint16_t ifi, b
 		node_error(b, ipn, "'%s' is not an IPv%d address", ip, family);
 		return;
 	}
-	const char *why = bad_unicast(family, a);
+	const char *why = npr_bad_unicast(family, a);
 	if (why != NULL) {
 		node_error(b, ipn, "%s %s", ip, why);
 		return;
@@ -591,7 +568,7 @@ walk_interface(struct build *b, const struct lyd_node *ifn)
 	}
 	uint16_t ifi = (uint16_t)cfg->n_iface;
 	cfg->iface[cfg->n_iface++] = f;
-	if (hset_add(&b->ifnames, hset_hash(f.name, strlen(f.name), 1), ifi) < 0)
+	if (hset_add(&b->ifnames, npr_hash(f.name, strlen(f.name), 1), ifi) < 0)
 		b->oom = true;
 
 	long mtu4 = 0, mtu6 = 0;
@@ -650,7 +627,7 @@ walk_member(struct build *b, const struct lyd_node *parent, int family, struct r
 		} else if (named(c, "next-hop-address")) {
 			int bin = addr_bin(c, family, m->gw);
 			if (bin == 1) {
-				const char *why = bad_unicast(family, m->gw);
+				const char *why = npr_bad_unicast(family, m->gw);
 				if (why != NULL) {
 					node_error(b, c, "gateway %s %s", val(c), why);
 					return -EINVAL;
@@ -672,7 +649,7 @@ walk_member(struct build *b, const struct lyd_node *parent, int family, struct r
 				node_error(b, c, "'%s' is not an IPv%d address", s, family);
 				return -EINVAL;
 			}
-			const char *why = bad_unicast(family, m->gw);
+			const char *why = npr_bad_unicast(family, m->gw);
 			if (why != NULL) {
 				node_error(b, c, "gateway %s %s", s, why);
 				return -EINVAL;
@@ -856,7 +833,7 @@ route_hash(int family, const uint8_t *prefix, unsigned plen)
 {
 	struct route_key k = { .family = (uint8_t)family, .plen = (uint8_t)plen };
 	memcpy(k.prefix, prefix, family == NPR_AF_INET ? 4 : 16);
-	return hset_hash(&k, sizeof(k), 2);
+	return npr_hash(&k, sizeof(k), 2);
 }
 
 static bool
@@ -887,7 +864,7 @@ static int64_t
 nh_get(struct build *b, const struct config_nh *n)
 {
 	struct config *cfg = b->cfg;
-	uint64_t h = hset_hash(n, sizeof(*n), 3);
+	uint64_t h = npr_hash(n, sizeof(*n), 3);
 	int64_t i = hset_find(&b->nhs, h, nh_eq, cfg, n);
 	if (i >= 0)
 		return i;
@@ -1026,7 +1003,7 @@ resolve(struct build *b, size_t self, const struct raw_member *m, int depth, cha
 	k.iface = m->iface;
 	k.family = m->family;
 	memcpy(k.gw, m->gw, 16);
-	uint64_t h = hset_hash(&k, sizeof(k), 4);
+	uint64_t h = npr_hash(&k, sizeof(k), 4);
 	int64_t gi = hset_find(&b->gws, h, gw_eq, b, &k);
 	if (gi >= 0)
 		return b->gw[gi].nh;
@@ -1147,7 +1124,7 @@ list_target(struct build *b, size_t ri, char *why, size_t whylen)
 	if (n == 1)
 		return m[0].nh;
 	struct group_key k = { m, n };
-	uint64_t h = hset_hash(m, n * sizeof(m[0]), 5);
+	uint64_t h = npr_hash(m, n * sizeof(m[0]), 5);
 	int64_t gi = hset_find(&b->groups, h, group_eq, cfg, &k);
 	if (gi >= 0)
 		return CONFIG_GROUP | (uint32_t)gi;

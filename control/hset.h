@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npr/util.h"
+
 struct hset_slot {
 	uint32_t idx1; /* index + 1; 0: empty */
 	uint32_t h;
@@ -28,28 +30,6 @@ struct hset {
 
 /* The key equals object idx. */
 typedef bool (*hset_eq_fn)(const void *ctx, uint32_t idx, const void *key);
-
-static inline uint64_t
-hset_hash(const void *p, size_t len, uint64_t seed)
-{
-	const uint8_t *k = p;
-	uint64_t h = seed ^ 0x9e3779b97f4a7c15ull ^ len, w;
-
-	while (len >= 8) {
-		memcpy(&w, k, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 31;
-		k += 8;
-		len -= 8;
-	}
-	w = 0;
-	memcpy(&w, k, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 29;
-	return h;
-}
 
 static inline int
 hset_init(struct hset *s, size_t expected)

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "npr/proto.h"
+#include "npr/addr.h"
 #include "client.h"
 #include "load.h"
 

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Small helpers both processes use: one clock and one hash. Header only; any thread.
+ */
+#ifndef NPR_UTIL_H
+#define NPR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in nanoseconds: every uptime, deadline and interval in nprouter. */
+static inline uint64_t
+npr_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A 64-bit hash of len bytes for the hash tables of the control paths (not the packet flow
+ * hash: that is fwd_flow_hash). Multiply-xorshift rounds over 8-byte words, then a
+ * finaliser (after MurmurHash3's fmix64 constants); seed separates independent tables. */
+static inline uint64_t
+npr_hash(const void *p, size_t len, uint64_t seed)
+{
+	const uint8_t *k = p;
+	uint64_t h = seed ^ 0x9e3779b97f4a7c15ull ^ len, w;
+
+	while (len >= 8) {
+		memcpy(&w, k, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 31;
+		k += 8;
+		len -= 8;
+	}
+	w = 0;
+	memcpy(&w, k, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	return h;
+}
+
+#endif
