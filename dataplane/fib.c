@@ -45,6 +45,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "fib.h"
+#include "retire.h"
 
 #define ROOT_SLOTS 65536u
 #define ROOT_PFX (1u << 17) /* (1 << len) | bits, len 0..16 */
@@ -80,12 +81,6 @@ struct region {
 	struct region **kid;
 };
 
-struct retired {
-	uint64_t token;
-	uint32_t line;
-	uint32_t nlines;
-};
-
 struct rlist {
 	struct region **v;
 	uint32_t n, cap;
@@ -113,10 +108,8 @@ struct fib {
 	uint64_t live_lines; /* lines of published nodes */
 	uint64_t wc_lines;   /* worst case of rebuilding every region */
 
-	/* Retired nodes, FIFO; at most arena_lines entries since each holds >= 1 line. */
-	struct retired *ret;
-	size_t ret_size;
-	uint64_t ret_head, ret_tail, ret_cap;
+	/* Retired nodes (line << 32 | lines); at most arena_lines since each holds >= 1 line. */
+	struct retire ret;
 
 	/* Root RIB. */
 	uint32_t *root_pfx;
@@ -187,11 +180,8 @@ lines_free(struct fib *f, uint32_t line, unsigned n)
 static void
 retire(struct fib *f, uint32_t ref, unsigned nlines)
 {
-	struct retired *r = &f->ret[f->ret_tail % f->ret_cap];
-	r->line = ref & ~FIB_NODE_FLAG;
-	r->nlines = nlines;
-	r->token = 0; /* set at the end of the commit */
-	f->ret_tail++;
+	/* stamped at the end of the commit, after the last store that unlinks it */
+	retire_push(&f->ret, (uint64_t)(ref & ~FIB_NODE_FLAG) << 32 | nlines);
 	f->live_lines -= nlines;
 }
 
@@ -199,12 +189,9 @@ unsigned
 fib_reclaim(struct fib *f)
 {
 	unsigned n = 0;
-	while (f->ret_head != f->ret_tail) {
-		struct retired *r = &f->ret[f->ret_head % f->ret_cap];
-		if (f->qsbr != NULL && rte_rcu_qsbr_check(f->qsbr, r->token, false) != 1)
-			break;
-		lines_free(f, r->line, r->nlines);
-		f->ret_head++;
+	uint64_t v;
+	while (retire_pop(&f->ret, &v, false) == 0) {
+		lines_free(f, (uint32_t)(v >> 32), (unsigned)(v & 0xffffffffu));
 		n++;
 	}
 	return n;
@@ -754,8 +741,6 @@ region_build(struct fib *f, struct region *r)
 void
 fib_commit(struct fib *f)
 {
-	uint64_t first_retired = f->ret_tail;
-
 	fib_reclaim(f);
 
 	/* Root slots repainted by /0../16 changes. */
@@ -790,14 +775,10 @@ fib_commit(struct fib *f)
 		dl->n = 0;
 	}
 
-	if (f->qsbr == NULL) {
+	/* Readers that pass a quiescent state after this no longer see the retired nodes. */
+	retire_stamp(&f->ret);
+	if (f->qsbr == NULL)
 		fib_reclaim(f);
-	} else if (f->ret_tail != first_retired) {
-		/* Readers that passed a quiescent state after this no longer see the nodes. */
-		uint64_t t = rte_rcu_qsbr_start(f->qsbr);
-		for (uint64_t i = first_retired; i != f->ret_tail; i++)
-			f->ret[i % f->ret_cap].token = t;
-	}
 }
 
 /* --- walk / stats -------------------------------------------------------------------- */
@@ -947,9 +928,7 @@ fib_create(const struct fib_conf *conf)
 	f->arena_size = huge_round(lines * FIB_LINE);
 	f->bump = 1; /* line 0 is "no node" */
 	f->arena = map(f->arena_size);
-	f->ret_cap = lines;
-	f->ret_size = huge_round(lines * sizeof(struct retired));
-	f->ret = map(f->ret_size);
+	int ret_rc = retire_init(&f->ret, f->qsbr, lines);
 	f->rd.root = map(ROOT_MAP);
 	f->root_pfx = calloc(ROOT_PFX, sizeof(uint32_t));
 	f->painted = calloc(ROOT_SLOTS, sizeof(uint32_t));
@@ -957,7 +936,7 @@ fib_create(const struct fib_conf *conf)
 	f->child = calloc(ROOT_SLOTS, sizeof(struct region *));
 	f->rdirty = calloc(ROOT_SLOTS, sizeof(uint16_t));
 	f->rdflag = calloc(ROOT_SLOTS, 1);
-	if (f->arena == NULL || f->ret == NULL || f->rd.root == NULL || f->root_pfx == NULL ||
+	if (f->arena == NULL || ret_rc < 0 || f->rd.root == NULL || f->root_pfx == NULL ||
 	    f->painted == NULL || f->plen1 == NULL || f->child == NULL || f->rdirty == NULL ||
 	    f->rdflag == NULL) {
 		fib_free(f);
@@ -992,8 +971,7 @@ fib_free(struct fib *f)
 		free(f->dirty[l].v);
 	if (f->arena != NULL)
 		munmap(f->arena, f->arena_size);
-	if (f->ret != NULL)
-		munmap(f->ret, f->ret_size);
+	retire_fini(&f->ret);
 	if (f->rd.root != NULL)
 		munmap((void *)f->rd.root, ROOT_MAP);
 	free(f->root_pfx);
