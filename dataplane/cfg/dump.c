@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Requests that read: dumps, stats, lookups (layer 6). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npr/util.h"
+#include "cfg_int.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Dumps */
+
+struct dumper {
+	struct rq *q;
+	uint32_t kind;
+	uint32_t count;
+	uint32_t off;
+	uint64_t total;
+};
+
+static void
+dump_flush(struct dumper *d)
+{
+	struct cfg *c = d->q->c;
+	struct npr_msg_dump_chunk ch;
+
+	if (d->count == 0)
+		return;
+	uint32_t len = (d->off + 7) & ~7u;
+	memset(c->buf + d->off, 0, len - d->off);
+	memset(&ch, 0, sizeof(ch));
+	ch.hdr.type = NPR_MSG_DUMP_CHUNK;
+	ch.hdr.version = NPR_ABI_VERSION;
+	ch.hdr.len = len;
+	ch.hdr.seq = d->q->h.seq;
+	ch.kind = d->kind;
+	ch.count = d->count;
+	memcpy(c->buf, &ch, sizeof(ch));
+	d->q->emit(d->q->ctx, c->buf, len);
+	d->off = sizeof(ch);
+	d->count = 0;
+}
+
+static void
+dump_add(struct dumper *d, const void *e, uint32_t n)
+{
+	if (((d->off + n + 7) & ~7u) > NPR_MSG_MAX)
+		dump_flush(d);
+	memcpy(d->q->c->buf + d->off, e, n);
+	d->off += n;
+	d->count++;
+	d->total++;
+}
+
+static void
+dump_info(struct cfg *c, struct npr_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->instance_id = c->conf.instance_id;
+	in->abi_version = NPR_ABI_VERSION;
+	in->n_ports = c->conf.n_ports;
+	in->n_workers = c->conf.n_workers;
+	in->n_ifaces = c->n_ifc;
+	in->nh_max = c->conf.nh_max;
+	in->group_max = c->conf.group_max;
+	in->route4_max = c->conf.route4_max;
+	in->route6_max = c->conf.route6_max;
+	in->route4_count = c->n_user_routes[F4] + c->n_local_routes[F4];
+	in->route6_count = c->n_user_routes[F6] + c->n_local_routes[F6];
+	in->fib4_bytes = fib_mem_bytes(c->t.fib4);
+	in->fib6_bytes = fib_mem_bytes(c->t.fib6);
+	in->uptime_ns = npr_now_ns() - c->t0_ns;
+}
+
+int
+h_dump(struct rq *q)
+{
+	struct cfg *c = q->c;
+	struct npr_msg_dump_req m;
+	struct dumper d = { .q = q, .off = sizeof(struct npr_msg_dump_chunk) };
+
+	memcpy(&m, q->rec, sizeof(m));
+	if (m.reserved != 0)
+		return fail(q, -EINVAL, 0, "reserved bytes are not zero");
+	d.kind = m.kind;
+	switch (m.kind) {
+	case NPR_DUMP_PORTS:
+		for (unsigned i = 0; i < c->conf.n_ports; i++) {
+			struct npr_dump_port p;
+			memset(&p, 0, sizeof(p));
+			p.port_id = c->conf.port[i].port_id;
+			p.n_rxq = c->conf.port[i].n_rxq;
+			p.n_txq = c->conf.port[i].n_txq;
+			memcpy(p.mac, c->conf.port[i].mac, 6);
+			memcpy(p.name, c->conf.port[i].name, sizeof(p.name));
+			p.name[sizeof(p.name) - 1] = 0;
+			dump_add(&d, &p, sizeof(p));
+		}
+		break;
+	case NPR_DUMP_IFACES:
+		for (unsigned i = 0; i < NPR_MAX_IFACES; i++) {
+			const struct ifc_cfg *x = &c->ifc[i].cfg;
+			struct npr_dump_iface e;
+			if (!x->used)
+				continue;
+			memset(&e, 0, sizeof(e));
+			e.ifid = (uint16_t)i;
+			e.port_id = x->port_id;
+			e.mtu = x->mtu;
+			e.flags = x->flags;
+			memcpy(e.mac, ifc_mac(c, i), 6);
+			memcpy(e.name, x->name, sizeof(e.name));
+			dump_add(&d, &e, sizeof(e));
+		}
+		break;
+	case NPR_DUMP_ADDRS:
+		for (unsigned i = 0; i < CFG_ADDR_MAX; i++) {
+			const struct addr *a = &c->addr[i];
+			struct npr_dump_addr e;
+			if (!a->used)
+				continue;
+			memset(&e, 0, sizeof(e));
+			e.ifid = a->ifid;
+			e.family = a->family;
+			e.plen = a->plen;
+			memcpy(e.addr, a->a, 16);
+			dump_add(&d, &e, sizeof(e));
+		}
+		break;
+	case NPR_DUMP_NEIGHS:
+	case NPR_DUMP_NEIGHS_LEARNT:
+		for (uint32_t i = 0; i < c->nb.cap; i++) {
+			const struct nb *x = (const struct nb *)ht_at(&c->nb, i);
+			struct npr_dump_neigh e;
+			if (!x->used || !x->has_neigh ||
+			    x->dynamic != (m.kind == NPR_DUMP_NEIGHS_LEARNT))
+				continue;
+			memset(&e, 0, sizeof(e));
+			e.ifid = x->ifid;
+			e.family = x->family;
+			memcpy(e.mac, x->mac, 6);
+			memcpy(e.addr, x->addr, 16);
+			dump_add(&d, &e, sizeof(e));
+		}
+		break;
+	case NPR_DUMP_NHS:
+		for (uint32_t id = 1; id < c->conf.nh_max; id++) {
+			const struct nh *x = &c->nh[id];
+			struct npr_dump_nh e;
+			if (!x->cfg.used)
+				continue;
+			memset(&e, 0, sizeof(e));
+			e.nh_id = id;
+			e.kind = x->cfg.kind;
+			e.family = x->cfg.family;
+			e.ifid = x->cfg.ifid;
+			e.flags = x->cfg.flags;
+			if (x->cfg.kind == NPR_NH_FORWARD && nh_eff_mac(c, &x->cfg, e.mac))
+				e.flags |= NPR_NH_F_RESOLVED;
+			memcpy(e.gw, x->cfg.gw, 16);
+			e.refcnt = x->route_refs + x->grp_refs;
+			dump_add(&d, &e, sizeof(e));
+		}
+		break;
+	case NPR_DUMP_GROUPS:
+		for (uint32_t id = 1; id < c->conf.group_max; id++) {
+			const struct grp *g = &c->grp[id];
+			uint8_t e[sizeof(struct npr_dump_group) +
+				  NPR_GROUP_MAX_MEMBERS * sizeof(struct npr_group_member)];
+			struct npr_dump_group h;
+			if (!g->used)
+				continue;
+			memset(&h, 0, sizeof(h));
+			h.group_id = id;
+			h.n_members = (uint16_t)g->ver->n_members;
+			h.refcnt = g->refcnt;
+			memcpy(e, &h, sizeof(h));
+			uint32_t ml = g->ver->n_members * (uint32_t)sizeof(struct npr_group_member);
+			memcpy(e + sizeof(h), g->ver->m, ml);
+			dump_add(&d, e, (uint32_t)sizeof(h) + ml);
+		}
+		break;
+	case NPR_DUMP_ROUTES4:
+	case NPR_DUMP_ROUTES6: {
+		int fam = m.kind == NPR_DUMP_ROUTES4 ? F4 : F6;
+		unsigned alen = alen_of(fam);
+		const struct htab *t = &c->rt[fam];
+		for (uint32_t i = 0; i < t->cap; i++) {
+			uint8_t *x = ht_at(t, i);
+			if (!ht_used(t, x))
+				continue;
+			if (fam == F4) {
+				struct npr_route4 e;
+				memset(&e, 0, sizeof(e));
+				memcpy(&e.prefix, x, 4);
+				e.plen = x[alen];
+				e.target = rt_val(x, alen)->target;
+				dump_add(&d, &e, sizeof(e));
+			} else {
+				struct npr_route6 e;
+				memset(&e, 0, sizeof(e));
+				memcpy(e.prefix, x, 16);
+				e.plen = x[alen];
+				e.target = rt_val(x, alen)->target;
+				dump_add(&d, &e, sizeof(e));
+			}
+		}
+		break;
+	}
+	case NPR_DUMP_INFO: {
+		struct npr_info in;
+		dump_info(c, &in);
+		dump_add(&d, &in, sizeof(in));
+		break;
+	}
+	case NPR_DUMP_STATS:
+		return h_stats(q);
+	default:
+		return fail(q, -EINVAL, 0, "unknown dump kind %u", m.kind);
+	}
+	dump_flush(&d);
+	q->rep->value = d.total;
+	return 0;
+}
+
+int
+h_stats(struct rq *q)
+{
+	struct cfg *c = q->c;
+	struct npr_stats *st = c->stats;
+	struct dumper d = { .q = q,
+			    .off = sizeof(struct npr_msg_dump_chunk),
+			    .kind = NPR_DUMP_STATS };
+
+	memset(st, 0, sizeof(*st));
+	st->n_ports = c->conf.n_ports;
+	st->n_workers = c->conf.n_workers;
+	st->uptime_ns = npr_now_ns() - c->t0_ns;
+	if (c->conf.fill_stats != NULL)
+		c->conf.fill_stats(c->conf.stats_ctx, st);
+	st->msgs_ok = c->msgs_ok;
+	st->msgs_err = c->msgs_err;
+	dump_add(&d, st, sizeof(*st));
+	dump_flush(&d);
+	q->rep->value = 1;
+	return 0;
+}
+
+/* A FIB value as a target in the protocol: internal next hops are connected routes. */
+static uint32_t
+pub_target(const struct cfg *c, uint32_t v)
+{
+	if (v == 0 || (v & (NPR_TARGET_LOCAL | NPR_TARGET_GROUP)) || v < c->conf.nh_max)
+		return v;
+	if (v < host_id(c, 0))
+		return NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | (v - c->conf.nh_max);
+	if (v - host_id(c, 0) < c->host_max)
+		return NPR_TARGET_LOCAL | NPR_TARGET_CONNECTED | c->host[v - host_id(c, 0)].ifid;
+	return v;
+}
+
+int
+h_lookup(struct rq *q)
+{
+	struct cfg *c = q->c;
+	struct npr_msg_lookup m;
+	int rc;
+
+	memcpy(&m, q->rec, sizeof(m));
+	if (!all_zero(m.reserved, sizeof(m.reserved)))
+		return fail(q, -EINVAL, 0, "reserved bytes are not zero");
+	if ((rc = check_family(q, m.family)) < 0)
+		return rc;
+	if (m.family == NPR_AF_INET) {
+		if (!all_zero(m.addr + 4, 12))
+			return fail(q, -EINVAL, 0, "bytes set beyond the IPv4 address");
+		uint32_t a = (uint32_t)m.addr[0] << 24 | (uint32_t)m.addr[1] << 16 |
+			     (uint32_t)m.addr[2] << 8 | m.addr[3];
+		q->rep->value = pub_target(c, fib4_lookup(c->t.fib4, a));
+	} else {
+		q->rep->value = pub_target(c, fib6_lookup(c->t.fib6, m.addr));
+	}
+	return 0;
+}
+int
+h_stats_clear(struct rq *q)
+{
+	struct cfg *c = q->c;
+	if (c->conf.clear_stats != NULL)
+		c->conf.clear_stats(c->conf.stats_ctx);
+	c->msgs_ok = c->msgs_err = 0;
+	return 0;
+}

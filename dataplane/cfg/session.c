@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Session requests: hello, batches, resync (layer 6). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_int.h"
+
+/* room for a route key or a neighbour key */
+#define KEY_MAX (NB_KLEN > RT_KEY_MAX ? NB_KLEN : RT_KEY_MAX)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Sync */
+
+int
+h_sync_begin(struct rq *q)
+{
+	struct cfg *c = q->c;
+	int rc;
+
+	if ((rc = undo_reserve(c, 1)) < 0)
+		return fail(q, rc, 0, "out of memory");
+	struct undo *u = undo_push(c, U_SYNC, 0);
+	u->u.sync.gen = c->gen;
+	u->u.sync.active = c->sync_active;
+	c->gen++;
+	c->sync_active = true;
+	return 0;
+}
+
+int
+h_sync_end(struct rq *q)
+{
+	struct cfg *c = q->c;
+	uint32_t n_rt = 0, n_grp = 0, n_nh = 0, n_nb = 0, n_addr = 0, n_ifc = 0;
+	uint64_t stale = 1;
+	int rc = 0;
+
+	if (!c->sync_active)
+		return fail(q, -EINVAL, 0, "no sync in progress");
+
+	/* Count what goes, to reserve the undo log (an address takes two records). */
+	for (int fam = F4; fam <= F6; fam++) {
+		unsigned alen = alen_of(fam);
+		for (uint32_t i = 0; i < c->rt[fam].cap; i++) {
+			uint8_t *e = ht_at(&c->rt[fam], i);
+			if (ht_used(&c->rt[fam], e) &&
+			    !(rt_val(e, alen)->target & NPR_TARGET_LOCAL) &&
+			    rt_val(e, alen)->gen != c->gen)
+				n_rt++;
+		}
+	}
+	for (uint32_t i = 0; i < c->nb.cap; i++) {
+		const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
+		if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
+			n_nb++;
+	}
+	/* an address takes two records, and up to two for connected routes after */
+	stale += (uint64_t)n_rt + n_nb + c->n_grp + c->n_nh + 4ull * c->n_addr + c->n_ifc;
+	if ((rc = undo_reserve(c, stale)) < 0)
+		return fail(q, rc, 0, "out of memory");
+	uint8_t(*keys)[KEY_MAX] = malloc(((size_t)(n_rt > n_nb ? n_rt : n_nb) + 1) * KEY_MAX);
+	if (keys == NULL)
+		return fail(q, -ENOMEM, 0, "out of memory");
+
+	/* Routes first (they hold the groups and next hops), collected before deleting since
+	 * a deletion moves entries in the table. */
+	for (int fam = F4; fam <= F6 && rc == 0; fam++) {
+		unsigned alen = alen_of(fam);
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < c->rt[fam].cap; i++) {
+			uint8_t *e = ht_at(&c->rt[fam], i);
+			if (ht_used(&c->rt[fam], e) &&
+			    !(rt_val(e, alen)->target & NPR_TARGET_LOCAL) &&
+			    rt_val(e, alen)->gen != c->gen)
+				memcpy(keys[n++], e, RT_KLEN(alen));
+		}
+		for (uint32_t i = 0; i < n && rc == 0; i++) {
+			rc = rt_apply(c, fam, keys[i], ht_find(&c->rt[fam], keys[i]), 0, 0);
+			if (rc < 0)
+				fail(q, rc, 0, "FIB: %s", strerror(-rc));
+		}
+	}
+	for (uint32_t id = 1; id < c->conf.group_max && rc == 0; id++) {
+		if (!c->grp[id].used || c->grp[id].gen == c->gen)
+			continue;
+		if ((rc = grp_del(q, id)) < 0)
+			fail(q, rc, 0, "sync: group %u was not re-sent but routes still use it",
+			     id);
+		n_grp++;
+	}
+	for (uint32_t id = 1; id < c->conf.nh_max && rc == 0; id++) {
+		if (!c->nh[id].cfg.used || c->nh[id].cfg.gen == c->gen)
+			continue;
+		if ((rc = nh_del(q, id)) < 0)
+			fail(q, rc, 0, "sync: next hop %u was not re-sent but is still used", id);
+		n_nh++;
+	}
+	if (rc == 0) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < c->nb.cap; i++) {
+			const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
+			if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
+				memcpy(keys[n++], e, NB_KLEN);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			const struct nb *e = ht_find(&c->nb, keys[i]);
+			struct undo *u = undo_push(c, U_NB, 0);
+			memcpy(u->u.nb.key, keys[i], NB_KLEN);
+			u->u.nb.had = 1;
+			memcpy(u->u.nb.mac, e->mac, 6);
+			u->u.nb.gen = e->gen;
+			nb_apply(c, keys[i], false, NULL, 0, false);
+		}
+		n_nb = n;
+	}
+	for (uint32_t i = 0; i < CFG_ADDR_MAX && rc == 0; i++) {
+		const struct addr *a = &c->addr[i];
+		if (!a->used || a->gen == c->gen)
+			continue;
+		int fam = a->family == NPR_AF_INET ? F4 : F6;
+		uint8_t key[RT_KEY_MAX], *e;
+		struct addr z = { 0 };
+		rt_key(key, fam, a->a, (uint8_t)(8 * alen_of(fam)));
+		e = ht_find(&c->rt[fam], key);
+		if (e != NULL && (rc = rt_apply(c, fam, key, e, 0, 0)) < 0) {
+			fail(q, rc, 0, "FIB: %s", strerror(-rc));
+			break;
+		}
+		struct addr old = *a;
+		undo_push(c, U_ADDR, i)->u.addr = *a;
+		addr_apply(c, i, &z);
+		n_addr++;
+		subnet_key(key, &old);
+		if ((rc = conn_fix(c, fam, key)) < 0)
+			fail(q, rc, 0, "FIB: %s", strerror(-rc));
+	}
+	/* connected routes back where a removed route hid one */
+	if (rc == 0 && ((rc = ht_reserve(&c->rt[F4], c->n_addr)) < 0 ||
+			(rc = ht_reserve(&c->rt[F6], c->n_addr)) < 0))
+		fail(q, rc, 0, "out of memory");
+	for (uint32_t i = 0; i < CFG_ADDR_MAX && rc == 0; i++) {
+		uint8_t key[RT_KEY_MAX];
+		if (!c->addr[i].used)
+			continue;
+		subnet_key(key, &c->addr[i]);
+		if ((rc = conn_fix(c, c->addr[i].family == NPR_AF_INET ? F4 : F6, key)) < 0)
+			fail(q, rc, 0, "FIB: %s", strerror(-rc));
+	}
+	for (uint32_t id = 0; id < NPR_MAX_IFACES && rc == 0; id++) {
+		const struct ifc *i = &c->ifc[id];
+		struct ifc_cfg z = { 0 };
+		if (!i->cfg.used || i->cfg.gen == c->gen)
+			continue;
+		if ((rc = nb_flush_learnt(c, id)) < 0) {
+			fail(q, rc, 0, "out of memory");
+			break;
+		}
+		if (i->n_nh || i->n_addr || i->n_neigh) {
+			rc = fail(q, -EBUSY, 0,
+				  "sync: interface %u was not re-sent but is still used", id);
+			break;
+		}
+		undo_push(c, U_IFC, id)->u.ifc = i->cfg;
+		ifc_apply(c, id, &z);
+		n_ifc++;
+	}
+	free(keys);
+	if (rc < 0)
+		return rc; /* the caller rolls back; the sync stays open */
+	struct undo *u = undo_push(c, U_SYNC, 0);
+	u->u.sync.gen = c->gen;
+	u->u.sync.active = 1;
+	c->sync_active = false;
+	snprintf(q->rep->msg, sizeof(q->rep->msg),
+		 "removed %u routes %u groups %u nhs %u neighs %u addrs %u ifaces", n_rt, n_grp,
+		 n_nh, n_nb, n_addr, n_ifc);
+	return 0;
+}
+/* ---------------------------------------------------------------------------------------- */
+/* Batches */
+
+int
+h_batch(struct rq *q)
+{
+	struct cfg *c = q->c;
+
+	switch (q->h.type) {
+	case NPR_MSG_BATCH_BEGIN:
+		if (c->batch_active)
+			return fail(q, -EALREADY, 0, "a batch is already open");
+		c->batch_active = true;
+		c->batch_poisoned = false;
+		c->batch_msgs = 0;
+		return 0;
+	case NPR_MSG_BATCH_COMMIT:
+		if (!c->batch_active)
+			return fail(q, -EINVAL, 0, "no batch open");
+		c->batch_active = false;
+		if (c->batch_poisoned)
+			return fail(q, -ECANCELED, 0, "batch failed: nothing committed");
+		publish(c);
+		snprintf(q->rep->msg, sizeof(q->rep->msg), "committed %u messages", c->batch_msgs);
+		return 0;
+	default: /* ABORT */
+		if (!c->batch_active)
+			return fail(q, -EINVAL, 0, "no batch open");
+		c->batch_active = false;
+		if (!c->batch_poisoned)
+			rollback(c);
+		return 0;
+	}
+}
+
+int
+h_hello(struct rq *q)
+{
+	struct cfg *c = q->c;
+	/* HELLO opens a control session. A batch still open belongs to a session that died
+	 * (sessions are exclusive): drop it, or the new session's requests would be staged
+	 * into it and never applied. */
+	if (c->batch_active) {
+		if (!c->batch_poisoned)
+			rollback(c);
+		c->batch_active = false;
+		snprintf(q->rep->msg, sizeof(q->rep->msg),
+			 "aborted a batch of %u messages left open by an earlier session",
+			 c->batch_msgs);
+	}
+	q->rep->value = c->conf.instance_id;
+	return 0;
+}
