@@ -8,154 +8,99 @@
 
 #include "cfg_int.h"
 
-static const char *const type_names[] = {
-	[NPR_MSG_HELLO] = "HELLO",
-	[NPR_MSG_IFACE_SET] = "IFACE_SET",
-	[NPR_MSG_IFACE_DEL] = "IFACE_DEL",
-	[NPR_MSG_ADDR_ADD] = "ADDR_ADD",
-	[NPR_MSG_ADDR_DEL] = "ADDR_DEL",
-	[NPR_MSG_NEIGH_SET] = "NEIGH_SET",
-	[NPR_MSG_NEIGH_DEL] = "NEIGH_DEL",
-	[NPR_MSG_NH_SET] = "NH_SET",
-	[NPR_MSG_NH_DEL] = "NH_DEL",
-	[NPR_MSG_GROUP_SET] = "GROUP_SET",
-	[NPR_MSG_GROUP_DEL] = "GROUP_DEL",
-	[NPR_MSG_ROUTE4_ADD] = "ROUTE4_ADD",
-	[NPR_MSG_ROUTE4_REPLACE] = "ROUTE4_REPLACE",
-	[NPR_MSG_ROUTE4_DEL] = "ROUTE4_DEL",
-	[NPR_MSG_ROUTE6_ADD] = "ROUTE6_ADD",
-	[NPR_MSG_ROUTE6_REPLACE] = "ROUTE6_REPLACE",
-	[NPR_MSG_ROUTE6_DEL] = "ROUTE6_DEL",
-	[NPR_MSG_BATCH_BEGIN] = "BATCH_BEGIN",
-	[NPR_MSG_BATCH_COMMIT] = "BATCH_COMMIT",
-	[NPR_MSG_BATCH_ABORT] = "BATCH_ABORT",
-	[NPR_MSG_SYNC_BEGIN] = "SYNC_BEGIN",
-	[NPR_MSG_SYNC_END] = "SYNC_END",
-	[NPR_MSG_STATS_REQ] = "STATS_REQ",
-	[NPR_MSG_DUMP_REQ] = "DUMP_REQ",
-	[NPR_MSG_LOOKUP] = "LOOKUP",
-	[NPR_MSG_STATS_CLEAR] = "STATS_CLEAR",
-};
-/* ---------------------------------------------------------------------------------------- */
-/* Dispatch */
+_Static_assert(sizeof(struct npr_msg_route4) == sizeof(struct npr_msg_route6),
+	       "route messages share one head");
 
-/* Fixed record lengths; 0: variable (checked by body_len). */
-static const uint32_t fixed_len[NPR_MSG_REQ_LAST + 1] = {
-	[NPR_MSG_HELLO] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_IFACE_SET] = sizeof(struct npr_msg_iface_set),
-	[NPR_MSG_IFACE_DEL] = sizeof(struct npr_msg_iface_del),
-	[NPR_MSG_ADDR_ADD] = sizeof(struct npr_msg_addr),
-	[NPR_MSG_ADDR_DEL] = sizeof(struct npr_msg_addr),
-	[NPR_MSG_NEIGH_SET] = sizeof(struct npr_msg_neigh),
-	[NPR_MSG_NEIGH_DEL] = sizeof(struct npr_msg_neigh),
-	[NPR_MSG_NH_SET] = sizeof(struct npr_msg_nh_set),
-	[NPR_MSG_NH_DEL] = sizeof(struct npr_msg_id),
-	[NPR_MSG_GROUP_DEL] = sizeof(struct npr_msg_id),
-	[NPR_MSG_BATCH_BEGIN] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_BATCH_COMMIT] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_BATCH_ABORT] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_SYNC_BEGIN] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_SYNC_END] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_STATS_REQ] = sizeof(struct npr_msg_hdr),
-	[NPR_MSG_DUMP_REQ] = sizeof(struct npr_msg_dump_req),
-	[NPR_MSG_LOOKUP] = sizeof(struct npr_msg_lookup),
-	[NPR_MSG_STATS_CLEAR] = sizeof(struct npr_msg_hdr),
-};
+/* ---- variable record lengths: the count in the record gives the length ---- */
 
 static int
-body_len(struct rq *q)
+group_len(struct rq *q, uint64_t *want)
 {
-	unsigned t = q->h.type;
-	uint64_t want = fixed_len[t];
-	uint32_t n;
+	uint16_t nm;
 
-	if (want == 0) {
-		if (q->len < 24)
-			return fail(q, -EINVAL, 0, "%s: record of %u bytes is too short",
-				    type_names[t], q->len);
-		if (t == NPR_MSG_GROUP_SET) {
-			uint16_t nm;
-			memcpy(&nm, q->rec + offsetof(struct npr_msg_group_set, n_members),
-			       sizeof(nm));
-			if (nm < 1 || nm > NPR_GROUP_MAX_MEMBERS)
-				return fail(q, -EINVAL, 0, "group: %u members (1..%u)", nm,
-					    NPR_GROUP_MAX_MEMBERS);
-			want = sizeof(struct npr_msg_group_set) + 8ull * nm;
-		} else {
-			bool v4 = t <= NPR_MSG_ROUTE4_DEL;
-			uint32_t max = v4 ? NPR_ROUTE4_MAX : NPR_ROUTE6_MAX;
-			memcpy(&n, q->rec + offsetof(struct npr_msg_route4, count), sizeof(n));
-			if (n < 1 || n > max)
-				return fail(q, -EINVAL, 0, "route count %u out of range (1..%u)", n,
-					    max);
-			want = sizeof(struct npr_msg_route4) +
-			       (((uint64_t)n * (v4 ? sizeof(struct npr_route4)
-						   : sizeof(struct npr_route6)) +
-				 7) &
-				~7ull);
-		}
-	}
-	if (q->len != want)
-		return fail(q, -EINVAL, 0, "%s: record length %u, expected %u", type_names[t],
-			    q->len, (uint32_t)want);
+	memcpy(&nm, q->rec + offsetof(struct npr_msg_group_set, n_members), sizeof(nm));
+	if (nm < 1 || nm > NPR_GROUP_MAX_MEMBERS)
+		return fail(q, -EINVAL, 0, "group: %u members (1..%u)", nm, NPR_GROUP_MAX_MEMBERS);
+	*want = sizeof(struct npr_msg_group_set) + (uint64_t)nm * sizeof(struct npr_group_member);
 	return 0;
 }
 
-static bool
-mutating(unsigned t)
+static int
+route_len(struct rq *q, uint64_t *want)
 {
-	return (t >= NPR_MSG_IFACE_SET && t <= NPR_MSG_ROUTE6_DEL) || t == NPR_MSG_SYNC_BEGIN ||
-	       t == NPR_MSG_SYNC_END;
+	bool v4 = q->h.type <= NPR_MSG_ROUTE4_DEL;
+	uint32_t n, max = v4 ? NPR_ROUTE4_MAX : NPR_ROUTE6_MAX;
+	uint64_t esize = v4 ? sizeof(struct npr_route4) : sizeof(struct npr_route6);
+
+	memcpy(&n, q->rec + offsetof(struct npr_msg_route4, count), sizeof(n));
+	if (n < 1 || n > max)
+		return fail(q, -EINVAL, 0, "route count %u out of range (1..%u)", n, max);
+	*want = sizeof(struct npr_msg_route4) + ((n * esize + 7) & ~7ull); /* padded to 8 */
+	return 0;
 }
 
+/* ---- the message table: adding a request type is one line ---- */
+
+struct msg_type {
+	const char *name;
+	uint32_t size; /* the record's size; with var_len, the head it needs to read the count */
+	int (*var_len)(struct rq *q, uint64_t *want); /* NULL: fixed size */
+	bool mutating; /* a transaction: committed on success, rolled back on failure */
+	int (*handler)(struct rq *q);
+};
+
+#define FIXED(st) .size = sizeof(st), .var_len = NULL
+#define VAR(st, fn) .size = sizeof(st), .var_len = fn
+#define MSG(type, len_rule, mut, fn)                                                               \
+	[NPR_MSG_##type] = { .name = #type, len_rule, .mutating = mut, .handler = fn }
+
+static const struct msg_type msg_types[NPR_MSG_REQ_LAST + 1] = {
+	MSG(HELLO, FIXED(struct npr_msg_hdr), false, h_hello),
+	MSG(IFACE_SET, FIXED(struct npr_msg_iface_set), true, h_iface_set),
+	MSG(IFACE_DEL, FIXED(struct npr_msg_iface_del), true, h_iface_del),
+	MSG(ADDR_ADD, FIXED(struct npr_msg_addr), true, h_addr),
+	MSG(ADDR_DEL, FIXED(struct npr_msg_addr), true, h_addr),
+	MSG(NEIGH_SET, FIXED(struct npr_msg_neigh), true, h_neigh),
+	MSG(NEIGH_DEL, FIXED(struct npr_msg_neigh), true, h_neigh),
+	MSG(NH_SET, FIXED(struct npr_msg_nh_set), true, h_nh_set),
+	MSG(NH_DEL, FIXED(struct npr_msg_id), true, h_id_del),
+	MSG(GROUP_SET, VAR(struct npr_msg_group_set, group_len), true, h_group_set),
+	MSG(GROUP_DEL, FIXED(struct npr_msg_id), true, h_id_del),
+	MSG(ROUTE4_ADD, VAR(struct npr_msg_route4, route_len), true, h_route),
+	MSG(ROUTE4_REPLACE, VAR(struct npr_msg_route4, route_len), true, h_route),
+	MSG(ROUTE4_DEL, VAR(struct npr_msg_route4, route_len), true, h_route),
+	MSG(ROUTE6_ADD, VAR(struct npr_msg_route6, route_len), true, h_route),
+	MSG(ROUTE6_REPLACE, VAR(struct npr_msg_route6, route_len), true, h_route),
+	MSG(ROUTE6_DEL, VAR(struct npr_msg_route6, route_len), true, h_route),
+	MSG(BATCH_BEGIN, FIXED(struct npr_msg_hdr), false, h_batch),
+	MSG(BATCH_COMMIT, FIXED(struct npr_msg_hdr), false, h_batch),
+	MSG(BATCH_ABORT, FIXED(struct npr_msg_hdr), false, h_batch),
+	MSG(SYNC_BEGIN, FIXED(struct npr_msg_hdr), true, h_sync_begin),
+	MSG(SYNC_END, FIXED(struct npr_msg_hdr), true, h_sync_end),
+	MSG(STATS_REQ, FIXED(struct npr_msg_hdr), false, h_stats),
+	MSG(DUMP_REQ, FIXED(struct npr_msg_dump_req), false, h_dump),
+	MSG(LOOKUP, FIXED(struct npr_msg_lookup), false, h_lookup),
+	MSG(STATS_CLEAR, FIXED(struct npr_msg_hdr), false, h_stats_clear),
+};
+
+/* The record's length against its type's rule. */
 static int
-dispatch(struct rq *q)
+body_len(struct rq *q, const struct msg_type *mt)
 {
-	switch (q->h.type) {
-	case NPR_MSG_HELLO:
-		return h_hello(q);
-	case NPR_MSG_IFACE_SET:
-		return h_iface_set(q);
-	case NPR_MSG_IFACE_DEL:
-		return h_iface_del(q);
-	case NPR_MSG_ADDR_ADD:
-	case NPR_MSG_ADDR_DEL:
-		return h_addr(q);
-	case NPR_MSG_NEIGH_SET:
-	case NPR_MSG_NEIGH_DEL:
-		return h_neigh(q);
-	case NPR_MSG_NH_SET:
-		return h_nh_set(q);
-	case NPR_MSG_NH_DEL:
-	case NPR_MSG_GROUP_DEL:
-		return h_id_del(q);
-	case NPR_MSG_GROUP_SET:
-		return h_group_set(q);
-	case NPR_MSG_ROUTE4_ADD:
-	case NPR_MSG_ROUTE4_REPLACE:
-	case NPR_MSG_ROUTE4_DEL:
-	case NPR_MSG_ROUTE6_ADD:
-	case NPR_MSG_ROUTE6_REPLACE:
-	case NPR_MSG_ROUTE6_DEL:
-		return h_route(q);
-	case NPR_MSG_BATCH_BEGIN:
-	case NPR_MSG_BATCH_COMMIT:
-	case NPR_MSG_BATCH_ABORT:
-		return h_batch(q);
-	case NPR_MSG_SYNC_BEGIN:
-		return h_sync_begin(q);
-	case NPR_MSG_SYNC_END:
-		return h_sync_end(q);
-	case NPR_MSG_STATS_REQ:
-		return h_stats(q);
-	case NPR_MSG_DUMP_REQ:
-		return h_dump(q);
-	case NPR_MSG_LOOKUP:
-		return h_lookup(q);
-	case NPR_MSG_STATS_CLEAR:
-		return h_stats_clear(q);
+	uint64_t want = mt->size;
+	int rc;
+
+	if (mt->var_len != NULL) {
+		if (q->len < mt->size)
+			return fail(q, -EINVAL, 0, "%s: record of %u bytes is too short", mt->name,
+				    q->len);
+		if ((rc = mt->var_len(q, &want)) < 0)
+			return rc;
 	}
-	return fail(q, -EOPNOTSUPP, 0, "unknown message type %u", q->h.type);
+	if (q->len != want)
+		return fail(q, -EINVAL, 0, "%s: record length %u, expected %u", mt->name, q->len,
+			    (uint32_t)want);
+	return 0;
 }
 
 /* The header: everything but the body. */
@@ -181,9 +126,9 @@ check_header(struct rq *q)
 	if (q->h.type == NPR_MSG_REPLY || q->h.type == NPR_MSG_DUMP_CHUNK)
 		return fail(q, -EINVAL, 0, "message type 0x%x is a reply, not a request",
 			    q->h.type);
-	if (q->h.type == NPR_MSG_NONE || q->h.type > NPR_MSG_REQ_LAST)
+	if (q->h.type > NPR_MSG_REQ_LAST || msg_types[q->h.type].handler == NULL)
 		return fail(q, -EOPNOTSUPP, 0, "unknown message type %u", q->h.type);
-	return body_len(q);
+	return body_len(q, &msg_types[q->h.type]);
 }
 
 void
@@ -203,15 +148,16 @@ cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void 
 	    q.h.type != NPR_MSG_BATCH_ABORT && q.h.type != NPR_MSG_HELLO)
 		rc = fail(&q, -ECANCELED, 0, "the batch failed; send BATCH_ABORT");
 	else if (rc == 0) {
+		const struct msg_type *mt = &msg_types[q.h.type];
 		bool in_batch = c->batch_active;
-		rc = dispatch(&q);
-		if (mutating(q.h.type)) {
+		rc = mt->handler(&q);
+		if (mt->mutating) {
 			if (rc < 0)
 				rollback(c); /* in a batch, the whole batch */
 			else if (!in_batch)
 				publish(c);
 		}
-		if (in_batch && c->batch_active && mutating(q.h.type))
+		if (in_batch && c->batch_active && mt->mutating)
 			c->batch_msgs++;
 	}
 	/* Any failure inside a batch drops the batch: its sender expects all or nothing. */
