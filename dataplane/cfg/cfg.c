@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_rcu_qsbr.h>
 
 #include "npr/util.h"
 #include "cfg_int.h"
@@ -29,14 +28,7 @@ cfg_periodic(struct cfg *c)
 {
 	fib_reclaim(c->t.fib4);
 	fib_reclaim(c->t.fib6);
-	while (c->retire_head != NULL &&
-	       rte_rcu_qsbr_check(c->conf.qsbr, c->retire_head->token, false) == 1) {
-		struct grp_ver *v = c->retire_head;
-		c->retire_head = v->next;
-		if (c->retire_head == NULL)
-			c->retire_tail = NULL;
-		free(v);
-	}
+	grp_reclaim(c, false);
 	/* host routes that waited for a grace period (never inside a transaction) */
 	if (c->host_retry && !c->batch_active && c->n_undo == 0)
 		hosts_sync(c);
@@ -86,7 +78,6 @@ cfg_create(const struct cfg_conf *conf)
 	c->t.nh = malloc(c->t.nh_max * sizeof(*c->t.nh));
 	c->host = calloc(c->host_max, sizeof(*c->host));
 	c->host_list = calloc(c->host_max, sizeof(*c->host_list));
-	c->hfree = calloc(c->host_max, sizeof(*c->hfree));
 	c->t.group = malloc(conf->group_max * sizeof(*c->t.group));
 	c->nh = calloc(conf->nh_max, sizeof(*c->nh));
 	c->grp = calloc(conf->group_max, sizeof(*c->grp));
@@ -94,13 +85,13 @@ cfg_create(const struct cfg_conf *conf)
 	c->stats = malloc(sizeof(*c->stats));
 	if (c->t.nh == NULL || c->t.group == NULL || c->nh == NULL || c->grp == NULL ||
 	    c->buf == NULL || c->stats == NULL || c->host == NULL || c->host_list == NULL ||
-	    c->hfree == NULL)
+	    retire_init(&c->grp_old, conf->qsbr, 64) < 0 ||
+	    retire_init(&c->host_ids, conf->qsbr, c->host_max) < 0)
 		goto fail;
 	for (uint32_t i = 0; i < c->t.nh_max; i++)
 		atomic_init(&c->t.nh[i], fwd_nh_pack(FWD_NH_INVALID, 0, 0));
 	for (uint32_t k = 0; k < c->host_max; k++)
-		c->hfree[k].k = k;
-	c->hfree_n = c->host_max;
+		retire_push_done(&c->host_ids, k);
 	for (uint32_t i = 0; i < conf->group_max; i++)
 		atomic_init(&c->t.group[i], NULL);
 	if (dirty_init(&c->nh_dirty, c->t.nh_max) < 0 ||
@@ -150,11 +141,9 @@ cfg_free(struct cfg *c)
 			free(pub);
 		}
 	}
-	while (c->retire_head != NULL) {
-		struct grp_ver *v = c->retire_head;
-		c->retire_head = v->next;
-		free(v);
-	}
+	grp_reclaim(c, true);
+	retire_fini(&c->grp_old);
+	retire_fini(&c->host_ids);
 	if (c->t.fib4 != NULL)
 		fib_free(c->t.fib4);
 	if (c->t.fib6 != NULL)
@@ -175,6 +164,5 @@ cfg_free(struct cfg *c)
 	free(c->stats);
 	free(c->host);
 	free(c->host_list);
-	free(c->hfree);
 	free(c);
 }

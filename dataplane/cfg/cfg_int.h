@@ -182,11 +182,9 @@ struct nh {
 };
 
 /* One version of a group: what a GROUP_SET made. The workers see only the struct fwd_group
- * that follows it in the same allocation; a replaced version is retired through a QSBR FIFO
- * (next, token) and freed after a grace period. */
+ * that follows it in the same allocation; a replaced version is retired (cfg.grp_old) and
+ * freed after a grace period. */
 struct grp_ver {
-	struct grp_ver *next;
-	uint64_t token;
 	uint32_t n_members;
 	uint32_t reserved;
 	struct npr_group_member m[NPR_GROUP_MAX_MEMBERS];
@@ -308,11 +306,6 @@ struct host {
 	uint32_t pos; /* index in host_list */
 };
 
-struct host_free {
-	uint32_t k;
-	uint64_t token;
-};
-
 struct cfg {
 	struct fwd_tables t; /* what the workers read */
 	struct cfg_conf conf;
@@ -342,18 +335,18 @@ struct cfg {
 	bool sync_active;
 	uint32_t gen;
 
-	/* retired group versions waiting for a grace period, oldest first */
-	struct grp_ver *retire_head, *retire_tail;
+	/* replaced group versions (pointers) waiting for a grace period; room for one per
+	 * dirty group is reserved by the request that dirties it */
+	struct retire grp_old;
 
 	/* host routes (derived, see hosts_sync) */
 	struct host *host; /* [host_max] */
 	uint32_t host_max;
 	uint32_t *host_list, n_host; /* indices of used entries */
-	struct host_free *hfree;     /* FIFO of free indices: [host_max] */
-	uint32_t hfree_head, hfree_n;
-	bool host_dirty;  /* something that host routes depend on changed */
-	bool host_retry;  /* an allocation waited for a grace period: try again */
-	uint64_t version; /* publishes so far: the slow path re-reads what it caches */
+	struct retire host_ids;	     /* free indices, reused oldest first after a grace period */
+	bool host_dirty;	     /* something that host routes depend on changed */
+	bool host_retry;	     /* an allocation waited for a grace period: try again */
+	uint64_t version;	     /* publishes so far: the slow path re-reads what it caches */
 
 	uint64_t msgs_ok, msgs_err;
 	uint64_t t0_ns;
@@ -454,6 +447,10 @@ void hosts_sync(struct cfg *c);
 void rollback(struct cfg *c);
 /* Make the workers see our state (the undo log is dropped). */
 void publish(struct cfg *c);
+/* Room to retire the published version of every dirty group and one more. 0 or -ENOMEM. */
+int grp_retire_reserve(struct cfg *c);
+/* Free the group versions no worker can see any more (force: all of them, at teardown). */
+void grp_reclaim(struct cfg *c, bool force);
 
 /* ---- 5. req.c: requests that change objects ----------------------------------------- */
 

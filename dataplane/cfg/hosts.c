@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_rcu_qsbr.h>
 
 #include "cfg_int.h"
 
@@ -98,15 +97,13 @@ on_link(const struct cfg *c, unsigned ifid, int fam, const uint8_t *addr)
 static int
 host_alloc(struct cfg *c)
 {
-	if (c->hfree_n == 0)
+	uint64_t v;
+	int rc = retire_pop(&c->host_ids, &v, false);
+	if (rc == -ENOENT)
 		return -ENOSPC;
-	const struct host_free *f = &c->hfree[c->hfree_head];
-	if (c->conf.qsbr != NULL && f->token != 0 &&
-	    rte_rcu_qsbr_check(c->conf.qsbr, f->token, false) != 1)
+	if (rc < 0)
 		return -EAGAIN; /* the oldest free id may still be seen by a worker */
-	uint32_t k = f->k;
-	c->hfree_head = (c->hfree_head + 1) % c->host_max;
-	c->hfree_n--;
+	uint32_t k = (uint32_t)v;
 	c->host[k].used = 1;
 	c->host[k].pos = c->n_host;
 	c->host_list[c->n_host++] = k;
@@ -132,10 +129,8 @@ host_free(struct cfg *c, uint32_t k)
 	memset(&c->host[k], 0, sizeof(c->host[k]));
 	atomic_store_explicit(&c->t.nh[host_id(c, k)], fwd_nh_pack(FWD_NH_INVALID, 0, 0),
 			      memory_order_release);
-	struct host_free *f = &c->hfree[(c->hfree_head + c->hfree_n) % c->host_max];
-	f->k = k;
-	f->token = c->conf.qsbr != NULL ? rte_rcu_qsbr_start(c->conf.qsbr) : 0;
-	c->hfree_n++;
+	retire_push(&c->host_ids, k); /* at most host_max ids: always room */
+	retire_stamp(&c->host_ids);
 }
 
 static void

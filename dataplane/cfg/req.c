@@ -407,6 +407,8 @@ grp_del(struct rq *q, uint32_t id)
 		return fail(q, -ENOENT, 0, "group %u does not exist", id);
 	if (g->refcnt)
 		return fail(q, -EBUSY, 0, "group %u is used by %u routes", id, g->refcnt);
+	if (grp_retire_reserve(c) < 0)
+		return fail(q, -ENOMEM, 0, "out of memory");
 	struct undo *u = undo_push(c, U_GRP, id);
 	u->u.grp.used = 1;
 	u->u.grp.gen = g->gen;
@@ -480,7 +482,7 @@ h_group_set(struct rq *q)
 	if (total > NPR_GROUP_MAX_SLOTS)
 		return fail(q, -EINVAL, 0, "weights sum to %u, more than %u slots", total,
 			    NPR_GROUP_MAX_SLOTS);
-	if ((rc = undo_reserve(c, 1)) < 0)
+	if ((rc = undo_reserve(c, 1)) < 0 || (rc = grp_retire_reserve(c)) < 0)
 		return fail(q, rc, 0, "out of memory");
 
 	struct grp *g = &c->grp[m.group_id];

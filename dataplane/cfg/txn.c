@@ -6,24 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_rcu_qsbr.h>
 
 #include "cfg_int.h"
 
+int
+grp_retire_reserve(struct cfg *c)
+{
+	return retire_reserve(&c->grp_old, (uint64_t)c->grp_dirty.n + 1);
+}
+
+void
+grp_reclaim(struct cfg *c, bool force)
+{
+	uint64_t v;
+	while (retire_pop(&c->grp_old, &v, force) == 0)
+		free((void *)(uintptr_t)v);
+}
+
+/* A published version that was just unlinked (room reserved by the request). */
 static void
 retire(struct cfg *c, struct grp_ver *v)
 {
-	if (c->conf.qsbr == NULL) {
-		free(v);
-		return;
-	}
-	v->token = rte_rcu_qsbr_start(c->conf.qsbr);
-	v->next = NULL;
-	if (c->retire_tail != NULL)
-		c->retire_tail->next = v;
-	else
-		c->retire_head = v;
-	c->retire_tail = v;
+	retire_push(&c->grp_old, (uintptr_t)v);
 }
 
 static void
@@ -177,6 +181,10 @@ publish(struct cfg *c)
 	dirty_clear(&c->nh_dirty);
 	dirty_clear(&c->grp_dirty);
 	c->ports_dirty = false;
+	/* Every old group version is unlinked now: one grace period covers them all. */
+	retire_stamp(&c->grp_old);
+	if (c->conf.qsbr == NULL)
+		grp_reclaim(c, false);
 	/* 6. Host routes follow the committed state. */
 	if (c->host_dirty || c->host_retry)
 		hosts_sync(c);
