@@ -20,6 +20,7 @@
 #include "fwd.h"
 
 struct rte_rcu_qsbr;
+struct stats;
 
 struct cfg_port {
 	uint16_t port_id;
@@ -39,10 +40,9 @@ struct cfg_conf {
 	struct cfg_port port[NPR_MAX_PORTS];
 	unsigned n_workers;
 	struct rte_rcu_qsbr *qsbr; /* NULL: no concurrent readers (tests) */
-	/* fills the counters part of a stats snapshot (ports, workers); may be NULL */
-	void (*fill_stats)(void *ctx, struct npr_stats *st);
-	void (*clear_stats)(void *ctx);
-	void *stats_ctx;
+	/* the counters STATS_REQ reports and STATS_CLEAR clears, and the uptime clock
+	 * (stats.h); NULL: none (tests) */
+	struct stats *stats;
 };
 
 /* Emit one record toward the control process; must not fail (it waits for room). */

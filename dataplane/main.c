@@ -34,10 +34,12 @@
 #include <rte_ring.h>
 
 #include "npr/shm.h"
+#include "npr/util.h"
 #include "cfg.h"
 #include "fwd.h"
 #include "shm_server.h"
 #include "slowpath.h"
+#include "stats.h"
 
 #define PROG "nprouter-dataplane"
 #define EXC_RING_SIZE 1024u
@@ -75,9 +77,7 @@ struct dp {
 	struct cfg *cfg;
 	struct shm_server *shm;
 	struct slowpath *sp;
-	uint64_t start_ns;
-	uint64_t exc_handled;
-	uint64_t exc_by_reason[NPR_EXC_MAX];
+	struct stats stats;
 };
 
 static void
@@ -90,14 +90,6 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_FAILURE);
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* die() exits from anywhere during start-up: never leave the segment behind. */
@@ -363,54 +355,6 @@ port_init(struct dp *dp, uint16_t port, unsigned idx)
 	(void)idx;
 }
 
-static void
-fill_stats(void *ctx, struct npr_stats *st)
-{
-	struct dp *dp = ctx;
-	st->tsc_hz = rte_get_tsc_hz();
-	st->uptime_ns = now_ns() - dp->start_ns;
-	st->n_ports = dp->n_ports;
-	st->n_workers = dp->n_workers;
-	st->exc_handled = dp->exc_handled;
-	if (dp->sp != NULL)
-		sp_counters(dp->sp, st->slow);
-	if (dp->shm != NULL)
-		shm_server_counters(dp->shm, &st->ring_resets, &st->reserved[0]);
-	for (unsigned i = 0; i < dp->n_ports; i++) {
-		struct rte_eth_stats es;
-		struct npr_port_stats *p = &st->port[i];
-		p->port_id = dp->port_ids[i];
-		if (rte_eth_stats_get(dp->port_ids[i], &es) == 0) {
-			p->ipackets = es.ipackets;
-			p->opackets = es.opackets;
-			p->ibytes = es.ibytes;
-			p->obytes = es.obytes;
-			p->imissed = es.imissed;
-			p->ierrors = es.ierrors;
-			p->oerrors = es.oerrors;
-			p->rx_nombuf = es.rx_nombuf;
-		}
-	}
-	for (unsigned w = 0; w < dp->n_workers; w++) {
-		/* Each counter is a naturally aligned 64-bit word written by one worker: a
-		 * relaxed atomic load reads it whole, without slowing the worker down. */
-		const uint64_t *src = (const uint64_t *)&dp->workers[w]->stats;
-		uint64_t *dst = (uint64_t *)&st->worker[w];
-		for (size_t i = 0; i < sizeof(struct npr_worker_stats) / 8; i++)
-			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-	}
-}
-
-static void
-clear_stats(void *ctx)
-{
-	struct dp *dp = ctx;
-	/* Port counters only: worker counters belong to the workers (never written by two
-	 * threads); readers subtract a baseline instead. */
-	for (unsigned i = 0; i < dp->n_ports; i++)
-		rte_eth_stats_reset(dp->port_ids[i]);
-}
-
 /* The slow path's frames go to one worker per port (so that they keep their order); the
  * worker sends them with its own tx queue. Single producer: this thread. */
 static int
@@ -431,63 +375,17 @@ drain_exceptions(struct dp *dp)
 	unsigned total = 0;
 	for (unsigned w = 0; w < dp->n_workers; w++) {
 		unsigned n = rte_ring_sc_dequeue_burst(dp->workers[w]->exc, (void **)m, 64, NULL);
-		uint64_t now = n > 0 ? now_ns() : 0;
+		uint64_t now = n > 0 ? npr_now_ns() : 0;
 		for (unsigned i = 0; i < n; i++) {
-			unsigned r = fwd_exc_reason(m[i]);
-			if (r < NPR_EXC_MAX)
-				dp->exc_by_reason[r]++;
 			if (dp->sp != NULL)
 				sp_input(dp->sp, m[i], now);
 			else
 				rte_pktmbuf_free(m[i]);
 		}
-		dp->exc_handled += n;
+		dp->stats.exc_handled += n;
 		total += n;
 	}
 	return total;
-}
-
-static void
-print_stats(struct dp *dp, FILE *out)
-{
-	static struct npr_stats st;
-	memset(&st, 0, sizeof(st));
-	fill_stats(dp, &st);
-	fprintf(out, "--- nprouter counters (uptime %.1f s)\n", (double)st.uptime_ns / 1e9);
-	for (unsigned i = 0; i < st.n_ports; i++) {
-		char name[RTE_ETH_NAME_MAX_LEN] = "?";
-		rte_eth_dev_get_name_by_port(st.port[i].port_id, name);
-		fprintf(out,
-			"port %u %-20s rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
-			" rx-errors %" PRIu64 " tx-errors %" PRIu64 "\n",
-			st.port[i].port_id, name, st.port[i].ipackets, st.port[i].opackets,
-			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors);
-	}
-	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 };
-	for (unsigned w = 0; w < st.n_workers; w++) {
-		const struct npr_worker_stats *ws = &st.worker[w];
-		fprintf(out,
-			"worker %u lcore %u rx %" PRIu64 " tx %" PRIu64 " fwd4 %" PRIu64
-			" fwd6 %" PRIu64 "\n",
-			w, ws->lcore_id, ws->rx_pkts, ws->tx_pkts, ws->fwd4_pkts, ws->fwd6_pkts);
-		for (unsigned r = 0; r < NPR_DROP_MAX; r++)
-			drop[r] += ws->drop[r];
-		for (unsigned r = 0; r < NPR_EXC_MAX; r++)
-			exc[r] += ws->exc[r];
-	}
-	for (unsigned r = 0; r < NPR_DROP_MAX; r++)
-		if (drop[r] != 0)
-			fprintf(out, "drop %-14s %" PRIu64 "  (%s)\n", npr_drop_name(r), drop[r],
-				npr_drop_text(r));
-	for (unsigned r = 0; r < NPR_EXC_MAX; r++)
-		if (exc[r] != 0)
-			fprintf(out, "exception %-11s %" PRIu64 "  (%s)\n", npr_exc_name(r), exc[r],
-				npr_exc_text(r));
-	for (unsigned r = 0; r < NPR_SLOW_MAX; r++)
-		if (st.slow[r] != 0)
-			fprintf(out, "slowpath %-17s %" PRIu64 "  (%s)\n", npr_slow_name(r),
-				st.slow[r], npr_slow_text(r));
-	fflush(out);
 }
 
 static uint64_t
@@ -501,7 +399,7 @@ new_instance_id(void)
 		fclose(f);
 	}
 	if (id == 0)
-		id = now_ns() ^ ((uint64_t)getpid() << 32);
+		id = npr_now_ns() ^ ((uint64_t)getpid() << 32);
 	return id;
 }
 
@@ -545,7 +443,7 @@ main(int argc, char **argv)
 		    "--no-huge, --no-pci, -l)",
 		    rte_strerror(rte_errno));
 
-	dp.start_ns = now_ns();
+	stats_init(&dp.stats);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
@@ -624,9 +522,7 @@ main(int argc, char **argv)
 		.n_ports = dp.n_ports,
 		.n_workers = dp.n_workers,
 		.qsbr = dp.qsbr,
-		.fill_stats = fill_stats,
-		.clear_stats = clear_stats,
-		.stats_ctx = &dp,
+		.stats = &dp.stats,
 	};
 	for (unsigned i = 0; i < dp.n_ports; i++) {
 		struct rte_ether_addr mac;
@@ -661,6 +557,12 @@ main(int argc, char **argv)
 	dp.sp = sp_create(&spc);
 	if (dp.sp == NULL)
 		die("cannot create the slow path: %s", strerror(errno));
+	dp.stats.n_ports = dp.n_ports;
+	memcpy(dp.stats.port_id, dp.port_ids, sizeof(dp.stats.port_id));
+	dp.stats.n_workers = dp.n_workers;
+	dp.stats.workers = dp.workers;
+	dp.stats.sp = dp.sp;
+	dp.stats.shm = dp.shm;
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -681,11 +583,11 @@ main(int argc, char **argv)
 
 	/* Control loop: requests first (bounded per round so exceptions keep flowing), then
 	 * exceptions, housekeeping; nap briefly when idle. */
-	uint64_t last_periodic = 0, last_stats = now_ns(), idle = 0;
+	uint64_t last_periodic = 0, last_stats = npr_now_ns(), idle = 0;
 	while (!stop_flag) {
 		unsigned n = shm_server_poll(dp.shm, dp.cfg, 64);
 		n += drain_exceptions(&dp);
-		uint64_t t = now_ns();
+		uint64_t t = npr_now_ns();
 		if (t - last_periodic > 1000000) {
 			cfg_periodic(dp.cfg);
 			sp_periodic(dp.sp, t);
@@ -693,7 +595,7 @@ main(int argc, char **argv)
 		}
 		if (dp.o.stats_interval != 0 &&
 		    t - last_stats > (uint64_t)dp.o.stats_interval * 1000000000ull) {
-			print_stats(&dp, stdout);
+			stats_print(&dp.stats, stdout);
 			last_stats = t;
 		}
 		if (n == 0) {
@@ -715,11 +617,13 @@ main(int argc, char **argv)
 		while (rte_ring_sc_dequeue(dp.workers[w]->inject, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 	}
-	print_stats(&dp, stdout);
+	stats_print(&dp.stats, stdout);
 	sp_free(dp.sp);
 	dp.sp = NULL;
+	dp.stats.sp = NULL;
 	shm_for_exit = NULL;
 	shm_server_destroy(dp.shm);
+	dp.stats.shm = NULL;
 	for (unsigned i = 0; i < dp.n_ports; i++) {
 		rte_eth_dev_stop(dp.port_ids[i]);
 		rte_eth_dev_close(dp.port_ids[i]);

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-#include "npr/util.h"
 #include "cfg_int.h"
 
 const struct fwd_tables *
@@ -63,7 +61,6 @@ cfg_create(const struct cfg_conf *conf)
 		c->port_idx[p] = (int8_t)i;
 	}
 	c->gen = 1;
-	c->t0_ns = npr_now_ns();
 	rc = -ENOMEM;
 	c->host_max = conf->nh_max < CFG_HOST_MIN   ? CFG_HOST_MIN
 		      : conf->nh_max > CFG_HOST_MAX ? CFG_HOST_MAX

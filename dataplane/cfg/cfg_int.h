@@ -349,7 +349,6 @@ struct cfg {
 	uint64_t version;	     /* publishes so far: the slow path re-reads what it caches */
 
 	uint64_t msgs_ok, msgs_err;
-	uint64_t t0_ns;
 	uint8_t *buf; /* NPR_MSG_MAX: one dump chunk */
 	struct npr_stats *stats;
 };

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "npr/util.h"
 #include "cfg_int.h"
+#include "stats.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Dumps */
@@ -72,7 +72,7 @@ dump_info(struct cfg *c, struct npr_info *in)
 	in->route6_count = c->n_user_routes[F6] + c->n_local_routes[F6];
 	in->fib4_bytes = fib_mem_bytes(c->t.fib4);
 	in->fib6_bytes = fib_mem_bytes(c->t.fib6);
-	in->uptime_ns = npr_now_ns() - c->t0_ns;
+	in->uptime_ns = c->conf.stats != NULL ? stats_uptime_ns(c->conf.stats) : 0;
 }
 
 int
@@ -235,12 +235,13 @@ h_stats(struct rq *q)
 			    .off = sizeof(struct npr_msg_dump_chunk),
 			    .kind = NPR_DUMP_STATS };
 
-	memset(st, 0, sizeof(*st));
-	st->n_ports = c->conf.n_ports;
-	st->n_workers = c->conf.n_workers;
-	st->uptime_ns = npr_now_ns() - c->t0_ns;
-	if (c->conf.fill_stats != NULL)
-		c->conf.fill_stats(c->conf.stats_ctx, st);
+	if (c->conf.stats != NULL) {
+		stats_fill(c->conf.stats, st);
+	} else {
+		memset(st, 0, sizeof(*st));
+		st->n_ports = c->conf.n_ports;
+		st->n_workers = c->conf.n_workers;
+	}
 	st->msgs_ok = c->msgs_ok;
 	st->msgs_err = c->msgs_err;
 	dump_add(&d, st, sizeof(*st));
@@ -289,8 +290,8 @@ int
 h_stats_clear(struct rq *q)
 {
 	struct cfg *c = q->c;
-	if (c->conf.clear_stats != NULL)
-		c->conf.clear_stats(c->conf.stats_ctx);
+	if (c->conf.stats != NULL)
+		stats_clear(c->conf.stats);
 	c->msgs_ok = c->msgs_err = 0;
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "cfg_int.h"
 
 /* The connected route that addresses want for a subnet key, 0 for none: the first address

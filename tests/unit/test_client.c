@@ -38,6 +38,7 @@
 #include "npr/proto.h"
 #include "npr/ring.h"
 #include "npr/shm.h"
+#include "npr/addr.h"
 #include "client.h"
 #include "load.h"
 

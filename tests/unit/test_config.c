@@ -26,6 +26,7 @@
 
 #include "apply.h"
 #include "config.h"
+#include "npr/addr.h"
 
 #ifndef NPR_SOURCE_DIR
 #define NPR_SOURCE_DIR "."
