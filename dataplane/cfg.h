@@ -63,7 +63,7 @@ void cfg_periodic(struct cfg *c);
 void cfg_counters(const struct cfg *c, uint64_t *ok, uint64_t *err);
 
 /*
- * Router services: the slow path's view of the configuration (slowpath.c). Control thread
+ * Router services: the slow path's view of the configuration (slowpath/). Control thread
  * only, like everything here; none of these runs inside a transaction. Addresses are 16
  * bytes, network order, IPv4 in the first 4 (the rest zero); families are NPR_AF_*.
  */

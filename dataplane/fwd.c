@@ -29,7 +29,7 @@
  *
  * Not done here: IPv4 options are forwarded untouched; packets that need an answer or an
  * ICMP error (no route, unreachable / prohibit routes, TTL expiry, larger than the egress MTU,
- * unresolved next hop) leave as exceptions for the slow path (slowpath.c), which also hands
+ * unresolved next hop) leave as exceptions for the slow path (slowpath/), which also hands
  * packets back through w->inject (fwd_inject: stats.inject_pkts).
  */
 #include <stdatomic.h>

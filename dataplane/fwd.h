@@ -2,7 +2,7 @@
 /*
  * Forwarding state as the workers see it, and the worker loop.
  *
- * Written only by the control thread (cfg.c), read by every worker without locks:
+ * Written only by the control thread (cfg/), read by every worker without locks:
  *   - nh[id]:     one 64-bit word per next hop, replaced with one release store, so a worker
  *                 sees the old or the new next hop whole:
  *                    63            16 15      4 3    0

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Packet builders for the slow path (slowpath.c): IPv4/IPv6 headers, ICMP and ICMPv6 errors
+ * Packet builders for the slow path (slowpath/): IPv4/IPv6 headers, ICMP and ICMPv6 errors
  * and echo replies, ARP, neighbour solicitations and advertisements, IPv4 fragments.
  *
  * Pure functions on caller buffers: no state, no allocation, safe on any thread. Addresses

@@ -2,8 +2,8 @@
 /*
  * nprouter-dataplane [EAL options] -- [options]
  *
- * The main lcore is the control thread: it serves the shared-memory ring (cfg.c is the single
- * FIB writer), reclaims memory after QSBR grace periods, runs the slow path (slowpath.c: ARP,
+ * The main lcore is the control thread: it serves the shared-memory ring (cfg/ is the single
+ * FIB writer), reclaims memory after QSBR grace periods, runs the slow path (slowpath/: ARP,
  * ND, ICMP) on the exceptions and hands what it sends to the workers' inject rings, and
  * reports counters. Every other EAL lcore is a worker (fwd.c) that owns one RX queue and one
  * TX queue on every port.

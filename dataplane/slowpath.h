@@ -23,7 +23,7 @@
  * without us); configured (static) ones are never aged. Everything the slow path sends goes
  * through conf.tx (main.c: a worker's inject ring), each mbuf with m->port = its tx port.
  *
- * Thread: the control thread only (the same as cfg.c): no locks. Time comes from the caller
+ * Thread: the control thread only (the same as cfg/): no locks. Time comes from the caller
  * (now, nanoseconds, monotonic), so that tests can drive the timers.
  */
 #ifndef NPR_SLOWPATH_H

@@ -35,7 +35,7 @@
  * following a reference to something not there yet: words of live next hops, live groups,
  * ports, the FIBs, and only then the removal of deleted groups and next hops.
  *
- * Router services (for the slow path, slowpath.c; same thread, outside transactions): an
+ * Router services (for the slow path, slowpath/; same thread, outside transactions): an
  * address also installs the route to its connected subnet (target LOCAL | CONNECTED | ifid in
  * the RIB, an internal next hop per interface in the FIB, UNRESOLVED: hosts are resolved by
  * the slow path); neighbours are also learnt (dynamic, cfg_neigh_learn); and every known

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests for the slow path (dataplane/slowpath.c, icmp.c) over a real cfg (cfg.c)
+ * Unit tests for the slow path (dataplane/slowpath/, icmp.c) over a real cfg (cfg/)
  * programmed with hand-encoded records: ARP and ND answers, resolution with retries, queue
  * bounds and failure, aging, ICMP errors and echo replies, rate limit, fragmentation, and
  * the connected routes / learnt neighbours of cfg. Frames are built and checked byte by byte
