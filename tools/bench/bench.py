@@ -711,6 +711,9 @@ def start_program(k, prog, sc, pcap, tables):
         return start_testpmd(k, sc, pcap, sc["count"])
     if prog in ("l3fwd-lpm", "l3fwd-fib"):
         return start_l3fwd(k, sc, pcap, sc["count"], prog.split("-")[1], tables)
+    if prog == "nprouter-b":
+        return start_nprouter(k, sc, pcap, sc["count"], tables, binary=k.nprouter_b,
+                              name=prog)
     return start_nprouter(k, sc, pcap, sc["count"], tables)
 
 
@@ -1301,6 +1304,10 @@ def main():
     ap.add_argument("--no-build", action="store_true",
                     help="do not run ninja on --build (l3fwd and the cycles tree are still built)")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    ap.add_argument("--nprouter-b", metavar="BINARY",
+                    help="another nprouter-dataplane (an older build): runs as program "
+                    "nprouter-b, alternating with nprouter in every round, so that the "
+                    "report's npr / nprouter-b column compares the two builds")
     a = ap.parse_args()
     q = a.quick
     a.repeat = a.repeat or (1 if q else 3)
@@ -1310,13 +1317,19 @@ def main():
     a.scenarios = (a.scenarios or ("v4-tiny,v6-tiny" if q else "v4-full,v4-small,v6-full")
                    ).split(",")
     a.programs = a.programs.split(",")
+    if a.nprouter_b:
+        a.nprouter_b = os.path.abspath(a.nprouter_b)
+        if not os.access(a.nprouter_b, os.X_OK):
+            ap.error("--nprouter-b: %s is not an executable" % a.nprouter_b)
+        if "nprouter-b" not in a.programs:
+            a.programs.append("nprouter-b")
     a.skip = set(x for x in (a.skip if a.skip is not None else "cycles" if q else "").split(",")
                  if x)
     for s in a.scenarios:
         if s not in SCENARIOS:
             ap.error("unknown scenario %s" % s)
     for p in a.programs:
-        if p not in PROGRAMS:
+        if p not in PROGRAMS and not (p == "nprouter-b" and a.nprouter_b):
             ap.error("unknown program %s" % p)
     k = Kit(a)
     if k.testpmd is None and "testpmd-io" in k.programs:
