@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npr/addr.h"
 #include "apply.h"
 #include "config.h"
 
