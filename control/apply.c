@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "apply.h"
+#include "dump.h"
+#include "grow.h"
 #include "hset.h"
 #include "npr/addr.h"
 
@@ -25,119 +27,57 @@ now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static int
-grow(void *arrp, size_t *cap, size_t need, size_t size)
-{
-	void **arr = arrp;
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap == 0 ? 64 : *cap;
-	while (ncap < need)
-		ncap *= 2;
-	void *a = realloc(*arr, ncap * size);
-	if (a == NULL)
-		return -ENOMEM;
-	*arr = a;
-	*cap = ncap;
-	return 0;
-}
-
 /* ---- dump ---- */
 
-struct dump_state {
-	struct running *rs;
-	uint32_t kind;
-	bool bad, oom;
-};
-
-/* Append n fixed-size entries (packed, so possibly unaligned: memcpy). */
+/* The dump of one kind into *vec, or why not in err. */
 static int
-append(void *arrp, size_t *n, size_t *cap, const void *src, size_t count, size_t size)
+dump_kind(struct npr_client *c, uint32_t kind, struct dump_vec *vec, int timeout_ms, char *err,
+	  size_t errlen)
 {
-	if (grow(arrp, cap, *n + count, size) < 0)
+	struct dump_status st;
+	int rc = dump_collect(c, kind, vec, timeout_ms, &st);
+	if (rc < 0) {
+		snprintf(err, errlen, "dump: %s", npr_strstatus(rc));
+		return rc;
+	}
+	if (st.rep.status != 0) {
+		snprintf(err, errlen, "dump %u rejected: %s%s%s", kind,
+			 npr_strstatus(st.rep.status), st.rep.msg[0] != '\0' ? ": " : "",
+			 st.rep.msg);
+		return -EPROTO;
+	}
+	if (st.oom) {
+		snprintf(err, errlen, "dump: out of memory");
 		return -ENOMEM;
-	memcpy((uint8_t *)*(void **)arrp + *n * size, src, count * size);
-	*n += count;
+	}
+	if (st.n_bad > 0) {
+		snprintf(err, errlen, "dump %u: malformed chunk from the data plane", kind);
+		return -EPROTO;
+	}
 	return 0;
 }
 
-static void
-dump_cb(void *ctx, const struct npr_msg_dump_chunk *ch)
+/* Groups as dumped -> running.group (where each one's members start) and running.member. */
+static int
+take_groups(struct running *rs, struct dump_vec *vec)
 {
-	struct dump_state *d = ctx;
-	struct running *rs = d->rs;
-	size_t esize = npr_dump_entry_size(d->kind);
-	size_t avail = ch->hdr.len - sizeof(*ch);
-	const uint8_t *p = ch->data;
-
-	if (ch->kind != d->kind || ch->hdr.len < sizeof(*ch)) {
-		d->bad = true;
-		return;
+	const struct npr_dump_group *g = vec->v;
+	rs->group = calloc(vec->n + 1, sizeof(*rs->group));
+	if (rs->group == NULL)
+		return -ENOMEM;
+	uint32_t first = 0;
+	for (size_t i = 0; i < vec->n; i++) {
+		rs->group[i] = (struct running_group){ .id = g[i].group_id,
+						       .first = first,
+						       .n = g[i].n_members };
+		first += g[i].n_members;
 	}
-	if (d->kind != NPR_DUMP_GROUPS) {
-		if ((size_t)ch->count * esize > avail) {
-			d->bad = true;
-			return;
-		}
-		int rc = 0;
-		switch (d->kind) {
-		case NPR_DUMP_INFO:
-			if (ch->count >= 1)
-				memcpy(&rs->info, p, sizeof(rs->info));
-			break;
-		case NPR_DUMP_PORTS:
-			rc = append(&rs->port, &rs->n_port, &rs->cap_port, p, ch->count, esize);
-			break;
-		case NPR_DUMP_IFACES:
-			rc = append(&rs->iface, &rs->n_iface, &rs->cap_iface, p, ch->count, esize);
-			break;
-		case NPR_DUMP_ADDRS:
-			rc = append(&rs->addr, &rs->n_addr, &rs->cap_addr, p, ch->count, esize);
-			break;
-		case NPR_DUMP_NEIGHS:
-			rc = append(&rs->neigh, &rs->n_neigh, &rs->cap_neigh, p, ch->count, esize);
-			break;
-		case NPR_DUMP_NHS:
-			rc = append(&rs->nh, &rs->n_nh, &rs->cap_nh, p, ch->count, esize);
-			break;
-		case NPR_DUMP_ROUTES4:
-			rc = append(&rs->r4, &rs->n4, &rs->cap4, p, ch->count, esize);
-			break;
-		case NPR_DUMP_ROUTES6:
-			rc = append(&rs->r6, &rs->n6, &rs->cap6, p, ch->count, esize);
-			break;
-		}
-		if (rc < 0)
-			d->oom = true;
-		return;
-	}
-	for (uint32_t i = 0; i < ch->count; i++) {
-		struct npr_dump_group g;
-		if (avail < sizeof(g)) {
-			d->bad = true;
-			return;
-		}
-		memcpy(&g, p, sizeof(g));
-		size_t size = sizeof(g) + (size_t)g.n_members * sizeof(struct npr_group_member);
-		if (g.n_members > NPR_GROUP_MAX_MEMBERS || avail < size) {
-			d->bad = true;
-			return;
-		}
-		if (grow(&rs->group, &rs->cap_group, rs->n_group + 1, sizeof(*rs->group)) < 0) {
-			d->oom = true;
-			return;
-		}
-		rs->group[rs->n_group++] = (struct running_group){ .id = g.group_id,
-								   .first = (uint32_t)rs->n_member,
-								   .n = g.n_members };
-		if (append(&rs->member, &rs->n_member, &rs->cap_member, p + sizeof(g), g.n_members,
-			   sizeof(struct npr_group_member)) < 0) {
-			d->oom = true;
-			return;
-		}
-		p += size;
-		avail -= size;
-	}
+	rs->n_group = vec->n;
+	rs->member = vec->member;
+	rs->n_member = vec->n_member;
+	vec->member = NULL;
+	dump_vec_free(vec);
+	return 0;
 }
 
 int
@@ -148,32 +88,53 @@ running_dump(struct npr_client *c, struct running *rs, int timeout_ms, char *err
 					  NPR_DUMP_GROUPS, NPR_DUMP_ROUTES4, NPR_DUMP_ROUTES6 };
 	memset(rs, 0, sizeof(*rs));
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		struct npr_msg_dump_req m;
-		memset(&m, 0, sizeof(m));
-		m.hdr.type = NPR_MSG_DUMP_REQ;
-		m.hdr.len = sizeof(m);
-		m.kind = kinds[k];
-		struct dump_state d = { .rs = rs, .kind = kinds[k] };
-		struct npr_reply rep;
-		int rc = npr_client_call(c, &m, &rep, dump_cb, &d, timeout_ms);
+		struct dump_vec vec;
+		int rc = dump_kind(c, kinds[k], &vec, timeout_ms, err, errlen);
 		if (rc < 0) {
-			snprintf(err, errlen, "dump: %s", npr_strstatus(rc));
+			dump_vec_free(&vec);
 			return rc;
 		}
-		if (rep.status != 0) {
-			snprintf(err, errlen, "dump %u rejected: %s%s%s", kinds[k],
-				 npr_strstatus(rep.status), rep.msg[0] != '\0' ? ": " : "",
-				 rep.msg);
-			return -EPROTO;
-		}
-		if (d.oom) {
-			snprintf(err, errlen, "dump: out of memory");
-			return -ENOMEM;
-		}
-		if (d.bad) {
-			snprintf(err, errlen, "dump %u: malformed chunk from the data plane",
-				 kinds[k]);
-			return -EPROTO;
+		switch (kinds[k]) {
+		case NPR_DUMP_INFO:
+			if (vec.n >= 1)
+				memcpy(&rs->info, vec.v, sizeof(rs->info));
+			dump_vec_free(&vec);
+			break;
+		case NPR_DUMP_PORTS:
+			rs->port = vec.v;
+			rs->n_port = vec.n;
+			break;
+		case NPR_DUMP_IFACES:
+			rs->iface = vec.v;
+			rs->n_iface = vec.n;
+			break;
+		case NPR_DUMP_ADDRS:
+			rs->addr = vec.v;
+			rs->n_addr = vec.n;
+			break;
+		case NPR_DUMP_NEIGHS:
+			rs->neigh = vec.v;
+			rs->n_neigh = vec.n;
+			break;
+		case NPR_DUMP_NHS:
+			rs->nh = vec.v;
+			rs->n_nh = vec.n;
+			break;
+		case NPR_DUMP_GROUPS:
+			if (take_groups(rs, &vec) < 0) {
+				dump_vec_free(&vec);
+				snprintf(err, errlen, "dump: out of memory");
+				return -ENOMEM;
+			}
+			break;
+		case NPR_DUMP_ROUTES4:
+			rs->r4 = vec.v;
+			rs->n4 = vec.n;
+			break;
+		case NPR_DUMP_ROUTES6:
+			rs->r6 = vec.v;
+			rs->n6 = vec.n;
+			break;
 		}
 	}
 	/* the router's own addresses are not routes of ours */
@@ -211,7 +172,7 @@ static void *
 ph_reserve(struct plan *p, int ph, size_t len)
 {
 	struct plan_phase *f = &p->ph[ph];
-	if (grow(&f->buf, &f->cap, f->len + len, 1) < 0)
+	if (grow_array(&f->buf, &f->cap, f->len + len, 1) < 0)
 		return NULL;
 	void *r = f->buf + f->len;
 	memset(r, 0, len);
@@ -271,7 +232,7 @@ route_entry(struct plan *p, struct route_acc *a, int ph, uint16_t type, const vo
 		 * reserve never reallocates */
 		struct plan_phase *f = &p->ph[ph];
 		size_t need = sizeof(struct npr_msg_route4) + max * esize + 8;
-		if (grow(&f->buf, &f->cap, f->len + need, 1) < 0)
+		if (grow_array(&f->buf, &f->cap, f->len + need, 1) < 0)
 			return -ENOMEM;
 		a->ph = ph;
 		a->type = type;

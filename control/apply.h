@@ -63,7 +63,6 @@ struct running {
 	size_t n4;
 	struct npr_route6 *r6;
 	size_t n6;
-	size_t cap_port, cap_iface, cap_addr, cap_neigh, cap_nh, cap_group, cap_member, cap4, cap6;
 };
 
 /* Dump everything. 0, -EPROTO (a dump was rejected or malformed; why in err), or the

@@ -26,6 +26,7 @@
 #include "npr/shm.h"
 #include "npr/addr.h"
 #include "client.h"
+#include "dump.h"
 #include "json.h"
 #include "load.h"
 #include "apply.h"
@@ -177,139 +178,83 @@ ctl_emit(struct ctl *x, void *msg)
 
 /* ---- dumps ---- */
 
-typedef void (*entry_fn)(void *ctx, const void *entry);
-
-struct dump_ctx {
-	uint32_t kind;
-	entry_fn fn;
-	void *ctx;
-	size_t n_bad; /* chunks that did not add up */
-};
-
-/* Entries are packed back to back, so most are not aligned: copy each one out. */
-static uint64_t entry_buf[(sizeof(struct npr_stats) + 7) / 8];
-
-static void
-dump_chunk_cb(void *ctx, const struct npr_msg_dump_chunk *chunk)
-{
-	struct dump_ctx *d = ctx;
-	size_t avail = chunk->hdr.len - sizeof(*chunk);
-	size_t esize = npr_dump_entry_size(d->kind);
-	const uint8_t *p = chunk->data;
-	if (chunk->kind != d->kind) {
-		d->n_bad++;
-		return;
-	}
-	for (uint32_t i = 0; i < chunk->count; i++) {
-		size_t size = esize;
-		if (avail < size) {
-			d->n_bad++;
-			return;
-		}
-		if (d->kind == NPR_DUMP_GROUPS) {
-			struct npr_dump_group g;
-			memcpy(&g, p, sizeof(g));
-			if (g.n_members > NPR_GROUP_MAX_MEMBERS) {
-				d->n_bad++;
-				return;
-			}
-			size += (size_t)g.n_members * sizeof(struct npr_group_member);
-			if (avail < size) {
-				d->n_bad++;
-				return;
-			}
-		}
-		memcpy(entry_buf, p, size);
-		d->fn(d->ctx, entry_buf);
-		p += size;
-		avail -= size;
-	}
-}
-
+/* A dump that came back whole: exit code 0, else the error printed and its exit code. */
 static int
-ctl_dump(struct ctl *x, uint32_t kind, entry_fn fn, void *ctx)
+dump_result(struct ctl *x, int rc, const struct dump_status *st)
 {
-	struct npr_msg_dump_req m = { .hdr = { .type = NPR_MSG_DUMP_REQ, .len = sizeof(m) },
-				      .kind = kind };
-	struct dump_ctx d = { .kind = kind, .fn = fn, .ctx = ctx };
-	struct npr_reply rep;
-	int rc = ctl_call(x, &m, &rep, dump_chunk_cb, &d);
-	if (rc != 0)
-		return rc;
-	if (rep.status != 0)
-		return reply_error(x, &rep);
-	if (d.n_bad > 0)
-		return REJECTED(x, "malformed dump from the data plane (%zu bad chunks)", d.n_bad);
+	if (rc < 0)
+		return client_error(x, rc);
+	if (st->rep.status != 0)
+		return reply_error(x, &st->rep);
+	if (st->n_bad > 0)
+		return REJECTED(x, "malformed dump from the data plane (%zu bad chunks)",
+				st->n_bad);
 	return 0;
 }
 
-struct collect {
-	void **arr;
-	size_t *n;
-	size_t cap;
-	size_t size;
-	bool oom;
-};
-
-static void
-collect_entry(void *ctx, const void *entry)
+/* Each entry of a dump to fn, as it arrives. */
+static int
+ctl_dump(struct ctl *x, uint32_t kind, dump_entry_fn fn, void *ctx)
 {
-	struct collect *cl = ctx;
-	if (*cl->n == cl->cap) {
-		size_t ncap = cl->cap == 0 ? 64 : 2 * cl->cap;
-		void *a = realloc(*cl->arr, ncap * cl->size);
-		if (a == NULL) {
-			cl->oom = true;
-			return;
-		}
-		*cl->arr = a;
-		cl->cap = ncap;
-	}
-	memcpy((uint8_t *)*cl->arr + *cl->n * cl->size, entry, cl->size);
-	(*cl->n)++;
+	struct dump_status st;
+	int rc = ctl_open(x);
+	if (rc != 0)
+		return rc;
+	return dump_result(x, dump_each(x->c, kind, fn, ctx, x->timeout_ms, &st), &st);
 }
 
+/* Every entry of a dump, in *vec (freed by the caller, also on error). */
 static int
-dump_collect(struct ctl *x, uint32_t kind, void **arr, size_t *n, size_t size)
+ctl_collect(struct ctl *x, uint32_t kind, struct dump_vec *vec)
 {
-	struct collect cl = { .arr = arr, .n = n, .size = size };
-	*n = 0;
-	int rc = ctl_dump(x, kind, collect_entry, &cl);
-	if (rc == 0 && cl.oom)
+	struct dump_status st;
+	int rc = ctl_open(x);
+	if (rc != 0) {
+		memset(vec, 0, sizeof(*vec));
+		return rc;
+	}
+	rc = dump_result(x, dump_collect(x->c, kind, vec, x->timeout_ms, &st), &st);
+	if (rc == 0 && st.oom)
 		rc = REJECTED(x, "out of memory");
 	return rc;
+}
+
+/* The local copy of one kind of object: *arr and *n replaced by a fresh dump on success. */
+static int
+need_dump(struct ctl *x, bool *have, uint32_t kind, void *arrp, size_t *n)
+{
+	if (*have)
+		return 0;
+	struct dump_vec vec;
+	int rc = ctl_collect(x, kind, &vec);
+	if (rc != 0) {
+		dump_vec_free(&vec);
+		return rc;
+	}
+	void **arr = arrp;
+	free(*arr);
+	*arr = vec.v;
+	*n = vec.n;
+	*have = true;
+	return 0;
 }
 
 static int
 need_ifaces(struct ctl *x)
 {
-	if (x->have_ifaces)
-		return 0;
-	int rc = dump_collect(x, NPR_DUMP_IFACES, (void **)&x->ifaces, &x->n_ifaces,
-			      sizeof(*x->ifaces));
-	x->have_ifaces = rc == 0;
-	return rc;
+	return need_dump(x, &x->have_ifaces, NPR_DUMP_IFACES, &x->ifaces, &x->n_ifaces);
 }
 
 static int
 need_ports(struct ctl *x)
 {
-	if (x->have_ports)
-		return 0;
-	int rc =
-		dump_collect(x, NPR_DUMP_PORTS, (void **)&x->ports, &x->n_ports, sizeof(*x->ports));
-	x->have_ports = rc == 0;
-	return rc;
+	return need_dump(x, &x->have_ports, NPR_DUMP_PORTS, &x->ports, &x->n_ports);
 }
 
 static int
 need_nhs(struct ctl *x)
 {
-	if (x->have_nhs)
-		return 0;
-	int rc = dump_collect(x, NPR_DUMP_NHS, (void **)&x->nhs, &x->n_nhs, sizeof(*x->nhs));
-	x->have_nhs = rc == 0;
-	return rc;
+	return need_dump(x, &x->have_nhs, NPR_DUMP_NHS, &x->nhs, &x->n_nhs);
 }
 
 static void
@@ -1343,16 +1288,15 @@ show_neighs(struct ctl *x)
 		puts("ADDRESS                                  DEV              LLADDR");
 	rc = ctl_dump(x, NPR_DUMP_NEIGHS, show_neigh_entry, x);
 	if (rc == 0) {
-		struct npr_msg_dump_req m = { .hdr = { .type = NPR_MSG_DUMP_REQ, .len = sizeof(m) },
-					      .kind = NPR_DUMP_NEIGHS_LEARNT };
-		struct dump_ctx d = { .kind = NPR_DUMP_NEIGHS_LEARNT,
-				      .fn = show_learnt_entry,
-				      .ctx = x };
-		struct npr_reply rep;
-		rc = ctl_call(x, &m, &rep, dump_chunk_cb, &d);
-		/* a data plane without the kind (EINVAL) has nothing learnt to show */
-		if (rc == 0 && rep.status != 0 && rep.status != -EINVAL)
-			rc = reply_error(x, &rep);
+		struct dump_status st;
+		rc = dump_each(x->c, NPR_DUMP_NEIGHS_LEARNT, show_learnt_entry, x, x->timeout_ms,
+			       &st);
+		/* a data plane without the kind (EINVAL) has nothing learnt to show; chunks that
+		 * do not add up are skipped */
+		if (rc < 0)
+			rc = client_error(x, rc);
+		else if (st.rep.status != 0 && st.rep.status != -EINVAL)
+			rc = reply_error(x, &st.rep);
 	}
 	if (x->json_out)
 		json_arr_end(&x->j);
@@ -1488,7 +1432,7 @@ show_route6_entry(void *ctx, const void *e)
 }
 
 static int
-show_stream(struct ctl *x, uint32_t kind, entry_fn fn, const char *header)
+show_stream(struct ctl *x, uint32_t kind, dump_entry_fn fn, const char *header)
 {
 	int rc = need_ifaces(x);
 	if (rc != 0)
@@ -1526,32 +1470,32 @@ cmp_route6(const void *a, const void *b)
 static int
 show_routes(struct ctl *x, int which)
 {
-	struct npr_route4 *r4 = NULL;
-	struct npr_route6 *r6 = NULL;
-	size_t n4 = 0, n6 = 0;
+	struct dump_vec v4 = { 0 }, v6 = { 0 };
 	int rc = need_nhs(x);
 	if (rc == 0)
 		rc = need_ifaces(x);
 	if (rc == 0 && which != 6)
-		rc = dump_collect(x, NPR_DUMP_ROUTES4, (void **)&r4, &n4, sizeof(*r4));
+		rc = ctl_collect(x, NPR_DUMP_ROUTES4, &v4);
 	if (rc == 0 && which != 4)
-		rc = dump_collect(x, NPR_DUMP_ROUTES6, (void **)&r6, &n6, sizeof(*r6));
+		rc = ctl_collect(x, NPR_DUMP_ROUTES6, &v6);
 	if (rc == 0) {
-		if (n4 > 1)
-			qsort(r4, n4, sizeof(*r4), cmp_route4);
-		if (n6 > 1)
-			qsort(r6, n6, sizeof(*r6), cmp_route6);
+		struct npr_route4 *r4 = v4.v;
+		struct npr_route6 *r6 = v6.v;
+		if (v4.n > 1)
+			qsort(r4, v4.n, sizeof(*r4), cmp_route4);
+		if (v6.n > 1)
+			qsort(r6, v6.n, sizeof(*r6), cmp_route6);
 		if (x->json_out)
 			json_arr_begin(&x->j);
-		for (size_t i = 0; i < n4; i++)
+		for (size_t i = 0; i < v4.n; i++)
 			show_route4_entry(x, &r4[i]);
-		for (size_t i = 0; i < n6; i++)
+		for (size_t i = 0; i < v6.n; i++)
 			show_route6_entry(x, &r6[i]);
 		if (x->json_out)
 			json_arr_end(&x->j);
 	}
-	free(r4);
-	free(r6);
+	dump_vec_free(&v4);
+	dump_vec_free(&v6);
 	return rc;
 }
 
@@ -1572,16 +1516,17 @@ static int
 show_stats(struct ctl *x)
 {
 	static struct npr_stats st;
-	struct npr_msg_hdr h = { .type = NPR_MSG_STATS_REQ, .len = sizeof(h) };
 	struct stats_ctx sc = { .st = &st };
-	struct dump_ctx d = { .kind = NPR_DUMP_STATS, .fn = stats_entry, .ctx = &sc };
-	struct npr_reply rep;
-	int rc = ctl_call(x, &h, &rep, dump_chunk_cb, &d);
+	struct dump_status ds;
+	int rc = ctl_open(x);
 	if (rc != 0)
 		return rc;
-	if (rep.status != 0)
-		return reply_error(x, &rep);
-	if (!sc.got || d.n_bad > 0)
+	rc = dump_each(x->c, NPR_DUMP_STATS, stats_entry, &sc, x->timeout_ms, &ds);
+	if (rc < 0)
+		return client_error(x, rc);
+	if (ds.rep.status != 0)
+		return reply_error(x, &ds.rep);
+	if (!sc.got || ds.n_bad > 0)
 		return REJECTED(x, "the data plane sent no statistics");
 	rc = need_ports(x);
 	if (rc != 0)
