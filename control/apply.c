@@ -15,6 +15,7 @@
 #include "dump.h"
 #include "grow.h"
 #include "hset.h"
+#include "json.h"
 #include "npr/addr.h"
 
 #define PROG "nprouter-control"
@@ -1333,19 +1334,44 @@ plan_push(struct npr_client *c, struct plan *p, int timeout_ms, struct apply_tim
 static const char *const kind_label[PK_MAX] = { "interfaces", "addresses", "neighbors", "nexthops",
 						"groups",     "routes4",   "routes6" };
 
+/* One JSON document: the file name as given (UTF-8 passed through), times to the microsecond. */
 static void
-json_string(FILE *f, const char *s)
+print_summary_json(FILE *f, const struct plan *p, const struct apply_times *t, const char *name,
+		   bool dry_run)
 {
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
+	struct json j;
+	json_init_text(&j, f, JSON_UTF8);
+	json_obj_begin(&j);
+	json_kv_str(&j, "file", name);
+	json_kv_bool(&j, "dry_run", dry_run);
+	json_kv_bool(&j, "resync", p->resync);
+	json_kv_u64(&j, "changes", p->n_changes);
+	json_kv_u64(&j, "resent", p->n_resent);
+	json_kv_u64(&j, "messages", p->n_msgs);
+	json_key(&j, "counts");
+	json_obj_begin(&j);
+	for (int k = 0; k < PK_MAX; k++) {
+		json_key(&j, kind_label[k]);
+		json_obj_begin(&j);
+		json_kv_u64(&j, "added", p->count[k].added);
+		json_kv_u64(&j, "changed", p->count[k].changed);
+		json_kv_u64(&j, "removed", p->count[k].removed);
+		json_obj_end(&j);
 	}
-	fputc('"', f);
+	json_obj_end(&j);
+	json_key(&j, "time");
+	json_obj_begin(&j);
+	json_kv_fixed(&j, "parse_validate_s", t->parse_s + t->build_s, 6);
+	json_kv_fixed(&j, "libyang_s", t->parse_s, 6);
+	json_kv_fixed(&j, "checks_s", t->build_s, 6);
+	json_kv_fixed(&j, "dump_s", t->dump_s, 6);
+	json_kv_fixed(&j, "diff_s", t->diff_s, 6);
+	json_kv_fixed(&j, "push_s", t->push_s, 6);
+	json_kv_fixed(&j, "commit_s", t->commit_s, 6);
+	json_kv_fixed(&j, "total_s", t->total_s, 6);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
 }
 
 void
@@ -1353,24 +1379,7 @@ plan_print_summary(FILE *f, const struct plan *p, const struct apply_times *t, c
 		   bool dry_run, bool json)
 {
 	if (json) {
-		fprintf(f, "{\"file\":");
-		json_string(f, name);
-		fprintf(f,
-			",\"dry_run\":%s,\"resync\":%s,\"changes\":%zu,\"resent\":%zu,"
-			"\"messages\":%zu,\"counts\":{",
-			dry_run ? "true" : "false", p->resync ? "true" : "false", p->n_changes,
-			p->n_resent, p->n_msgs);
-		for (int k = 0; k < PK_MAX; k++)
-			fprintf(f, "%s\"%s\":{\"added\":%zu,\"changed\":%zu,\"removed\":%zu}",
-				k > 0 ? "," : "", kind_label[k], p->count[k].added,
-				p->count[k].changed, p->count[k].removed);
-		fprintf(f,
-			"},\"time\":{\"parse_validate_s\":%.6f,\"libyang_s\":%.6f,\"checks_s\":%."
-			"6f,"
-			"\"dump_s\":%.6f,\"diff_s\":%.6f,"
-			"\"push_s\":%.6f,\"commit_s\":%.6f,\"total_s\":%.6f}}\n",
-			t->parse_s + t->build_s, t->parse_s, t->build_s, t->dump_s, t->diff_s,
-			t->push_s, t->commit_s, t->total_s);
+		print_summary_json(f, p, t, name, dry_run);
 		return;
 	}
 	if (p->n_changes == 0 && p->n_resent == 0) {
