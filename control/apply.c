@@ -966,163 +966,149 @@ target_text(const struct diff *d, uint32_t target, char *buf, size_t len)
 	return buf;
 }
 
-struct r4_key {
-	uint32_t prefix;
-	uint32_t plen;
+/* The route diff is one for both families: an entry is the family's struct, read through
+ * this description. Both structs start with the prefix, followed by its length. */
+struct route_family {
+	int af;		     /* NPR_AF_INET / NPR_AF_INET6 */
+	enum plan_kind kind; /* PK_ROUTE4 / PK_ROUTE6 */
+	uint16_t add, del;   /* message types */
+	size_t size;	     /* of an entry */
+	size_t alen;	     /* prefix bytes; the prefix length is the byte after them */
+	size_t target;	     /* offset of the target */
 };
 
-static bool
-rs_r4_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct npr_route4 *r = &((const struct running *)ctx)->r4[idx];
-	const struct r4_key *k = key;
-	return r->prefix == k->prefix && r->plen == k->plen;
-}
+_Static_assert(offsetof(struct npr_route4, prefix) == 0 &&
+		       offsetof(struct npr_route4, plen) ==
+			       sizeof(((struct npr_route4 *)0)->prefix),
+	       "route4: prefix, then its length");
+_Static_assert(offsetof(struct npr_route6, prefix) == 0 &&
+		       offsetof(struct npr_route6, plen) ==
+			       sizeof(((struct npr_route6 *)0)->prefix),
+	       "route6: prefix, then its length");
 
-static uint64_t
-r4_hash(uint32_t prefix, uint32_t plen)
-{
-	uint64_t x = ((uint64_t)prefix << 8 | plen) * 0x9e3779b97f4a7c15ull;
-	return x ^ (x >> 29) ^ (x << 17);
-}
-
-struct r6_key {
-	uint8_t prefix[16];
-	uint32_t plen;
+static const struct route_family family4 = {
+	.af = NPR_AF_INET,
+	.kind = PK_ROUTE4,
+	.add = NPR_MSG_ROUTE4_ADD,
+	.del = NPR_MSG_ROUTE4_DEL,
+	.size = sizeof(struct npr_route4),
+	.alen = sizeof(((struct npr_route4 *)0)->prefix),
+	.target = offsetof(struct npr_route4, target),
 };
 
-static bool
-rs_r6_eq(const void *ctx, uint32_t idx, const void *key)
+static const struct route_family family6 = {
+	.af = NPR_AF_INET6,
+	.kind = PK_ROUTE6,
+	.add = NPR_MSG_ROUTE6_ADD,
+	.del = NPR_MSG_ROUTE6_DEL,
+	.size = sizeof(struct npr_route6),
+	.alen = sizeof(((struct npr_route6 *)0)->prefix),
+	.target = offsetof(struct npr_route6, target),
+};
+
+/* Entries of one family: the running ones, or the configured ones. */
+struct route_table {
+	const struct route_family *f;
+	const uint8_t *r;
+	size_t n;
+};
+
+static const uint8_t *
+route_at(const struct route_table *t, size_t i)
 {
-	const struct npr_route6 *r = &((const struct running *)ctx)->r6[idx];
-	const struct r6_key *k = key;
-	return r->plen == k->plen && memcmp(r->prefix, k->prefix, 16) == 0;
+	return t->r + i * t->f->size;
 }
 
-static uint64_t
-r6_hash(const uint8_t *prefix, uint32_t plen)
+static uint8_t
+route_plen(const struct route_family *f, const uint8_t *e)
 {
-	return npr_hash(prefix, 16, plen);
+	return e[f->alen];
+}
+
+static uint32_t
+route_target(const struct route_family *f, const uint8_t *e)
+{
+	uint32_t t;
+	memcpy(&t, e + f->target, sizeof(t));
+	return t;
+}
+
+/* Identity: the prefix and its length. */
+static uint64_t
+route_hash(const struct route_family *f, const uint8_t *e)
+{
+	return npr_hash(e, f->alen + 1, 6);
+}
+
+static bool
+route_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct route_table *t = ctx;
+	return memcmp(route_at(t, idx), key, t->f->alen + 1) == 0;
+}
+
+static const char *
+route_prefix_text(const struct route_family *f, const uint8_t *e, char *buf, size_t len)
+{
+	return npr_format_prefix(f->af, e, route_plen(f, e), buf, len);
 }
 
 static void
-diff_routes4(struct diff *d)
+diff_routes(struct diff *d, const struct route_table *want, const struct route_table *have)
 {
-	const struct config *cfg = d->cfg;
-	const struct running *rs = d->rs;
+	const struct route_family *f = want->f;
 	struct hset h;
 	char a[INET6_ADDRSTRLEN + 8], t1[200], t2[200];
+	uint8_t e[sizeof(struct npr_route6)]; /* the entry sent */
 
-	uint8_t *seen = calloc(rs->n4 + 1, 1);
-	if (seen == NULL || hset_init(&h, rs->n4) < 0) {
+	uint8_t *seen = calloc(have->n + 1, 1);
+	if (seen == NULL || hset_init(&h, have->n) < 0) {
 		free(seen);
 		d->oom = true;
 		return;
 	}
-	for (size_t k = 0; k < rs->n4; k++)
-		if (hset_add(&h, r4_hash(rs->r4[k].prefix, rs->r4[k].plen), (uint32_t)k) < 0)
+	for (size_t k = 0; k < have->n; k++)
+		if (hset_add(&h, route_hash(f, route_at(have, k)), (uint32_t)k) < 0)
 			d->oom = true;
-	for (size_t i = 0; i < cfg->n4 && !d->oom; i++) {
-		struct npr_route4 e = cfg->r4[i];
-		e.target = map_target(d, e.target);
-		struct r4_key key = { e.prefix, e.plen };
-		int64_t k = hset_find(&h, r4_hash(e.prefix, e.plen), rs_r4_eq, rs, &key);
+	for (size_t i = 0; i < want->n && !d->oom; i++) {
+		memcpy(e, route_at(want, i), f->size);
+		uint32_t target = map_target(d, route_target(f, e));
+		memcpy(e + f->target, &target, sizeof(target));
+		int64_t k = hset_find(&h, route_hash(f, e), route_eq, have, e);
 		bool same = false;
 		if (k >= 0) {
 			seen[k] = 1;
-			same = rs->r4[k].target == e.target;
+			same = route_target(f, route_at(have, (size_t)k)) == target;
 		}
 		if (same && !d->o->resync)
 			continue;
-		if (route_entry(d->p, &d->acc, PH_ROUTE, NPR_MSG_ROUTE4_ADD, &e, sizeof(e)) < 0)
+		if (route_entry(d->p, &d->acc, PH_ROUTE, f->add, e, f->size) < 0)
 			d->oom = true;
 		if (same) {
 			d->p->n_resent++;
 		} else if (d->out == NULL) {
-			change(d, PK_ROUTE4, k < 0 ? '+' : '~', "route");
+			change(d, f->kind, k < 0 ? '+' : '~', "route");
 		} else {
-			npr_format_prefix(NPR_AF_INET, (const uint8_t *)&e.prefix, e.plen, a,
-					  sizeof(a));
-			target_text(d, e.target, t1, sizeof(t1));
+			route_prefix_text(f, e, a, sizeof(a));
+			target_text(d, target, t1, sizeof(t1));
 			if (k < 0)
-				change(d, PK_ROUTE4, '+', "route %s %s", a, t1);
+				change(d, f->kind, '+', "route %s %s", a, t1);
 			else
-				change(d, PK_ROUTE4, '~', "route %s %s (was %s)", a, t1,
-				       target_text(d, rs->r4[k].target, t2, sizeof(t2)));
+				change(d, f->kind, '~', "route %s %s (was %s)", a, t1,
+				       target_text(d, route_target(f, route_at(have, (size_t)k)),
+						   t2, sizeof(t2)));
 		}
 	}
-	for (size_t k = 0; k < rs->n4 && !d->oom; k++) {
+	for (size_t k = 0; k < have->n && !d->oom; k++) {
 		if (seen[k])
 			continue;
-		struct npr_route4 e = { .prefix = rs->r4[k].prefix, .plen = rs->r4[k].plen };
-		if (route_entry(d->p, &d->acc, PH_DEL, NPR_MSG_ROUTE4_DEL, &e, sizeof(e)) < 0)
+		/* a deletion: the prefix and its length, the rest zero */
+		memset(e, 0, sizeof(e));
+		memcpy(e, route_at(have, k), f->alen + 1);
+		if (route_entry(d->p, &d->acc, PH_DEL, f->del, e, f->size) < 0)
 			d->oom = true;
-		change(d, PK_ROUTE4, '-', "route %s",
-		       d->out == NULL ? ""
-				      : npr_format_prefix(NPR_AF_INET, (const uint8_t *)&e.prefix,
-							  e.plen, a, sizeof(a)));
-	}
-	free(seen);
-	hset_free(&h);
-}
-
-static void
-diff_routes6(struct diff *d)
-{
-	const struct config *cfg = d->cfg;
-	const struct running *rs = d->rs;
-	struct hset h;
-	char a[INET6_ADDRSTRLEN + 8], t1[200], t2[200];
-
-	uint8_t *seen = calloc(rs->n6 + 1, 1);
-	if (seen == NULL || hset_init(&h, rs->n6) < 0) {
-		free(seen);
-		d->oom = true;
-		return;
-	}
-	for (size_t k = 0; k < rs->n6; k++)
-		if (hset_add(&h, r6_hash(rs->r6[k].prefix, rs->r6[k].plen), (uint32_t)k) < 0)
-			d->oom = true;
-	for (size_t i = 0; i < cfg->n6 && !d->oom; i++) {
-		struct npr_route6 e = cfg->r6[i];
-		e.target = map_target(d, e.target);
-		struct r6_key key = { .plen = e.plen };
-		memcpy(key.prefix, e.prefix, 16);
-		int64_t k = hset_find(&h, r6_hash(e.prefix, e.plen), rs_r6_eq, rs, &key);
-		bool same = false;
-		if (k >= 0) {
-			seen[k] = 1;
-			same = rs->r6[k].target == e.target;
-		}
-		if (same && !d->o->resync)
-			continue;
-		if (route_entry(d->p, &d->acc, PH_ROUTE, NPR_MSG_ROUTE6_ADD, &e, sizeof(e)) < 0)
-			d->oom = true;
-		if (same) {
-			d->p->n_resent++;
-		} else if (d->out == NULL) {
-			change(d, PK_ROUTE6, k < 0 ? '+' : '~', "route");
-		} else {
-			npr_format_prefix(NPR_AF_INET6, e.prefix, e.plen, a, sizeof(a));
-			target_text(d, e.target, t1, sizeof(t1));
-			if (k < 0)
-				change(d, PK_ROUTE6, '+', "route %s %s", a, t1);
-			else
-				change(d, PK_ROUTE6, '~', "route %s %s (was %s)", a, t1,
-				       target_text(d, rs->r6[k].target, t2, sizeof(t2)));
-		}
-	}
-	for (size_t k = 0; k < rs->n6 && !d->oom; k++) {
-		if (seen[k])
-			continue;
-		struct npr_route6 e = { .plen = rs->r6[k].plen };
-		memcpy(e.prefix, rs->r6[k].prefix, 16);
-		if (route_entry(d->p, &d->acc, PH_DEL, NPR_MSG_ROUTE6_DEL, &e, sizeof(e)) < 0)
-			d->oom = true;
-		change(d, PK_ROUTE6, '-', "route %s",
-		       d->out == NULL
-			       ? ""
-			       : npr_format_prefix(NPR_AF_INET6, e.prefix, e.plen, a, sizeof(a)));
+		change(d, f->kind, '-', "route %s",
+		       d->out == NULL ? "" : route_prefix_text(f, e, a, sizeof(a)));
 	}
 	free(seen);
 	hset_free(&h);
@@ -1201,8 +1187,10 @@ plan_build(const struct config *cfg, const struct running *rs, const struct plan
 	diff_groups(&d, &grp_ids);
 	if (errs->n_total > err_before || d.oom)
 		goto out;
-	diff_routes4(&d);
-	diff_routes6(&d);
+	diff_routes(&d, &(struct route_table){ &family4, (const uint8_t *)cfg->r4, cfg->n4 },
+		    &(struct route_table){ &family4, (const uint8_t *)rs->r4, rs->n4 });
+	diff_routes(&d, &(struct route_table){ &family6, (const uint8_t *)cfg->r6, cfg->n6 },
+		    &(struct route_table){ &family6, (const uint8_t *)rs->r6, rs->n6 });
 	route_close(p, &d.acc);
 	if (o->resync) {
 		struct npr_msg_hdr h = { .type = NPR_MSG_SYNC_END, .len = sizeof(h) };
