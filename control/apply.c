@@ -310,7 +310,7 @@ nh_text(const struct plan *p, unsigned kind, unsigned family, unsigned ifid, con
 const char *
 plan_describe(const struct plan *p, size_t msg, uint32_t entry, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN + 8], b[160];
+	char a[NPR_PREFIX_STRLEN], b[160];
 	if (msg >= p->n_msgs) {
 		snprintf(buf, len, "message %zu", msg);
 		return buf;
@@ -487,7 +487,7 @@ diff_ifaces(struct diff *d)
 	struct plan *p = d->p;
 	bool rs_matched[NPR_MAX_IFACES] = { false }; /* by running index */
 	bool id_taken[NPR_MAX_IFACES] = { false };
-	char mac[20];
+	char mac[NPR_MAC_STRLEN];
 
 	for (size_t i = 0; i < rs->n_iface; i++)
 		if (rs->iface[i].ifid < NPR_MAX_IFACES) {
@@ -581,13 +581,13 @@ diff_ifaces(struct diff *d)
 		m.mtu = f->mtu;
 		m.flags = f->up ? NPR_IFACE_F_UP : 0;
 		if (f->has_mac)
-			memcpy(m.mac, f->mac, 6);
+			memcpy(m.mac, f->mac, sizeof(m.mac));
 		snprintf(m.name, sizeof(m.name), "%s", f->name);
 		snprintf(p->ifname[id], NPR_NAME_LEN, "%s", f->name);
 		int ri = d->rs_of_ifid[id];
 		const struct npr_dump_iface *r = ri >= 0 ? &rs->iface[ri] : NULL;
 		bool same = r != NULL && r->port_id == m.port_id && r->mtu == m.mtu &&
-			    r->flags == m.flags && memcmp(r->mac, eff_mac, 6) == 0 &&
+			    r->flags == m.flags && memcmp(r->mac, eff_mac, sizeof(r->mac)) == 0 &&
 			    strncmp(r->name, m.name, NPR_NAME_LEN) == 0 && !tmp[id];
 		if (same && !d->o->resync)
 			continue;
@@ -622,14 +622,14 @@ diff_addrs(struct diff *d)
 {
 	const struct config *cfg = d->cfg;
 	const struct running *rs = d->rs;
-	char a[INET6_ADDRSTRLEN + 8];
+	char a[NPR_PREFIX_STRLEN];
 
 	for (size_t k = 0; k < rs->n_addr; k++) {
 		const struct npr_dump_addr *r = &rs->addr[k];
 		const struct config_addr *w = NULL;
 		for (size_t i = 0; i < cfg->n_addr && w == NULL; i++)
 			if (cfg->addr[i].family == r->family &&
-			    memcmp(cfg->addr[i].addr, r->addr, 16) == 0)
+			    memcmp(cfg->addr[i].addr, r->addr, sizeof(cfg->addr[i].addr)) == 0)
 				w = &cfg->addr[i];
 		if (w != NULL && d->d_ifid[w->iface] == r->ifid)
 			continue;
@@ -640,7 +640,7 @@ diff_addrs(struct diff *d)
 		m.ifid = r->ifid;
 		m.family = r->family;
 		m.plen = r->plen;
-		memcpy(m.addr, r->addr, 16);
+		memcpy(m.addr, r->addr, sizeof(m.addr));
 		msg(d, PH_DEL, &m);
 		if (w == NULL) /* else counted when added on its new interface */
 			change(d, PK_ADDR, '-', "address %s dev %s",
@@ -653,7 +653,7 @@ diff_addrs(struct diff *d)
 		const struct npr_dump_addr *r = NULL;
 		for (size_t k = 0; k < rs->n_addr && r == NULL; k++)
 			if (rs->addr[k].family == w->family &&
-			    memcmp(rs->addr[k].addr, w->addr, 16) == 0)
+			    memcmp(rs->addr[k].addr, w->addr, sizeof(rs->addr[k].addr)) == 0)
 				r = &rs->addr[k];
 		bool same = r != NULL && r->ifid == ifid && r->plen == w->plen;
 		if (same && !d->o->resync)
@@ -665,7 +665,7 @@ diff_addrs(struct diff *d)
 		m.ifid = ifid;
 		m.family = w->family;
 		m.plen = w->plen;
-		memcpy(m.addr, w->addr, 16);
+		memcpy(m.addr, w->addr, sizeof(m.addr));
 		msg(d, PH_ADD, &m);
 		if (same)
 			d->p->n_resent++;
@@ -681,7 +681,7 @@ diff_neighs(struct diff *d)
 {
 	const struct config *cfg = d->cfg;
 	const struct running *rs = d->rs;
-	char a[INET6_ADDRSTRLEN], mac[20];
+	char a[INET6_ADDRSTRLEN], mac[NPR_MAC_STRLEN];
 
 	for (size_t k = 0; k < rs->n_neigh; k++) {
 		const struct npr_dump_neigh *r = &rs->neigh[k];
@@ -689,7 +689,8 @@ diff_neighs(struct diff *d)
 		for (size_t i = 0; i < cfg->n_neigh && !wanted; i++)
 			wanted = d->d_ifid[cfg->neigh[i].iface] == r->ifid &&
 				 cfg->neigh[i].family == r->family &&
-				 memcmp(cfg->neigh[i].addr, r->addr, 16) == 0;
+				 memcmp(cfg->neigh[i].addr, r->addr, sizeof(cfg->neigh[i].addr)) ==
+					 0;
 		if (wanted)
 			continue;
 		struct npr_msg_neigh m;
@@ -698,7 +699,7 @@ diff_neighs(struct diff *d)
 		m.hdr.len = sizeof(m);
 		m.ifid = r->ifid;
 		m.family = r->family;
-		memcpy(m.addr, r->addr, 16);
+		memcpy(m.addr, r->addr, sizeof(m.addr));
 		msg(d, PH_DEL, &m);
 		change(d, PK_NEIGH, '-', "neighbor %s dev %s",
 		       npr_format_addr(r->family, r->addr, a, sizeof(a)),
@@ -710,9 +711,9 @@ diff_neighs(struct diff *d)
 		const struct npr_dump_neigh *r = NULL;
 		for (size_t k = 0; k < rs->n_neigh && r == NULL; k++)
 			if (rs->neigh[k].ifid == ifid && rs->neigh[k].family == w->family &&
-			    memcmp(rs->neigh[k].addr, w->addr, 16) == 0)
+			    memcmp(rs->neigh[k].addr, w->addr, sizeof(rs->neigh[k].addr)) == 0)
 				r = &rs->neigh[k];
-		bool same = r != NULL && memcmp(r->mac, w->mac, 6) == 0;
+		bool same = r != NULL && memcmp(r->mac, w->mac, sizeof(r->mac)) == 0;
 		if (same && !d->o->resync)
 			continue;
 		struct npr_msg_neigh m;
@@ -721,8 +722,8 @@ diff_neighs(struct diff *d)
 		m.hdr.len = sizeof(m);
 		m.ifid = ifid;
 		m.family = w->family;
-		memcpy(m.mac, w->mac, 6);
-		memcpy(m.addr, w->addr, 16);
+		memcpy(m.mac, w->mac, sizeof(m.mac));
+		memcpy(m.addr, w->addr, sizeof(m.addr));
 		msg(d, PH_ADD, &m);
 		if (same)
 			d->p->n_resent++;
@@ -763,7 +764,7 @@ diff_nhs(struct diff *d, struct idmap *ids)
 		key->kind = r->kind;
 		key->family = r->family;
 		key->ifid = r->ifid;
-		memcpy(key->gw, r->gw, 16);
+		memcpy(key->gw, r->gw, sizeof(key->gw));
 		if (hset_add(&h, npr_hash(key, sizeof(*key), 7), (uint32_t)k) < 0)
 			d->oom = true;
 	}
@@ -775,7 +776,7 @@ diff_nhs(struct diff *d, struct idmap *ids)
 		key.family = w->family;
 		if (w->kind == NPR_NH_FORWARD) {
 			key.ifid = d->d_ifid[w->iface];
-			memcpy(key.gw, w->gw, 16);
+			memcpy(key.gw, w->gw, sizeof(key.gw));
 		}
 		int64_t k = hset_find(&h, npr_hash(&key, sizeof(key), 7), rs_nh_eq, d, &key);
 		if (k >= 0 && rs_used[k])
@@ -787,7 +788,7 @@ diff_nhs(struct diff *d, struct idmap *ids)
 		m.kind = key.kind;
 		m.family = key.family;
 		m.ifid = key.ifid;
-		memcpy(m.gw, key.gw, 16);
+		memcpy(m.gw, key.gw, sizeof(m.gw));
 		if (k >= 0) {
 			rs_used[k] = true;
 			d->d_nhid[i] = rs->nh[k].nh_id;
@@ -1058,7 +1059,7 @@ diff_routes(struct diff *d, const struct route_table *want, const struct route_t
 {
 	const struct route_family *f = want->f;
 	struct hset h;
-	char a[INET6_ADDRSTRLEN + 8], t1[200], t2[200];
+	char a[NPR_PREFIX_STRLEN], t1[200], t2[200];
 	uint8_t e[sizeof(struct npr_route6)]; /* the entry sent */
 
 	uint8_t *seen = calloc(have->n + 1, 1);

@@ -366,9 +366,9 @@ nh_cache_set(struct ctl *x, const struct npr_msg_nh_set *m)
 	nh->kind = m->kind;
 	nh->family = m->family;
 	nh->ifid = m->ifid;
-	memcpy(nh->mac, m->mac, 6);
+	memcpy(nh->mac, m->mac, sizeof(nh->mac));
 	nh->flags = m->flags;
-	memcpy(nh->gw, m->gw, 16);
+	memcpy(nh->gw, m->gw, sizeof(nh->gw));
 	nh->refcnt = refcnt;
 	return 0;
 }
@@ -517,8 +517,8 @@ cmd_iface_set(struct ctl *x, int argc, char **argv)
 		m.flags = old->flags;
 		/* a MAC set earlier stays; the port's own MAC is asked for as zero, so that it
 		 * follows the port */
-		if (port == NULL || memcmp(old->mac, port->mac, 6) != 0)
-			memcpy(m.mac, old->mac, 6);
+		if (port == NULL || memcmp(old->mac, port->mac, sizeof(old->mac)) != 0)
+			memcpy(m.mac, old->mac, sizeof(m.mac));
 	} else {
 		bool used[NPR_MAX_IFACES] = { false };
 		for (size_t i = 0; i < x->n_ifaces; i++)
@@ -533,7 +533,7 @@ cmd_iface_set(struct ctl *x, int argc, char **argv)
 		m.flags = NPR_IFACE_F_UP; /* new interfaces start up unless told "down" */
 	}
 	if (have_mac)
-		memcpy(m.mac, mac, 6);
+		memcpy(m.mac, mac, sizeof(m.mac));
 	if (have_mtu)
 		m.mtu = (uint16_t)mtu;
 	if (up == 1)
@@ -558,7 +558,7 @@ cmd_iface_set(struct ctl *x, int argc, char **argv)
 	ifc->port_id = m.port_id;
 	ifc->mtu = m.mtu;
 	ifc->flags = m.flags;
-	memcpy(ifc->mac, mac_zero(m.mac) && port != NULL ? port->mac : m.mac, 6);
+	memcpy(ifc->mac, mac_zero(m.mac) && port != NULL ? port->mac : m.mac, sizeof(ifc->mac));
 	memcpy(ifc->name, m.name, NPR_NAME_LEN);
 	return 0;
 }
@@ -810,9 +810,9 @@ nh_find(struct ctl *x, const struct npr_msg_nh_set *m)
 		if (m->kind != NPR_NH_FORWARD)
 			return nh->nh_id;
 		if (nh->ifid != m->ifid || nh->family != m->family ||
-		    (nh->family != 0 && memcmp(nh->gw, m->gw, 16) != 0) ||
+		    (nh->family != 0 && memcmp(nh->gw, m->gw, sizeof(nh->gw)) != 0) ||
 		    (nh->flags & NPR_NH_F_MAC) != (m->flags & NPR_NH_F_MAC) ||
-		    ((m->flags & NPR_NH_F_MAC) && memcmp(nh->mac, m->mac, 6) != 0))
+		    ((m->flags & NPR_NH_F_MAC) && memcmp(nh->mac, m->mac, sizeof(nh->mac)) != 0))
 			continue;
 		return nh->nh_id;
 	}
@@ -933,14 +933,14 @@ route_msg(struct ctl *x, int fam, const uint8_t *addr, uint8_t plen, uint32_t ta
 		u.m4.hdr.type = type4;
 		u.m4.hdr.len = (sizeof(u.m4) + sizeof(struct npr_route4) + 7) & ~7u;
 		u.m4.count = 1;
-		memcpy(&u.m4.r[0].prefix, addr, 4);
+		memcpy(&u.m4.r[0].prefix, addr, sizeof(u.m4.r[0].prefix));
 		u.m4.r[0].plen = plen;
 		u.m4.r[0].target = target;
 	} else {
 		u.m6.hdr.type = type6;
 		u.m6.hdr.len = sizeof(u.m6) + sizeof(struct npr_route6);
 		u.m6.count = 1;
-		memcpy(u.m6.r[0].prefix, addr, 16);
+		memcpy(u.m6.r[0].prefix, addr, sizeof(u.m6.r[0].prefix));
 		u.m6.r[0].plen = plen;
 		u.m6.r[0].target = target;
 	}
@@ -1134,7 +1134,7 @@ cmd_route_load(struct ctl *x, int argc, char **argv)
 static void
 show_port_entry(struct ctl *x, const struct npr_dump_port *p)
 {
-	char mac[20];
+	char mac[NPR_MAC_STRLEN];
 	char ifs[128] = "";
 	for (size_t i = 0; i < x->n_ifaces; i++) {
 		if (x->ifaces[i].port_id != p->port_id)
@@ -1196,7 +1196,7 @@ show_ifaces(struct ctl *x)
 	for (size_t i = 0; i < x->n_ifaces; i++) {
 		const struct npr_dump_iface *f = &x->ifaces[i];
 		const struct npr_dump_port *p = port_by_id(x, f->port_id);
-		char mac[20], name[NPR_NAME_LEN + 1], dev[64];
+		char mac[NPR_MAC_STRLEN], name[NPR_NAME_LEN + 1], dev[64];
 		npr_format_mac(f->mac, mac);
 		snprintf(name, sizeof(name), "%.*s", (int)NPR_NAME_LEN, f->name);
 		snprintf(dev, sizeof(dev), "%.*s", p != NULL ? (int)sizeof(p->name) : 1,
@@ -1227,7 +1227,7 @@ show_addr_entry(void *ctx, const void *e)
 {
 	struct ctl *x = ctx;
 	const struct npr_dump_addr *a = e;
-	char p[INET6_ADDRSTRLEN + 8], dev[NPR_NAME_LEN + 8];
+	char p[NPR_PREFIX_STRLEN], dev[NPR_NAME_LEN + 8];
 	npr_format_prefix(a->family, a->addr, a->plen, p, sizeof(p));
 	iface_name(x, a->ifid, dev, sizeof(dev));
 	if (x->json_out) {
@@ -1245,7 +1245,7 @@ show_addr_entry(void *ctx, const void *e)
 static void
 show_neigh_any(struct ctl *x, const struct npr_dump_neigh *n, bool learnt)
 {
-	char a[INET6_ADDRSTRLEN], dev[NPR_NAME_LEN + 8], mac[20];
+	char a[INET6_ADDRSTRLEN], dev[NPR_NAME_LEN + 8], mac[NPR_MAC_STRLEN];
 	npr_format_addr(n->family, n->addr, a, sizeof(a));
 	iface_name(x, n->ifid, dev, sizeof(dev));
 	npr_format_mac(n->mac, mac);
@@ -1346,7 +1346,7 @@ show_nhs(struct ctl *x)
 					     nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED));
 				json_kv_bool(&x->j, "static_mac", nh->flags & NPR_NH_F_MAC);
 				if (nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED)) {
-					char m[20];
+					char m[NPR_MAC_STRLEN];
 					json_kv_str(&x->j, "lladdr", npr_format_mac(nh->mac, m));
 				}
 			}
@@ -1392,7 +1392,7 @@ show_group_entry(void *ctx, const void *e)
 static void
 show_route_entry(struct ctl *x, int fam, const uint8_t *prefix, uint8_t plen, uint32_t target)
 {
-	char p[INET6_ADDRSTRLEN + 8], desc[160];
+	char p[NPR_PREFIX_STRLEN], desc[160];
 	npr_format_prefix(fam, prefix, plen, p, sizeof(p));
 	describe_target(x, target, desc, sizeof(desc));
 	if (x->json_out) {
@@ -1461,12 +1461,13 @@ static int
 cmp_route6(const void *a, const void *b)
 {
 	const struct npr_route6 *x = a, *y = b;
-	int c = memcmp(x->prefix, y->prefix, 16);
+	int c = memcmp(x->prefix, y->prefix, sizeof(x->prefix));
 	return c != 0 ? c : (int)x->plen - (int)y->plen;
 }
 
 /* Routes come in the data plane's hash order: collect and sort them, so that the output is
- * the same for the same table (12 or 24 bytes a route: 1M routes are 12 MB). */
+ * the same for the same table (a struct npr_route4 or npr_route6 a route: 1M IPv4 routes are
+ * 12 MB). */
 static int
 show_routes(struct ctl *x, int which)
 {
@@ -1634,9 +1635,10 @@ show_stats(struct ctl *x)
 		       " %12" PRIu64 " %12" PRIu64 "\n",
 		       p->port_id, 16, dp != NULL ? dp->name : "?", p->ipackets, p->opackets,
 		       p->imissed, p->ierrors, p->oerrors, p->rx_nombuf);
-		uint64_t v[6] = { p->ipackets, p->opackets, p->imissed,
-				  p->ierrors,  p->oerrors,  p->rx_nombuf };
-		for (int k = 0; k < 6; k++)
+		uint64_t v[sizeof(sum) / sizeof(sum[0])] = {
+			p->ipackets, p->opackets, p->imissed, p->ierrors, p->oerrors, p->rx_nombuf
+		};
+		for (size_t k = 0; k < sizeof(sum) / sizeof(sum[0]); k++)
 			sum[k] += v[k];
 	}
 	printf("%-22s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64

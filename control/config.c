@@ -216,14 +216,14 @@ prefix_bin(const struct lyd_node *n, int family, uint8_t addr[16], uint8_t *plen
 		const struct lyd_value_ipv4_prefix *p;
 		LYD_VALUE_GET(v, p);
 		memset(addr, 0, 16);
-		memcpy(addr, &p->addr, 4);
+		memcpy(addr, &p->addr, sizeof(p->addr));
 		*plen = p->prefix;
 		return true;
 	}
 	if (family == NPR_AF_INET6 && plugin_is(n, "libyang 2 - ipv6-prefix, version 1")) {
 		const struct lyd_value_ipv6_prefix *p;
 		LYD_VALUE_GET(v, p);
-		memcpy(addr, &p->addr, 16);
+		memcpy(addr, &p->addr, sizeof(p->addr));
 		*plen = p->prefix;
 		return true;
 	}
@@ -239,13 +239,13 @@ addr_bin(const struct lyd_node *n, int family, uint8_t addr[16])
 		const struct lyd_value_ipv4_address *a;
 		LYD_VALUE_GET(v, a);
 		memset(addr, 0, 16);
-		memcpy(addr, &a->addr, 4);
+		memcpy(addr, &a->addr, sizeof(a->addr));
 		return a->zone != NULL ? -1 : 1;
 	}
 	if (family == NPR_AF_INET6 && plugin_is(n, "libyang 2 - ipv6-address, version 1")) {
 		const struct lyd_value_ipv6_address *a;
 		LYD_VALUE_GET(v, a);
-		memcpy(addr, &a->addr, 16);
+		memcpy(addr, &a->addr, sizeof(a->addr));
 		return a->zone != NULL ? -1 : 1;
 	}
 	return 0;
@@ -439,7 +439,7 @@ walk_addr(struct build *b, const struct lyd_node *e, int family, uint16_t ifi, b
 	}
 	if (neighbor) {
 		struct config_neigh n = { .iface = ifi, .family = (uint8_t)family };
-		memcpy(n.addr, a, 16);
+		memcpy(n.addr, a, sizeof(n.addr));
 		if (lladdr == NULL || npr_parse_mac(lladdr, n.mac) < 0) {
 			node_error(b, e, "link-layer-address '%s' is not an Ethernet MAC address",
 				   lladdr != NULL ? lladdr : "");
@@ -465,14 +465,14 @@ walk_addr(struct build *b, const struct lyd_node *e, int family, uint16_t ifi, b
 	}
 	for (size_t i = 0; i < cfg->n_addr; i++) {
 		const struct config_addr *o = &cfg->addr[i];
-		if (o->family == family && memcmp(o->addr, a, 16) == 0) {
+		if (o->family == family && memcmp(o->addr, a, sizeof(o->addr)) == 0) {
 			node_error(b, ipn, "address %s is also on interface %s", ip,
 				   cfg->iface[o->iface].name);
 			return;
 		}
 	}
 	struct config_addr n = { .iface = ifi, .family = (uint8_t)family, .plen = (uint8_t)plen };
-	memcpy(n.addr, a, 16);
+	memcpy(n.addr, a, sizeof(n.addr));
 	if (grow(&cfg->addr, &cfg->cap_addr, cfg->n_addr, sizeof(n)) < 0) {
 		b->oom = true;
 		return;
@@ -842,14 +842,14 @@ route_eq(const void *ctx, uint32_t idx, const void *key)
 	const struct raw_route *r = &((const struct build *)ctx)->rr[idx];
 	const struct route_key *k = key;
 	return r->family == k->family && r->plen == k->plen &&
-	       memcmp(r->prefix, k->prefix, 16) == 0;
+	       memcmp(r->prefix, k->prefix, sizeof(r->prefix)) == 0;
 }
 
 static int64_t
 route_find(const struct build *b, int family, const uint8_t *prefix, unsigned plen)
 {
 	struct route_key k = { .family = (uint8_t)family, .plen = (uint8_t)plen };
-	memcpy(k.prefix, prefix, 16);
+	memcpy(k.prefix, prefix, sizeof(k.prefix));
 	return hset_find(&b->routes, route_hash(family, prefix, plen), route_eq, b, &k);
 }
 
@@ -886,7 +886,7 @@ nh_forward(struct build *b, uint16_t iface, int family, const uint8_t *gw)
 	n.iface = iface;
 	if (gw != NULL) {
 		n.family = (uint8_t)family;
-		memcpy(n.gw, gw, 16);
+		memcpy(n.gw, gw, sizeof(n.gw));
 	}
 	return nh_get(b, &n);
 }
@@ -917,7 +917,7 @@ neighbor_iface(const struct build *b, int family, const uint8_t *a, int iface)
 	for (size_t i = 0; i < cfg->n_neigh; i++) {
 		const struct config_neigh *n = &cfg->neigh[i];
 		if (n->family == family && (iface < 0 || n->iface == iface) &&
-		    memcmp(n->addr, a, 16) == 0)
+		    memcmp(n->addr, a, sizeof(n->addr)) == 0)
 			return n->iface;
 	}
 	return -1;
@@ -938,13 +938,13 @@ static int64_t
 resolve_by_route(struct build *b, size_t self, const struct raw_member *m, int depth, char *why,
 		 size_t whylen)
 {
-	char s[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN + 8];
+	char s[INET6_ADDRSTRLEN], p[NPR_PREFIX_STRLEN];
 	uint8_t masked[16];
 	int64_t ri = -1;
 
 	npr_format_addr(m->family, m->gw, s, sizeof(s));
 	for (int len = (int)hostlen(m->family); len >= 0 && ri < 0; len--) {
-		memcpy(masked, m->gw, 16);
+		memcpy(masked, m->gw, sizeof(masked));
 		npr_prefix_mask(m->family, masked, (uint8_t)len);
 		ri = route_find(b, m->family, masked, (unsigned)len);
 		if (ri >= 0 && ((size_t)ri == self || b->rr[ri].kind == RAW_DROPPED))
@@ -1002,7 +1002,7 @@ resolve(struct build *b, size_t self, const struct raw_member *m, int depth, cha
 	memset(&k, 0, sizeof(k));
 	k.iface = m->iface;
 	k.family = m->family;
-	memcpy(k.gw, m->gw, 16);
+	memcpy(k.gw, m->gw, sizeof(k.gw));
 	uint64_t h = npr_hash(&k, sizeof(k), 4);
 	int64_t gi = hset_find(&b->gws, h, gw_eq, b, &k);
 	if (gi >= 0)
@@ -1010,7 +1010,8 @@ resolve(struct build *b, size_t self, const struct raw_member *m, int depth, cha
 
 	npr_format_addr(m->family, m->gw, s, sizeof(s));
 	for (size_t i = 0; i < cfg->n_addr; i++)
-		if (cfg->addr[i].family == m->family && memcmp(cfg->addr[i].addr, m->gw, 16) == 0) {
+		if (cfg->addr[i].family == m->family &&
+		    memcmp(cfg->addr[i].addr, m->gw, sizeof(cfg->addr[i].addr)) == 0) {
 			snprintf(why, whylen,
 				 "gateway %s is an address of this router (interface %s)", s,
 				 cfg->iface[cfg->addr[i].iface].name);
@@ -1161,14 +1162,14 @@ static void
 index_routes(struct build *b)
 {
 	struct config *cfg = b->cfg;
-	char p[INET6_ADDRSTRLEN + 8];
+	char p[NPR_PREFIX_STRLEN];
 
 	for (size_t i = 0; i < cfg->n_addr; i++) {
 		const struct config_addr *a = &cfg->addr[i];
 		if (a->plen == hostlen(a->family) || link_local6(a->family, a->addr))
 			continue;
 		uint8_t pfx[16];
-		memcpy(pfx, a->addr, 16);
+		memcpy(pfx, a->addr, sizeof(pfx));
 		npr_prefix_mask(a->family, pfx, a->plen);
 		int64_t o = route_find(b, a->family, pfx, a->plen);
 		if (o >= 0) {
@@ -1187,7 +1188,7 @@ index_routes(struct build *b)
 		r->plen = a->plen;
 		r->kind = RAW_CONNECTED;
 		r->first = a->iface;
-		memcpy(r->prefix, pfx, 16);
+		memcpy(r->prefix, pfx, sizeof(r->prefix));
 		if (hset_add(&b->routes, route_hash(a->family, pfx, a->plen),
 			     (uint32_t)(b->n_rr - 1)) < 0)
 			b->oom = true;
@@ -1277,13 +1278,13 @@ resolve_routes(struct build *b)
 		}
 		if (r->family == NPR_AF_INET) {
 			struct npr_route4 *o = &cfg->r4[cfg->n4++];
-			memcpy(&o->prefix, r->prefix, 4);
+			memcpy(&o->prefix, r->prefix, sizeof(o->prefix));
 			o->plen = r->plen;
 			o->target = (uint32_t)t;
 			cfg->n_static4++;
 		} else {
 			struct npr_route6 *o = &cfg->r6[cfg->n6++];
-			memcpy(o->prefix, r->prefix, 16);
+			memcpy(o->prefix, r->prefix, sizeof(o->prefix));
 			o->plen = r->plen;
 			o->target = (uint32_t)t;
 			cfg->n_static6++;
