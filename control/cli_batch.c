@@ -12,29 +12,20 @@
 
 /* ---- batch ---- */
 
-struct batch_state {
-	struct ctl *x;
-	uint32_t first_seq;
-	size_t n_sent;
-	size_t n_errors;
-};
+static void *
+batch_msg(void *ctx, size_t i)
+{
+	struct ctl *x = ctx;
+	return x->q[i].msg;
+}
 
 static void
-batch_handler(void *ctx, const struct npr_msg_hdr *rec)
+batch_rejected(void *ctx, size_t i, const struct npr_reply *rep, size_t nth)
 {
-	struct batch_state *b = ctx;
-	if (rec->type != NPR_MSG_REPLY)
-		return;
-	const struct npr_reply *rep = (const struct npr_reply *)rec;
-	size_t i = (uint32_t)(rec->seq - b->first_seq);
-	if (i >= b->n_sent || rep->status == 0)
-		return;
-	/* after a failure the data plane cancels the rest of the batch: not new errors */
-	if (rep->status == -ECANCELED && b->n_errors > 0)
-		return;
-	if (b->n_errors++ < MAX_REPORTED)
-		fprintf(stderr, "%s: %s: %s%s%s\n", PROG, b->x->q[i].what,
-			npr_strstatus(rep->status), rep->msg[0] != '\0' ? ": " : "", rep->msg);
+	struct ctl *x = ctx;
+	if (nth < MAX_REPORTED)
+		fprintf(stderr, "%s: %s: %s%s%s\n", PROG, x->q[i].what, npr_strstatus(rep->status),
+			rep->msg[0] != '\0' ? ": " : "", rep->msg);
 }
 
 /* Split a line into words; '#' starts a comment. Returns the number of words, -1 if too many. */
@@ -58,7 +49,6 @@ split_words(char *line, char **argv, int max)
 static int
 batch_send(struct ctl *x, const char *path)
 {
-	struct batch_state b = { .x = x };
 	struct npr_reply rep;
 	char what[300];
 	snprintf(what, sizeof(what), "batch %s", path);
@@ -69,24 +59,15 @@ batch_send(struct ctl *x, const char *path)
 		return client_error(x, rc);
 	if (rep.status != 0)
 		return reply_error(x, &rep);
-	npr_client_set_handler(x->c, batch_handler, &b);
-	for (size_t i = 0; i < x->nq && b.n_errors == 0; i++) {
-		uint32_t seq;
-		rc = npr_client_send(x->c, x->q[i].msg, &seq);
-		if (rc < 0)
-			return client_error(x, rc);
-		if (i == 0)
-			b.first_seq = seq;
-		b.n_sent++;
-	}
-	rc = npr_client_flush(x->c, x->timeout_ms);
+	size_t n_errors;
+	rc = npr_client_pipeline(x->c, x->nq, batch_msg, batch_rejected, x, x->timeout_ms,
+				 &n_errors);
 	if (rc < 0)
 		return client_error(x, rc);
-	npr_client_set_handler(x->c, NULL, NULL);
-	if (b.n_errors > 0) {
-		if (b.n_errors > MAX_REPORTED)
+	if (n_errors > 0) {
+		if (n_errors > MAX_REPORTED)
 			fprintf(stderr, "%s: %s: ... and %zu more errors\n", PROG, what,
-				b.n_errors - MAX_REPORTED);
+				n_errors - MAX_REPORTED);
 		rc = ctl_call_simple(x, NPR_MSG_BATCH_ABORT, &rep);
 		if (rc != 0)
 			return rc;

@@ -206,8 +206,7 @@ walk_addr(struct build *b, const struct lyd_node *e, int family, uint16_t ifi, b
 				    lladdr != NULL ? lladdr : "");
 			return;
 		}
-		static const uint8_t z[6];
-		if ((n.mac[0] & 1) || memcmp(n.mac, z, 6) == 0) {
+		if (npr_bad_unicast_mac(n.mac) != NULL) { /* zero or multicast */
 			build_error(b, e, "link-layer-address %s is not a unicast MAC address",
 				    lladdr);
 			return;

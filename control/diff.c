@@ -117,6 +117,25 @@ cmp_member(const void *a, const void *b)
 	return (int)x->weight - (int)y->weight;
 }
 
+/* Give configured interface i the id of the first running interface not yet matched that is
+ * bound to its port (by_port) or has its name. */
+static bool
+take_iface(struct diff *d, size_t i, bool *rs_matched, bool by_port)
+{
+	const struct running *rs = d->rs;
+	for (size_t k = 0; k < rs->n_iface; k++) {
+		if (rs_matched[k])
+			continue;
+		if (by_port ? rs->iface[k].port_id != d->d_port[i]
+			    : strncmp(rs->iface[k].name, d->cfg->iface[i].name, NPR_NAME_LEN) != 0)
+			continue;
+		rs_matched[k] = true;
+		d->d_ifid[i] = rs->iface[k].ifid;
+		return true;
+	}
+	return false;
+}
+
 static void
 diff_ifaces(struct diff *d)
 {
@@ -145,26 +164,11 @@ diff_ifaces(struct diff *d)
 			continue;
 		}
 		d->d_port[i] = rs->port[pi].port_id;
-		for (size_t k = 0; k < rs->n_iface; k++)
-			if (!rs_matched[k] && rs->iface[k].port_id == d->d_port[i]) {
-				rs_matched[k] = true;
-				d->d_ifid[i] = rs->iface[k].ifid;
-				assigned[i] = true;
-				break;
-			}
+		assigned[i] = take_iface(d, i, rs_matched, true);
 	}
-	for (size_t i = 0; i < cfg->n_iface; i++) {
-		if (assigned[i])
-			continue;
-		for (size_t k = 0; k < rs->n_iface; k++)
-			if (!rs_matched[k] &&
-			    strncmp(rs->iface[k].name, cfg->iface[i].name, NPR_NAME_LEN) == 0) {
-				rs_matched[k] = true;
-				d->d_ifid[i] = rs->iface[k].ifid;
-				assigned[i] = true;
-				break;
-			}
-	}
+	for (size_t i = 0; i < cfg->n_iface; i++)
+		if (!assigned[i])
+			assigned[i] = take_iface(d, i, rs_matched, false);
 	for (size_t i = 0; i < cfg->n_iface; i++) {
 		if (assigned[i])
 			continue;

@@ -17,26 +17,23 @@ now_s(void)
 }
 
 struct push_state {
-	const struct plan *p;
+	struct plan *p;
 	FILE *err;
 	const char *name;
-	uint32_t first_seq;
-	size_t n_sent, n_errors;
 };
 
-static void
-push_handler(void *ctx, const struct npr_msg_hdr *rec)
+static void *
+push_msg(void *ctx, size_t i)
 {
 	struct push_state *s = ctx;
-	if (rec->type != NPR_MSG_REPLY)
-		return;
-	const struct npr_reply *rep = (const struct npr_reply *)rec;
-	size_t i = (uint32_t)(rec->seq - s->first_seq);
-	if (i >= s->n_sent || rep->status == 0)
-		return;
-	if (rep->status == -ECANCELED && s->n_errors > 0)
-		return; /* the rest of a failed batch */
-	if (s->n_errors++ < CONFIG_MAX_REPORTED) {
+	return s->p->buf + s->p->off[i];
+}
+
+static void
+push_rejected(void *ctx, size_t i, const struct npr_reply *rep, size_t nth)
+{
+	struct push_state *s = ctx;
+	if (nth < CONFIG_MAX_REPORTED) {
 		char what[300];
 		plan_describe(s->p, i, rep->index, what, sizeof(what));
 		fprintf(s->err, "%s: %s: the data plane refused %s: %s%s%s\n", PROG, s->name, what,
@@ -64,28 +61,17 @@ plan_push(struct npr_client *c, struct plan *p, int timeout_ms, struct apply_tim
 			rep.msg[0] != '\0' ? ": " : "", rep.msg);
 		return -ECANCELED;
 	}
-	npr_client_set_handler(c, push_handler, &s);
-	for (size_t i = 0; i < p->n_msgs && s.n_errors == 0; i++) {
-		uint32_t seq;
-		rc = npr_client_send(c, p->buf + p->off[i], &seq);
-		if (rc < 0)
-			break;
-		if (i == 0)
-			s.first_seq = seq;
-		s.n_sent++;
-	}
-	if (rc == 0)
-		rc = npr_client_flush(c, timeout_ms);
-	npr_client_set_handler(c, NULL, NULL);
+	size_t n_errors;
+	rc = npr_client_pipeline(c, p->n_msgs, push_msg, push_rejected, &s, timeout_ms, &n_errors);
 	if (rc < 0)
 		return rc;
 	double t1 = now_s();
 	t->push_s = t1 - t0;
 	struct npr_msg_hdr h = { .len = sizeof(h) };
-	if (s.n_errors > 0) {
-		if (s.n_errors > CONFIG_MAX_REPORTED)
+	if (n_errors > 0) {
+		if (n_errors > CONFIG_MAX_REPORTED)
 			fprintf(err, "%s: %s: ... and %zu more\n", PROG, name,
-				s.n_errors - CONFIG_MAX_REPORTED);
+				n_errors - CONFIG_MAX_REPORTED);
 		h.type = NPR_MSG_BATCH_ABORT;
 		rc = npr_client_call(c, &h, &rep, NULL, NULL, timeout_ms);
 		if (rc < 0)
