@@ -108,6 +108,18 @@ msg(struct diff *d, int ph, const void *m)
 		d->oom = true;
 }
 
+/* NH_DEL or GROUP_DEL of one id */
+static void
+msg_del_id(struct diff *d, int ph, uint16_t type, uint32_t id)
+{
+	struct npr_msg_id m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = type;
+	m.hdr.len = sizeof(m);
+	m.id = id;
+	msg(d, ph, &m);
+}
+
 static int
 cmp_member(const void *a, const void *b)
 {
@@ -460,12 +472,7 @@ diff_nhs(struct diff *d, struct idmap *ids)
 		if (rs_used[k])
 			continue;
 		const struct npr_dump_nh *r = &rs->nh[k];
-		struct npr_msg_id m;
-		memset(&m, 0, sizeof(m));
-		m.hdr.type = NPR_MSG_NH_DEL;
-		m.hdr.len = sizeof(m);
-		m.id = r->nh_id;
-		msg(d, PH_NH_DEL, &m);
+		msg_del_id(d, PH_NH_DEL, NPR_MSG_NH_DEL, r->nh_id);
 		change(d, PK_NH, '-', "nexthop %u %s", r->nh_id,
 		       plan_nh_text(d->p, r->kind, r->family, r->ifid, r->gw, t, sizeof(t)));
 	}
@@ -565,12 +572,7 @@ diff_groups(struct diff *d, struct idmap *ids)
 	for (size_t k = 0; k < rs->n_group; k++) {
 		if (rs_used[k])
 			continue;
-		struct npr_msg_id dm;
-		memset(&dm, 0, sizeof(dm));
-		dm.hdr.type = NPR_MSG_GROUP_DEL;
-		dm.hdr.len = sizeof(dm);
-		dm.id = rs->group[k].id;
-		msg(d, PH_GROUP_DEL, &dm);
+		msg_del_id(d, PH_GROUP_DEL, NPR_MSG_GROUP_DEL, rs->group[k].id);
 		change(d, PK_GROUP, '-', "group %u", rs->group[k].id);
 	}
 	free(rs_used);
