@@ -610,6 +610,54 @@ npr_client_flush(struct npr_client *c, int timeout_ms)
 	return 0;
 }
 
+/* ---- pipelines ---- */
+
+struct pipeline {
+	npr_client_rejected_fn rejected;
+	void *ctx;
+	uint32_t first_seq;
+	size_t n_sent, n_rejected;
+};
+
+static void
+pipeline_handler(void *ctx, const struct npr_msg_hdr *rec)
+{
+	struct pipeline *pl = ctx;
+	if (rec->type != NPR_MSG_REPLY)
+		return;
+	const struct npr_reply *rep = (const struct npr_reply *)rec;
+	size_t i = (uint32_t)(rec->seq - pl->first_seq);
+	if (i >= pl->n_sent || rep->status == 0)
+		return;
+	/* after a failure the data plane cancels the rest of a batch: not new rejections */
+	if (rep->status == -ECANCELED && pl->n_rejected > 0)
+		return;
+	pl->rejected(pl->ctx, i, rep, pl->n_rejected++);
+}
+
+int
+npr_client_pipeline(struct npr_client *c, size_t n, npr_client_msg_fn msg,
+		    npr_client_rejected_fn rejected, void *ctx, int timeout_ms, size_t *n_rejected)
+{
+	struct pipeline pl = { .rejected = rejected, .ctx = ctx };
+	int rc = 0;
+	npr_client_set_handler(c, pipeline_handler, &pl);
+	for (size_t i = 0; i < n && pl.n_rejected == 0; i++) {
+		uint32_t seq;
+		rc = npr_client_send(c, msg(ctx, i), &seq);
+		if (rc < 0)
+			break;
+		if (i == 0)
+			pl.first_seq = seq;
+		pl.n_sent++;
+	}
+	if (rc == 0)
+		rc = npr_client_flush(c, timeout_ms);
+	npr_client_set_handler(c, NULL, NULL);
+	*n_rejected = pl.n_rejected;
+	return rc;
+}
+
 int
 npr_client_batch_begin(struct npr_client *c, struct npr_reply *rep, int timeout_ms)
 {

@@ -51,6 +51,18 @@ int npr_client_send(struct npr_client *c, void *req, uint32_t *seq_out);
 /* Wait until every pipelined request has been answered (or timeout / data plane gone). */
 int npr_client_flush(struct npr_client *c, int timeout_ms);
 
+/* Send n requests pipelined, msg(ctx, i) the i-th, and wait for every reply (as
+ * npr_client_flush). Nothing more is sent once a rejection has arrived. Each rejection goes to
+ * rejected(ctx, i, rep, nth), nth counting them from 0, except the -ECANCELED with which a
+ * batch that already failed answers the rest. Returns 0 or -errno as npr_client_send and
+ * npr_client_flush; *n_rejected: how many were rejected. Uses the session's reply handler. */
+typedef void *(*npr_client_msg_fn)(void *ctx, size_t i);
+typedef void (*npr_client_rejected_fn)(void *ctx, size_t i, const struct npr_reply *rep,
+				       size_t nth);
+int npr_client_pipeline(struct npr_client *c, size_t n, npr_client_msg_fn msg,
+			npr_client_rejected_fn rejected, void *ctx, int timeout_ms,
+			size_t *n_rejected);
+
 /* BATCH_BEGIN as a call. A batch still open is left over from a session that died (we hold
  * the session lock): it is aborted and the begin retried. Returns as npr_client_call. */
 int npr_client_batch_begin(struct npr_client *c, struct npr_reply *rep, int timeout_ms);

@@ -7,7 +7,14 @@
 void
 json_init(struct json *j, FILE *f)
 {
+	json_init_text(j, f, JSON_ASCII);
+}
+
+void
+json_init_text(struct json *j, FILE *f, enum json_text text)
+{
 	j->f = f;
+	j->text = text;
 	j->depth = 0;
 	j->need_comma[0] = false;
 	j->after_key = false;
@@ -69,15 +76,16 @@ json_arr_end(struct json *j)
 }
 
 static void
-json_quoted(FILE *f, const char *s)
+json_quoted(FILE *f, enum json_text text, const char *s)
 {
+	bool ascii = text == JSON_ASCII;
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
+		else if (ascii && *p == '\n')
 			fputs("\\n", f);
-		else if (*p < 0x20 || *p >= 0x7f)
+		else if (*p < 0x20 || (ascii && *p >= 0x7f))
 			/* names come from another process: keep the document valid whatever they
 			 * are */
 			fprintf(f, "\\u%04x", *p);
@@ -91,7 +99,7 @@ void
 json_key(struct json *j, const char *key)
 {
 	json_sep(j);
-	json_quoted(j->f, key);
+	json_quoted(j->f, j->text, key);
 	fputc(':', j->f);
 	j->after_key = true;
 }
@@ -100,7 +108,7 @@ void
 json_str(struct json *j, const char *s)
 {
 	json_sep(j);
-	json_quoted(j->f, s);
+	json_quoted(j->f, j->text, s);
 }
 
 void
@@ -123,6 +131,16 @@ json_double(struct json *j, double v)
 	json_sep(j);
 	if (isfinite(v))
 		fprintf(j->f, "%.6g", v);
+	else
+		fputs("null", j->f);
+}
+
+void
+json_fixed(struct json *j, double v, int decimals)
+{
+	json_sep(j);
+	if (isfinite(v))
+		fprintf(j->f, "%.*f", decimals, v);
 	else
 		fputs("null", j->f);
 }
@@ -174,6 +192,13 @@ json_kv_double(struct json *j, const char *key, double v)
 {
 	json_key(j, key);
 	json_double(j, v);
+}
+
+void
+json_kv_fixed(struct json *j, const char *key, double v, int decimals)
+{
+	json_key(j, key);
+	json_fixed(j, v, decimals);
 }
 
 void

@@ -200,13 +200,13 @@ load_parse_line(char *line, const struct load_opts *o, struct npr_route4 *r4, st
 
 	if (fam == NPR_AF_INET) {
 		memset(r4, 0, sizeof(*r4));
-		memcpy(&r4->prefix, addr, 4);
+		memcpy(&r4->prefix, addr, sizeof(r4->prefix));
 		r4->plen = plen;
 		r4->target = target;
 		return 4;
 	}
 	memset(r6, 0, sizeof(*r6));
-	memcpy(r6->prefix, addr, 16);
+	memcpy(r6->prefix, addr, sizeof(r6->prefix));
 	r6->plen = plen;
 	r6->target = target;
 	return 6;
@@ -396,7 +396,7 @@ report_reply_error(struct push_state *ps)
 	const struct span *s = &ps->spans[ps->first_err_span];
 	const struct npr_reply *rep = &ps->first_err;
 	size_t k = s->start + (rep->index < s->count ? rep->index : 0);
-	char pfx[INET6_ADDRSTRLEN + 8];
+	char pfx[NPR_PREFIX_STRLEN];
 	uint32_t line;
 	if (s->family == NPR_AF_INET) {
 		line = ps->t->line4[k];

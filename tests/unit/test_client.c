@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "npr/addr.h"
 #include "npr/proto.h"
 #include "npr/ring.h"
 #include "npr/shm.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * YANG configuration (control/config.c) and its diff (control/apply.c), without a data plane:
+ * YANG configuration (control/config*.c) and its diff (control/diff.c), without a data plane:
  *
  *   - the examples in conf/ parse into the objects the files describe (hand-checked
  *     expectations below);
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npr/addr.h"
 #include "apply.h"
 #include "config.h"
 #include "npr/addr.h"

@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nprouter-control's `show` printers: one table or one JSON document per kind of object
+ * (see cli.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npr/addr.h"
+#include "cli.h"
+
+/* ---- show ---- */
+
+static void
+show_port_entry(struct ctl *x, const struct npr_dump_port *p)
+{
+	char mac[NPR_MAC_STRLEN];
+	char ifs[128] = "";
+	for (size_t i = 0; i < x->n_ifaces; i++) {
+		if (x->ifaces[i].port_id != p->port_id)
+			continue;
+		size_t n = strlen(ifs);
+		snprintf(ifs + n, sizeof(ifs) - n, "%s%.*s", n > 0 ? "," : "", (int)NPR_NAME_LEN,
+			 x->ifaces[i].name);
+	}
+	npr_format_mac(p->mac, mac);
+	if (x->json_out) {
+		json_obj_begin(&x->j);
+		json_kv_u64(&x->j, "port_id", p->port_id);
+		char name[sizeof(p->name) + 1];
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(p->name), p->name);
+		json_kv_str(&x->j, "name", name);
+		json_kv_u64(&x->j, "n_rxq", p->n_rxq);
+		json_kv_u64(&x->j, "n_txq", p->n_txq);
+		json_kv_str(&x->j, "mac", mac);
+		json_obj_end(&x->j);
+	} else {
+		printf("%-5u %-24.*s %-4u %-4u %-18s %s\n", p->port_id, (int)sizeof(p->name),
+		       p->name, p->n_rxq, p->n_txq, mac, ifs[0] != '\0' ? ifs : "-");
+	}
+}
+
+static int
+show_ports(struct ctl *x)
+{
+	int rc = need_ports(x);
+	if (rc == 0)
+		rc = need_ifaces(x);
+	if (rc != 0)
+		return rc;
+	if (x->json_out)
+		json_arr_begin(&x->j);
+	else
+		printf("%-5s %-24s %-4s %-4s %-18s %s\n", "PORT", "DEVICE", "RXQ", "TXQ", "MAC",
+		       "INTERFACES");
+	for (size_t i = 0; i < x->n_ports; i++)
+		show_port_entry(x, &x->ports[i]);
+	if (x->json_out)
+		json_arr_end(&x->j);
+	return 0;
+}
+
+static int
+show_ifaces(struct ctl *x)
+{
+	int rc = need_ifaces(x);
+	if (rc == 0)
+		rc = need_ports(x);
+	if (rc != 0)
+		return rc;
+	if (x->json_out)
+		json_arr_begin(&x->j);
+	else
+		printf("%-4s %-16s %-5s %-20s %-18s %-5s %s\n", "ID", "NAME", "PORT", "DEVICE",
+		       "MAC", "MTU", "STATE");
+	for (size_t i = 0; i < x->n_ifaces; i++) {
+		const struct npr_dump_iface *f = &x->ifaces[i];
+		const struct npr_dump_port *p = port_by_id(x, f->port_id);
+		char mac[NPR_MAC_STRLEN], name[NPR_NAME_LEN + 1], dev[64];
+		npr_format_mac(f->mac, mac);
+		snprintf(name, sizeof(name), "%.*s", (int)NPR_NAME_LEN, f->name);
+		snprintf(dev, sizeof(dev), "%.*s", p != NULL ? (int)sizeof(p->name) : 1,
+			 p != NULL ? p->name : "?");
+		bool up = f->flags & NPR_IFACE_F_UP;
+		if (x->json_out) {
+			json_obj_begin(&x->j);
+			json_kv_u64(&x->j, "id", f->ifid);
+			json_kv_str(&x->j, "name", name);
+			json_kv_u64(&x->j, "port_id", f->port_id);
+			json_kv_str(&x->j, "device", dev);
+			json_kv_str(&x->j, "mac", mac);
+			json_kv_u64(&x->j, "mtu", f->mtu);
+			json_kv_bool(&x->j, "up", up);
+			json_obj_end(&x->j);
+		} else {
+			printf("%-4u %-16s %-5u %-20s %-18s %-5u %s\n", f->ifid, name, f->port_id,
+			       dev, mac, f->mtu, up ? "up" : "down");
+		}
+	}
+	if (x->json_out)
+		json_arr_end(&x->j);
+	return 0;
+}
+
+static void
+show_addr_entry(void *ctx, const void *e)
+{
+	struct ctl *x = ctx;
+	const struct npr_dump_addr *a = e;
+	char p[NPR_PREFIX_STRLEN], dev[NPR_NAME_LEN + 8];
+	npr_format_prefix(a->family, a->addr, a->plen, p, sizeof(p));
+	iface_name(x, a->ifid, dev, sizeof(dev));
+	if (x->json_out) {
+		json_obj_begin(&x->j);
+		json_kv_str(&x->j, "address", p);
+		json_kv_u64(&x->j, "family", a->family);
+		json_kv_str(&x->j, "dev", dev);
+		json_kv_u64(&x->j, "ifid", a->ifid);
+		json_obj_end(&x->j);
+	} else {
+		printf("%-44s %s\n", p, dev);
+	}
+}
+
+static void
+show_neigh_any(struct ctl *x, const struct npr_dump_neigh *n, bool learnt)
+{
+	char a[INET6_ADDRSTRLEN], dev[NPR_NAME_LEN + 8], mac[NPR_MAC_STRLEN];
+	npr_format_addr(n->family, n->addr, a, sizeof(a));
+	iface_name(x, n->ifid, dev, sizeof(dev));
+	npr_format_mac(n->mac, mac);
+	if (x->json_out) {
+		json_obj_begin(&x->j);
+		json_kv_str(&x->j, "address", a);
+		json_kv_u64(&x->j, "family", n->family);
+		json_kv_str(&x->j, "dev", dev);
+		json_kv_str(&x->j, "lladdr", mac);
+		if (learnt)
+			json_kv_bool(&x->j, "learnt", true);
+		json_obj_end(&x->j);
+	} else {
+		printf("%-40s %-16s %s%s\n", a, dev, mac, learnt ? "  learnt" : "");
+	}
+}
+
+static void
+show_neigh_entry(void *ctx, const void *e)
+{
+	show_neigh_any(ctx, e, false);
+}
+
+static void
+show_learnt_entry(void *ctx, const void *e)
+{
+	show_neigh_any(ctx, e, true);
+}
+
+/* Configured neighbours, then those the data plane learnt (ARP / ND). */
+static int
+show_neighs(struct ctl *x)
+{
+	int rc = need_ifaces(x);
+	if (rc != 0)
+		return rc;
+	if (x->json_out)
+		json_arr_begin(&x->j);
+	else
+		puts("ADDRESS                                  DEV              LLADDR");
+	rc = ctl_dump(x, NPR_DUMP_NEIGHS, show_neigh_entry, x);
+	if (rc == 0) {
+		struct dump_status st;
+		rc = dump_each(x->c, NPR_DUMP_NEIGHS_LEARNT, show_learnt_entry, x, x->timeout_ms,
+			       &st);
+		/* a data plane without the kind (EINVAL) has nothing learnt to show; chunks that
+		 * do not add up are skipped */
+		if (rc < 0)
+			rc = client_error(x, rc);
+		else if (st.rep.status != 0 && st.rep.status != -EINVAL)
+			rc = reply_error(x, &st.rep);
+	}
+	if (x->json_out)
+		json_arr_end(&x->j);
+	return rc;
+}
+
+static int
+show_nhs(struct ctl *x)
+{
+	int rc = need_nhs(x);
+	if (rc == 0)
+		rc = need_ifaces(x);
+	if (rc != 0)
+		return rc;
+	if (x->n_nhs > 1) /* nh_id is the first member */
+		qsort(x->nhs, x->n_nhs, sizeof(*x->nhs), cmp_u32);
+	if (x->json_out)
+		json_arr_begin(&x->j);
+	else
+		printf("%-8s %-12s %-40s %-16s %-26s %s\n", "ID", "KIND", "GATEWAY", "DEV",
+		       "LLADDR", "REFS");
+	for (size_t i = 0; i < x->n_nhs; i++) {
+		const struct npr_dump_nh *nh = &x->nhs[i];
+		bool fwd = nh->kind == NPR_NH_FORWARD;
+		char gw[INET6_ADDRSTRLEN] = "-", dev[NPR_NAME_LEN + 8] = "-", mac[40] = "-";
+		if (nh->family != 0)
+			npr_format_addr(nh->family, nh->gw, gw, sizeof(gw));
+		if (fwd) {
+			iface_name(x, nh->ifid, dev, sizeof(dev));
+			if (nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED))
+				npr_format_mac(nh->mac, mac);
+			else
+				snprintf(mac, sizeof(mac), "unresolved");
+			if (nh->flags & NPR_NH_F_MAC)
+				strcat(mac, " (static)");
+		}
+		if (x->json_out) {
+			json_obj_begin(&x->j);
+			json_kv_u64(&x->j, "id", nh->nh_id);
+			json_kv_str(&x->j, "kind", nh_kind_name(nh->kind));
+			if (nh->family != 0)
+				json_kv_str(&x->j, "gateway", gw);
+			if (fwd) {
+				json_kv_str(&x->j, "dev", dev);
+				json_kv_u64(&x->j, "ifid", nh->ifid);
+				json_kv_bool(&x->j, "resolved",
+					     nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED));
+				json_kv_bool(&x->j, "static_mac", nh->flags & NPR_NH_F_MAC);
+				if (nh->flags & (NPR_NH_F_MAC | NPR_NH_F_RESOLVED)) {
+					char m[NPR_MAC_STRLEN];
+					json_kv_str(&x->j, "lladdr", npr_format_mac(nh->mac, m));
+				}
+			}
+			json_kv_u64(&x->j, "refcnt", nh->refcnt);
+			json_obj_end(&x->j);
+		} else {
+			printf("%-8" PRIu32 " %-12s %-40s %-16s %-26s %" PRIu32 "\n", nh->nh_id,
+			       nh_kind_name(nh->kind), gw, dev, mac, nh->refcnt);
+		}
+	}
+	if (x->json_out)
+		json_arr_end(&x->j);
+	return 0;
+}
+
+static void
+show_group_entry(void *ctx, const void *e)
+{
+	struct ctl *x = ctx;
+	const struct npr_dump_group *g = e;
+	if (x->json_out) {
+		json_obj_begin(&x->j);
+		json_kv_u64(&x->j, "id", g->group_id);
+		json_kv_u64(&x->j, "refcnt", g->refcnt);
+		json_key(&x->j, "members");
+		json_arr_begin(&x->j);
+		for (unsigned i = 0; i < g->n_members; i++) {
+			json_obj_begin(&x->j);
+			json_kv_u64(&x->j, "nexthop", g->members[i].nh_id);
+			json_kv_u64(&x->j, "weight", g->members[i].weight);
+			json_obj_end(&x->j);
+		}
+		json_arr_end(&x->j);
+		json_obj_end(&x->j);
+		return;
+	}
+	printf("%-8" PRIu32 " %-6" PRIu32, g->group_id, g->refcnt);
+	for (unsigned i = 0; i < g->n_members; i++)
+		printf(" %" PRIu32 ":%u", g->members[i].nh_id, g->members[i].weight);
+	putchar('\n');
+}
+
+static void
+show_route_entry(struct ctl *x, int fam, const uint8_t *prefix, uint8_t plen, uint32_t target)
+{
+	char p[NPR_PREFIX_STRLEN], desc[160];
+	npr_format_prefix(fam, prefix, plen, p, sizeof(p));
+	describe_target(x, target, desc, sizeof(desc));
+	if (x->json_out) {
+		json_obj_begin(&x->j);
+		json_kv_str(&x->j, "prefix", p);
+		json_kv_u64(&x->j, "target", target);
+		if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED)) {
+			char dev[NPR_NAME_LEN + 8];
+			json_kv_bool(&x->j, "local", true); /* the router's own, as the flags say */
+			json_kv_bool(&x->j, "connected", true);
+			json_kv_str(&x->j, "dev",
+				    iface_name(x, target & 0xffffu, dev, sizeof(dev)));
+		} else if (target & NPR_TARGET_LOCAL)
+			json_kv_bool(&x->j, "local", true);
+		else if (target & NPR_TARGET_GROUP)
+			json_kv_u64(&x->j, "group", target & NPR_TARGET_ID_MASK);
+		else
+			json_kv_u64(&x->j, "nexthop", target & NPR_TARGET_ID_MASK);
+		json_obj_end(&x->j);
+	} else {
+		printf("%s %s\n", p, desc);
+	}
+}
+
+static void
+show_route4_entry(void *ctx, const void *e)
+{
+	const struct npr_route4 *r = e;
+	show_route_entry(ctx, NPR_AF_INET, (const uint8_t *)&r->prefix, r->plen, r->target);
+}
+
+static void
+show_route6_entry(void *ctx, const void *e)
+{
+	const struct npr_route6 *r = e;
+	show_route_entry(ctx, NPR_AF_INET6, r->prefix, r->plen, r->target);
+}
+
+static int
+show_stream(struct ctl *x, uint32_t kind, dump_entry_fn fn, const char *header)
+{
+	int rc = need_ifaces(x);
+	if (rc != 0)
+		return rc;
+	if (x->json_out)
+		json_arr_begin(&x->j);
+	else if (header != NULL)
+		puts(header);
+	rc = ctl_dump(x, kind, fn, x);
+	if (x->json_out)
+		json_arr_end(&x->j);
+	return rc;
+}
+
+static int
+cmp_route4(const void *a, const void *b)
+{
+	const struct npr_route4 *x = a, *y = b;
+	uint32_t px = ntohl(x->prefix), py = ntohl(y->prefix);
+	if (px != py)
+		return px < py ? -1 : 1;
+	return (int)x->plen - (int)y->plen;
+}
+
+static int
+cmp_route6(const void *a, const void *b)
+{
+	const struct npr_route6 *x = a, *y = b;
+	int c = memcmp(x->prefix, y->prefix, sizeof(x->prefix));
+	return c != 0 ? c : (int)x->plen - (int)y->plen;
+}
+
+/* Routes come in the data plane's hash order: collect and sort them, so that the output is
+ * the same for the same table (a struct npr_route4 or npr_route6 a route: 1M IPv4 routes are
+ * 12 MB). */
+static int
+show_routes(struct ctl *x, int which)
+{
+	struct dump_vec v4 = { 0 }, v6 = { 0 };
+	int rc = need_nhs(x);
+	if (rc == 0)
+		rc = need_ifaces(x);
+	if (rc == 0 && which != 6)
+		rc = ctl_collect(x, NPR_DUMP_ROUTES4, &v4);
+	if (rc == 0 && which != 4)
+		rc = ctl_collect(x, NPR_DUMP_ROUTES6, &v6);
+	if (rc == 0) {
+		struct npr_route4 *r4 = v4.v;
+		struct npr_route6 *r6 = v6.v;
+		if (v4.n > 1)
+			qsort(r4, v4.n, sizeof(*r4), cmp_route4);
+		if (v6.n > 1)
+			qsort(r6, v6.n, sizeof(*r6), cmp_route6);
+		if (x->json_out)
+			json_arr_begin(&x->j);
+		for (size_t i = 0; i < v4.n; i++)
+			show_route4_entry(x, &r4[i]);
+		for (size_t i = 0; i < v6.n; i++)
+			show_route6_entry(x, &r6[i]);
+		if (x->json_out)
+			json_arr_end(&x->j);
+	}
+	dump_vec_free(&v4);
+	dump_vec_free(&v6);
+	return rc;
+}
+
+struct stats_ctx {
+	struct npr_stats *st;
+	bool got;
+};
+
+static void
+stats_entry(void *ctx, const void *e)
+{
+	struct stats_ctx *s = ctx;
+	memcpy(s->st, e, sizeof(struct npr_stats));
+	s->got = true;
+}
+
+static int
+show_stats(struct ctl *x)
+{
+	static struct npr_stats st;
+	struct stats_ctx sc = { .st = &st };
+	struct dump_status ds;
+	int rc = ctl_open(x);
+	if (rc != 0)
+		return rc;
+	rc = dump_each(x->c, NPR_DUMP_STATS, stats_entry, &sc, x->timeout_ms, &ds);
+	if (rc < 0)
+		return client_error(x, rc);
+	if (ds.rep.status != 0)
+		return reply_error(x, &ds.rep);
+	if (!sc.got || ds.n_bad > 0)
+		return REJECTED(x, "the data plane sent no statistics");
+	rc = need_ports(x);
+	if (rc != 0)
+		return rc;
+
+	unsigned np = st.n_ports < NPR_MAX_PORTS ? st.n_ports : NPR_MAX_PORTS;
+	unsigned nw = st.n_workers < NPR_MAX_WORKERS ? st.n_workers : NPR_MAX_WORKERS;
+	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 }, drop_total = 0,
+		 exc_total = 0;
+	for (unsigned w = 0; w < nw; w++) {
+		for (unsigned i = 0; i < NPR_DROP_MAX; i++)
+			drop[i] += st.worker[w].drop[i];
+		for (unsigned i = 0; i < NPR_EXC_MAX; i++)
+			exc[i] += st.worker[w].exc[i];
+	}
+	for (unsigned i = 0; i < NPR_DROP_MAX; i++)
+		drop_total += drop[i];
+	for (unsigned i = 0; i < NPR_EXC_MAX; i++)
+		exc_total += exc[i];
+
+	if (x->json_out) {
+		struct json *j = &x->j;
+		json_obj_begin(j);
+		json_kv_u64(j, "uptime_ns", st.uptime_ns);
+		json_kv_u64(j, "tsc_hz", st.tsc_hz);
+		json_kv_u64(j, "exc_handled", st.exc_handled);
+		json_kv_u64(j, "msgs_ok", st.msgs_ok);
+		json_kv_u64(j, "msgs_err", st.msgs_err);
+		json_kv_u64(j, "ring_resets", st.ring_resets);
+		json_key(j, "ports");
+		json_arr_begin(j);
+		for (unsigned i = 0; i < np; i++) {
+			const struct npr_port_stats *p = &st.port[i];
+			json_obj_begin(j);
+			json_kv_u64(j, "port_id", p->port_id);
+			json_kv_u64(j, "ipackets", p->ipackets);
+			json_kv_u64(j, "opackets", p->opackets);
+			json_kv_u64(j, "ibytes", p->ibytes);
+			json_kv_u64(j, "obytes", p->obytes);
+			json_kv_u64(j, "imissed", p->imissed);
+			json_kv_u64(j, "ierrors", p->ierrors);
+			json_kv_u64(j, "oerrors", p->oerrors);
+			json_kv_u64(j, "rx_nombuf", p->rx_nombuf);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_key(j, "workers");
+		json_arr_begin(j);
+		for (unsigned w = 0; w < nw; w++) {
+			const struct npr_worker_stats *ws = &st.worker[w];
+			json_obj_begin(j);
+			json_kv_u64(j, "lcore", ws->lcore_id);
+			json_kv_u64(j, "rx_pkts", ws->rx_pkts);
+			json_kv_u64(j, "tx_pkts", ws->tx_pkts);
+			json_kv_u64(j, "fwd4_pkts", ws->fwd4_pkts);
+			json_kv_u64(j, "fwd6_pkts", ws->fwd6_pkts);
+			json_kv_u64(j, "polls", ws->polls);
+			json_kv_u64(j, "busy_polls", ws->busy_polls);
+			json_kv_u64(j, "inject_pkts", ws->inject_pkts);
+			json_key(j, "drops");
+			json_obj_begin(j);
+			for (unsigned i = 0; i < NPR_DROP_MAX; i++)
+				json_kv_u64(j, npr_drop_name(i), ws->drop[i]);
+			json_obj_end(j);
+			json_key(j, "exceptions");
+			json_obj_begin(j);
+			for (unsigned i = 0; i < NPR_EXC_MAX; i++)
+				json_kv_u64(j, npr_exc_name(i), ws->exc[i]);
+			json_obj_end(j);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_key(j, "drops");
+		json_obj_begin(j);
+		for (unsigned i = 0; i < NPR_DROP_MAX; i++)
+			json_kv_u64(j, npr_drop_name(i), drop[i]);
+		json_obj_end(j);
+		json_kv_u64(j, "drops_total", drop_total);
+		json_key(j, "exceptions");
+		json_obj_begin(j);
+		for (unsigned i = 0; i < NPR_EXC_MAX; i++)
+			json_kv_u64(j, npr_exc_name(i), exc[i]);
+		json_obj_end(j);
+		json_kv_u64(j, "exceptions_total", exc_total);
+		json_key(j, "slowpath");
+		json_obj_begin(j);
+		for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
+			json_kv_u64(j, npr_slow_name(i), st.slow[i]);
+		json_obj_end(j);
+		json_obj_end(j);
+		return 0;
+	}
+
+	printf("uptime %.1f s; messages applied %" PRIu64 ", rejected %" PRIu64
+	       "; exceptions handled %" PRIu64 "; ring resets %" PRIu64 "\n\n",
+	       (double)st.uptime_ns * 1e-9, st.msgs_ok, st.msgs_err, st.exc_handled,
+	       st.ring_resets);
+	printf("%-5s %-16s %14s %14s %12s %12s %12s %12s\n", "PORT", "DEVICE", "RX", "TX",
+	       "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF");
+	uint64_t sum[6] = { 0 };
+	for (unsigned i = 0; i < np; i++) {
+		const struct npr_port_stats *p = &st.port[i];
+		const struct npr_dump_port *dp = port_by_id(x, p->port_id);
+		printf("%-5u %-16.*s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64
+		       " %12" PRIu64 " %12" PRIu64 "\n",
+		       p->port_id, 16, dp != NULL ? dp->name : "?", p->ipackets, p->opackets,
+		       p->imissed, p->ierrors, p->oerrors, p->rx_nombuf);
+		uint64_t v[sizeof(sum) / sizeof(sum[0])] = {
+			p->ipackets, p->opackets, p->imissed, p->ierrors, p->oerrors, p->rx_nombuf
+		};
+		for (size_t k = 0; k < sizeof(sum) / sizeof(sum[0]); k++)
+			sum[k] += v[k];
+	}
+	printf("%-22s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+	       " %12" PRIu64 "\n\n",
+	       "total", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
+
+	printf("%-7s %-6s %14s %14s %14s %14s %6s\n", "WORKER", "LCORE", "RX", "TX", "FORWARDED4",
+	       "FORWARDED6", "BUSY%");
+	uint64_t wsum[4] = { 0 };
+	for (unsigned w = 0; w < nw; w++) {
+		const struct npr_worker_stats *ws = &st.worker[w];
+		double busy =
+			ws->polls > 0 ? 100.0 * (double)ws->busy_polls / (double)ws->polls : 0;
+		printf("%-7u %-6" PRIu32 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
+		       " %6.1f\n",
+		       w, ws->lcore_id, ws->rx_pkts, ws->tx_pkts, ws->fwd4_pkts, ws->fwd6_pkts,
+		       busy);
+		wsum[0] += ws->rx_pkts;
+		wsum[1] += ws->tx_pkts;
+		wsum[2] += ws->fwd4_pkts;
+		wsum[3] += ws->fwd6_pkts;
+	}
+	printf("%-14s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n\n", "total",
+	       wsum[0], wsum[1], wsum[2], wsum[3]);
+
+	printf("drops:\n");
+	for (unsigned i = 0; i < NPR_DROP_MAX; i++)
+		if (drop[i] != 0)
+			printf("  %-16s %14" PRIu64 "  %s\n", npr_drop_name(i), drop[i],
+			       npr_drop_text(i));
+	printf("  %-16s %14" PRIu64 "\n", "total", drop_total);
+	printf("exceptions:\n");
+	for (unsigned i = 0; i < NPR_EXC_MAX; i++)
+		if (exc[i] != 0)
+			printf("  %-16s %14" PRIu64 "  %s\n", npr_exc_name(i), exc[i],
+			       npr_exc_text(i));
+	printf("  %-16s %14" PRIu64 "\n", "total", exc_total);
+	uint64_t inj = 0;
+	for (unsigned w = 0; w < nw; w++)
+		inj += st.worker[w].inject_pkts;
+	printf("slow path (ARP, ND, ICMP; %" PRIu64 " packets sent through the workers):\n", inj);
+	for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
+		if (st.slow[i] != 0)
+			printf("  %-18s %12" PRIu64 "  %s\n", npr_slow_name(i), st.slow[i],
+			       npr_slow_text(i));
+	return 0;
+}
+
+static int
+show_info(struct ctl *x)
+{
+	int rc = need_info(x);
+	if (rc != 0)
+		return rc;
+	const struct npr_info *in = &x->info;
+	if (x->json_out) {
+		struct json *j = &x->j;
+		json_obj_begin(j);
+		json_kv_u64(j, "instance_id", in->instance_id);
+		json_kv_u64(j, "abi_version", in->abi_version);
+		json_kv_u64(j, "n_ports", in->n_ports);
+		json_kv_u64(j, "n_workers", in->n_workers);
+		json_kv_u64(j, "n_ifaces", in->n_ifaces);
+		json_kv_u64(j, "nh_max", in->nh_max);
+		json_kv_u64(j, "group_max", in->group_max);
+		json_kv_u64(j, "route4_max", in->route4_max);
+		json_kv_u64(j, "route6_max", in->route6_max);
+		json_kv_u64(j, "route4_count", in->route4_count);
+		json_kv_u64(j, "route6_count", in->route6_count);
+		json_kv_u64(j, "fib4_bytes", in->fib4_bytes);
+		json_kv_u64(j, "fib6_bytes", in->fib6_bytes);
+		json_kv_u64(j, "uptime_ns", in->uptime_ns);
+		json_obj_end(j);
+		return 0;
+	}
+	printf("instance     %016" PRIx64 "\n", in->instance_id);
+	printf("ABI version  %" PRIu32 " (this control: %u)\n", in->abi_version, NPR_ABI_VERSION);
+	printf("uptime       %.1f s\n", (double)in->uptime_ns * 1e-9);
+	printf("ports        %" PRIu32 "\nworkers      %" PRIu32 "\ninterfaces   %" PRIu32 "\n",
+	       in->n_ports, in->n_workers, in->n_ifaces);
+	printf("next hops    ids 1..%" PRIu32 "\ngroups       ids 1..%" PRIu32 "\n",
+	       in->nh_max > 0 ? in->nh_max - 1 : 0, in->group_max > 0 ? in->group_max - 1 : 0);
+	printf("IPv4 routes  %" PRIu32 " of %" PRIu32 ", FIB %.1f MiB", in->route4_count,
+	       in->route4_max, (double)in->fib4_bytes / 1048576.0);
+	if (in->route4_count > 0)
+		printf(" (%.1f bytes/prefix)", (double)in->fib4_bytes / in->route4_count);
+	printf("\nIPv6 routes  %" PRIu32 " of %" PRIu32 ", FIB %.1f MiB", in->route6_count,
+	       in->route6_max, (double)in->fib6_bytes / 1048576.0);
+	if (in->route6_count > 0)
+		printf(" (%.1f bytes/prefix)", (double)in->fib6_bytes / in->route6_count);
+	putchar('\n');
+	return 0;
+}
+
+int
+cmd_show(struct ctl *x, int argc, char **argv)
+{
+	if (argc < 1)
+		return USAGE(x, "usage: show interfaces|ports|addresses|neighbors|nexthops|groups|"
+				"routes [4|6]|stats|info");
+	const char *w = argv[0];
+	if (strcmp(w, "routes") == 0 || strcmp(w, "route") == 0) {
+		int which = 0;
+		if (argc == 2 && (strcmp(argv[1], "4") == 0 || strcmp(argv[1], "6") == 0))
+			which = argv[1][0] - '0';
+		else if (argc != 1)
+			return USAGE(x, "usage: show routes [4|6]");
+		return show_routes(x, which);
+	}
+	if (argc != 1)
+		return USAGE(x, "unexpected '%s'", argv[1]);
+	if (strcmp(w, "interfaces") == 0 || strcmp(w, "interface") == 0 || strcmp(w, "ifaces") == 0)
+		return show_ifaces(x);
+	if (strcmp(w, "ports") == 0)
+		return show_ports(x);
+	if (strcmp(w, "addresses") == 0 || strcmp(w, "address") == 0 || strcmp(w, "addr") == 0)
+		return show_stream(x, NPR_DUMP_ADDRS, show_addr_entry,
+				   "ADDRESS                                      DEV");
+	if (strcmp(w, "neighbors") == 0 || strcmp(w, "neighbours") == 0 ||
+	    strcmp(w, "neighbor") == 0 || strcmp(w, "neigh") == 0)
+		return show_neighs(x);
+	if (strcmp(w, "nexthops") == 0 || strcmp(w, "nexthop") == 0 || strcmp(w, "nh") == 0)
+		return show_nhs(x);
+	if (strcmp(w, "groups") == 0 || strcmp(w, "group") == 0)
+		return show_stream(x, NPR_DUMP_GROUPS, show_group_entry,
+				   "ID       REFS   MEMBERS (NEXTHOP:WEIGHT)");
+	if (strcmp(w, "stats") == 0)
+		return show_stats(x);
+	if (strcmp(w, "info") == 0)
+		return show_info(x);
+	return USAGE(x, "show what? '%s'", w);
+}

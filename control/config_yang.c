@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Loading a YANG configuration (see config.h): the libyang context, the file read, the host
+ * bits scan libyang cannot do, parse and validation, then the walk (config_walk.c) and the
+ * resolution (config_resolve.c) into struct config; libyang's errors as our messages.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libyang/libyang.h>
+
+#include "npr/addr.h"
+#include "npr/util.h"
+#include "config_build.h"
+
+struct config_yang {
+	struct ly_ctx *ctx;
+};
+
+static double
+now_s(void)
+{
+	return (double)npr_now_ns() * 1e-9;
+}
+
+/* ---- the libyang context ---- */
+
+static const char *const modules[] = {
+	"ietf-interfaces",
+	"iana-if-type",
+	"ietf-ip",
+	"ietf-routing",
+	"ietf-ipv4-unicast-routing",
+	"ietf-ipv6-unicast-routing",
+	"nprouter",
+};
+
+struct config_yang *
+config_yang_open(const char *path, char *err, size_t errlen)
+{
+	char dirs[4096];
+	const char *env = getenv("NPR_YANG_PATH");
+
+	if (path == NULL) {
+		snprintf(dirs, sizeof(dirs),
+			 "%s%s" NPR_YANG_DIR
+#ifdef NPR_YANG_OWN_DIR
+			 ":" NPR_YANG_OWN_DIR
+#endif
+#ifdef NPR_YANG_SRC_DIR
+			 ":" NPR_YANG_SRC_DIR
+#endif
+			 ,
+			 env != NULL ? env : "", env != NULL && env[0] != '\0' ? ":" : "");
+		path = dirs;
+	}
+	struct config_yang *y = calloc(1, sizeof(*y));
+	if (y == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* Keep every message in the context's list (we print them with the file name). */
+	ly_log_options(LY_LOSTORE);
+	if (ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, &y->ctx) !=
+	    LY_SUCCESS) {
+		snprintf(err, errlen, "cannot create a libyang context");
+		free(y);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* every directory of the path that exists, in order */
+	char *list = strdup(path), *save = NULL;
+	if (list == NULL) {
+		snprintf(err, errlen, "out of memory");
+		config_yang_close(y);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (char *dir = strtok_r(list, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save))
+		if (access(dir, R_OK | X_OK) == 0)
+			ly_ctx_set_searchdir(y->ctx, dir);
+	free(list);
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+		if (ly_ctx_load_module(y->ctx, modules[i], NULL, NULL) != NULL)
+			continue;
+		const struct ly_err_item *e = ly_err_first(y->ctx);
+		snprintf(err, errlen, "cannot load YANG module %s from %s%s%s", modules[i], path,
+			 e != NULL ? ": " : "", e != NULL ? e->msg : "");
+		config_yang_close(y);
+		errno = ENOENT;
+		return NULL;
+	}
+	ly_err_clean(y->ctx, NULL);
+	return y;
+}
+
+void
+config_yang_close(struct config_yang *y)
+{
+	if (y == NULL)
+		return;
+	ly_ctx_destroy(y->ctx);
+	free(y);
+}
+
+/* ---- libyang errors and the host-bits scan ---- */
+
+/* "Data location "/a/b", line number 7." -> path, line */
+static void
+yang_error(struct config_msgs *errs, const char *name, const struct ly_err_item *e)
+{
+	const char *loc = e->path != NULL ? e->path : "";
+	char path[1024] = "";
+	long line = 0;
+	const char *q = strchr(loc, '"');
+	if (q != NULL) {
+		const char *q2 = strrchr(loc, '"');
+		if (q2 > q)
+			snprintf(path, sizeof(path), "%.*s", (int)(q2 - q - 1), q + 1);
+	}
+	const char *ln = strstr(loc, "ine number ");
+	if (ln != NULL)
+		line = strtol(ln + 11, NULL, 10);
+	char where[64] = "";
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%ld", line);
+	config_msgs_add(errs, "%s%s: %s%s%s", name, where, path, path[0] != '\0' ? ": " : "",
+			e->msg != NULL ? e->msg : "invalid");
+}
+
+/* libyang stores prefixes with their host bits cleared, so "10.1.2.3/8" would silently become
+ * 10.0.0.0/8. The data plane never normalises a prefix, and neither do we: look at the text
+ * of every destination-prefix before libyang does. Returns the number of bad prefixes. */
+static size_t
+scan_host_bits(const char *buf, size_t len, bool json, const char *name, struct config_msgs *errs)
+{
+	static const char key[] = "destination-prefix";
+	const size_t klen = sizeof(key) - 1;
+	const char *p = buf, *end = buf + len, *lpos = buf;
+	size_t line = 1, n_bad = 0;
+
+	while (p < end) {
+		const char *k = memmem(p, (size_t)(end - p), key, klen);
+		if (k == NULL)
+			break;
+		p = k + klen;
+		const char *v = p;
+		if (json) {
+			if (v >= end || *v != '"')
+				continue;
+			v++;
+			while (v < end && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+				v++;
+			if (v >= end || *v != ':')
+				continue;
+			v++;
+			while (v < end && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+				v++;
+			if (v >= end || *v != '"')
+				continue;
+			v++;
+		} else {
+			if (k > buf && k[-1] == '/')
+				continue; /* "</x:destination-prefix>" */
+			while (v < end && *v != '>' && *v != '<')
+				v++;
+			if (v >= end || *v != '>' || v[-1] == '/')
+				continue;
+			v++;
+		}
+		const char *ve = v;
+		while (ve < end && ve - v < 64 && *ve != (json ? '"' : '<'))
+			ve++;
+		char s[72];
+		size_t sl = (size_t)(ve - v);
+		if (sl >= sizeof(s) - 1)
+			continue;
+		memcpy(s, v, sl);
+		s[sl] = '\0';
+		/* trim XML whitespace */
+		char *sb = s;
+		while (*sb == ' ' || *sb == '\t' || *sb == '\n' || *sb == '\r')
+			sb++;
+		size_t bl = strlen(sb);
+		while (bl > 0 && (sb[bl - 1] == ' ' || sb[bl - 1] == '\t' || sb[bl - 1] == '\n' ||
+				  sb[bl - 1] == '\r'))
+			sb[--bl] = '\0';
+		int fam;
+		uint8_t a[16], plen;
+		if (npr_parse_ifaddr(sb, &fam, a, &plen) < 0 ||
+		    npr_parse_prefix(sb, &fam, a, &plen) == 0)
+			continue; /* fine, or wrong in a way libyang explains */
+		for (; lpos < k; lpos++)
+			if (*lpos == '\n')
+				line++;
+		char why[128];
+		config_msgs_add(errs, "%s:%zu: destination-prefix \"%s\": %s", name, line, sb,
+				npr_prefix_strerror(sb, why, sizeof(why)));
+		n_bad++;
+	}
+	return n_bad;
+}
+
+/* ---- loading ---- */
+
+static void
+build_free(struct build *b)
+{
+	free(b->en4);
+	free(b->en6);
+	hset_free(&b->ifnames);
+	free(b->rr);
+	free(b->rm);
+	hset_free(&b->routes);
+	hset_free(&b->nhs);
+	hset_free(&b->groups);
+	hset_free(&b->gws);
+	free(b->gw);
+}
+
+int
+config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, const char *name,
+		struct config *cfg, struct config_msgs *errs, struct config_msgs *warns)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	size_t i = 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+		i++;
+	if (i == len) {
+		config_msgs_add(errs,
+				"%s: empty file: no configuration (an empty JSON object {} "
+				"removes everything)",
+				name);
+		return -EINVAL;
+	}
+	double t0 = now_s();
+	size_t n_bad = scan_host_bits(buf, len, json, name, errs);
+
+	/* libyang wants a NUL-terminated string */
+	char *text = malloc(len + 1);
+	if (text == NULL) {
+		config_msgs_add(errs, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	struct lyd_node *tree = NULL;
+	ly_err_clean(y->ctx, NULL);
+	LY_ERR lr = lyd_parse_data_mem(y->ctx, text, json ? LYD_JSON : LYD_XML,
+				       LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, LYD_VALIDATE_NO_STATE,
+				       &tree);
+	free(text);
+	if (lr != LY_SUCCESS) {
+		size_t before = errs->n_total;
+		for (const struct ly_err_item *e = ly_err_first(y->ctx); e != NULL; e = e->next)
+			if (e->level == LY_LLERR)
+				yang_error(errs, name, e);
+		if (errs->n_total == before)
+			config_msgs_add(errs, "%s: invalid (libyang error %d)", name, (int)lr);
+		ly_err_clean(y->ctx, NULL);
+		lyd_free_all(tree);
+		return -EINVAL;
+	}
+	ly_err_clean(y->ctx, NULL);
+	double t1 = now_s();
+	cfg->parse_s = t1 - t0;
+
+	struct build b = { .cfg = cfg, .name = name, .errs = errs, .warns = warns };
+	size_t n_routes_hint = len / 64;
+	b.en4 = calloc(NPR_MAX_IFACES, sizeof(bool));
+	b.en6 = calloc(NPR_MAX_IFACES, sizeof(bool));
+	if (b.en4 == NULL || b.en6 == NULL || hset_init(&b.ifnames, 64) < 0 ||
+	    hset_init(&b.routes, n_routes_hint) < 0 || hset_init(&b.nhs, 64) < 0 ||
+	    hset_init(&b.groups, 64) < 0 || hset_init(&b.gws, 64) < 0)
+		b.oom = true;
+
+	build_walk(&b, tree);
+	if (!b.oom)
+		build_index_routes(&b);
+	if (!b.oom)
+		build_resolve_routes(&b);
+	if (b.oom)
+		config_msgs_add(errs, "%s: out of memory", name);
+	cfg->build_s = now_s() - t1;
+	build_free(&b);
+	lyd_free_all(tree);
+	if (b.oom || errs->n_total > 0 || n_bad > 0) {
+		if (errs->n_total == 0)
+			config_msgs_add(errs, "%s: invalid", name);
+		return b.oom ? -ENOMEM : -EINVAL;
+	}
+	return 0;
+}
+
+int
+config_load(struct config_yang *y, const char *path, const char *name, struct config *cfg,
+	    struct config_msgs *errs, struct config_msgs *warns)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (name == NULL)
+		name = path;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		config_msgs_add(errs, "%s: %s", name, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		config_msgs_add(errs, "%s: not a regular file", name);
+		return -EINVAL;
+	}
+	size_t len = (size_t)st.st_size;
+	char *buf = malloc(len + 1);
+	if (buf == NULL) {
+		close(fd);
+		config_msgs_add(errs, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = read(fd, buf + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	len = got;
+	/* the format: the first byte ('<' XML, '{' JSON), else the extension */
+	size_t i = 0, nl = strlen(path);
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+		i++;
+	bool json;
+	if (i < len && (buf[i] == '<' || buf[i] == '{'))
+		json = buf[i] == '{';
+	else
+		json = !(nl > 4 && strcmp(path + nl - 4, ".xml") == 0);
+	int rc = config_load_mem(y, buf, len, json, name, cfg, errs, warns);
+	free(buf);
+	return rc;
+}
