@@ -9,7 +9,7 @@
  * damaged. It keeps a tiny model (interfaces, next hops, routes) for the CLI tests.
  *
  * npr_client_open ends with a HELLO call, so every open needs a fake thread that answers it.
- * HELLO is answered as the data plane does (cfg.c): value = the full instance id, and a batch
+ * HELLO is answered as the data plane does (cfg/): value = the full instance id, and a batch
  * left open by an earlier session is aborted. A paused fake still answers a HELLO at the head
  * of the request ring, so that a test can open a session to a data plane that then stalls.
  */
@@ -39,7 +39,6 @@
 #include "npr/proto.h"
 #include "npr/ring.h"
 #include "npr/shm.h"
-#include "npr/addr.h"
 #include "client.h"
 #include "load.h"
 

@@ -27,7 +27,6 @@
 #include "npr/addr.h"
 #include "apply.h"
 #include "config.h"
-#include "npr/addr.h"
 
 #ifndef NPR_SOURCE_DIR
 #define NPR_SOURCE_DIR "."
