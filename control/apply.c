@@ -12,12 +12,6 @@
 
 #define PROG "nprouter-control"
 
-static double
-now_s(void)
-{
-	return (double)npr_now_ns() * 1e-9;
-}
-
 /* ---- summary ---- */
 
 static const char *const kind_label[PK_MAX] = { "interfaces", "addresses", "neighbors", "nexthops",
@@ -127,7 +121,7 @@ apply_main(const char *shm, int timeout_ms, bool json, int argc, char **argv)
 		apply_usage(stderr);
 		return 2;
 	}
-	double t0 = now_s();
+	double t0 = npr_now_s();
 	struct apply_times t = { 0 };
 	char err[512];
 	struct config_yang *y = config_yang_open(yang_path, err, sizeof(err));
@@ -158,9 +152,9 @@ apply_main(const char *shm, int timeout_ms, bool json, int argc, char **argv)
 		return 3;
 	}
 	struct running rs;
-	double t1 = now_s();
+	double t1 = npr_now_s();
 	rc = running_dump(c, &rs, timeout_ms, err, sizeof(err));
-	double t2 = now_s();
+	double t2 = npr_now_s();
 	t.dump_s = t2 - t1;
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
@@ -175,7 +169,7 @@ apply_main(const char *shm, int timeout_ms, bool json, int argc, char **argv)
 	struct plan p;
 	struct plan_opts po = { .resync = resync, .changes = dry_run && !json ? stdout : NULL };
 	rc = plan_build(&cfg, &rs, &po, &p, &errs);
-	t.diff_s = now_s() - t2;
+	t.diff_s = npr_now_s() - t2;
 	if (rc < 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s: %s: %s\n", PROG, path, errs.line[i]);
@@ -192,7 +186,7 @@ apply_main(const char *shm, int timeout_ms, bool json, int argc, char **argv)
 			code = 3;
 		}
 	}
-	t.total_s = now_s() - t0;
+	t.total_s = npr_now_s() - t0;
 	if (code == 0)
 		plan_print_summary(stdout, &p, &t, path, dry_run, json);
 	plan_free(&p);

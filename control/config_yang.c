@@ -22,12 +22,6 @@ struct config_yang {
 	struct ly_ctx *ctx;
 };
 
-static double
-now_s(void)
-{
-	return (double)npr_now_ns() * 1e-9;
-}
-
 /* ---- the libyang context ---- */
 
 static const char *const modules[] = {
@@ -238,7 +232,7 @@ config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, c
 				name);
 		return -EINVAL;
 	}
-	double t0 = now_s();
+	double t0 = npr_now_s();
 	size_t n_bad = scan_host_bits(buf, len, json, name, errs);
 
 	/* libyang wants a NUL-terminated string */
@@ -267,7 +261,7 @@ config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, c
 		return -EINVAL;
 	}
 	ly_err_clean(y->ctx, NULL);
-	double t1 = now_s();
+	double t1 = npr_now_s();
 	cfg->parse_s = t1 - t0;
 
 	struct build b = { .cfg = cfg, .name = name, .errs = errs, .warns = warns };
@@ -286,7 +280,7 @@ config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, c
 		build_resolve_routes(&b);
 	if (b.oom)
 		config_msgs_add(errs, "%s: out of memory", name);
-	cfg->build_s = now_s() - t1;
+	cfg->build_s = npr_now_s() - t1;
 	build_free(&b);
 	lyd_free_all(tree);
 	if (b.oom || errs->n_total > 0 || n_bad > 0) {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "npr/shm.h"
+#include "npr/util.h"
 #include "apply.h"
 
 #define PROG "nprouter-control"
@@ -68,14 +69,6 @@ dlog(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 /* The running data plane's instance id from its segment header, 0 if there is none (or it
@@ -156,7 +149,7 @@ apply(struct daemon *d, bool resync)
 	struct plan p;
 	struct config_msgs errs = { 0 };
 	int ret = 0;
-	double t0 = (double)now_ms() / 1000;
+	double t0 = (double)npr_now_ms() / 1000;
 	int rc = running_dump(c, &rs, d->timeout_ms, err, sizeof(err));
 	if (rc < 0) {
 		dlog("%s", err);
@@ -164,7 +157,7 @@ apply(struct daemon *d, bool resync)
 		npr_client_close(c);
 		return rc == -EPROTO ? -EINVAL : -EAGAIN;
 	}
-	double t1 = (double)now_ms() / 1000;
+	double t1 = (double)npr_now_ms() / 1000;
 	t.dump_s = t1 - t0;
 	memset(&p, 0, sizeof(p));
 	if (config_check_dataplane(cfg, d->path, rs.port, rs.n_port, &rs.info, &errs) < 0 ||
@@ -174,7 +167,7 @@ apply(struct daemon *d, bool resync)
 		ret = -EINVAL;
 		goto out;
 	}
-	t.diff_s = (double)now_ms() / 1000 - t1;
+	t.diff_s = (double)npr_now_ms() / 1000 - t1;
 	rc = plan_push(c, &p, d->timeout_ms, &t, stderr, d->path);
 	if (rc == -ECANCELED) {
 		dlog("%s rejected by the data plane", d->path);
@@ -302,7 +295,7 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 	uint64_t retry_at = 0;
 	int code = 0;
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = npr_now_ms();
 		if (reload_at != 0 && now >= reload_at) {
 			reload_at = 0;
 			if (load(&d))
@@ -327,7 +320,7 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 			} else {
 				int rc = apply(&d, want_resync);
 				if (rc == -EAGAIN) {
-					retry_at = now_ms() + RETRY_MS;
+					retry_at = npr_now_ms() + RETRY_MS;
 				} else {
 					pending = false;
 					want_resync = false;
@@ -351,7 +344,7 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
 					dlog("SIGHUP: reloading %s", d.path);
-					reload_at = now_ms();
+					reload_at = npr_now_ms();
 				} else {
 					dlog("signal %u: exiting", si.ssi_signo);
 					stop = true;
@@ -367,7 +360,7 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 				for (char *q = buf; q < buf + len;) {
 					struct inotify_event *ev = (struct inotify_event *)q;
 					if (ev->len > 0 && strcmp(ev->name, base) == 0)
-						reload_at = now_ms() + DEBOUNCE_MS;
+						reload_at = npr_now_ms() + DEBOUNCE_MS;
 					q += sizeof(*ev) + ev->len;
 				}
 			}

@@ -14,18 +14,11 @@
 
 #include "npr/proto.h"
 #include "npr/addr.h"
+#include "npr/util.h"
 #include "client.h"
 #include "load.h"
 
 #define LINE_MAX_LEN 512
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- arguments ---- */
 
@@ -355,7 +348,7 @@ progress(struct push_state *ps, bool force)
 {
 	if (!ps->tty)
 		return;
-	double t = now_s();
+	double t = npr_now_s();
 	if (!force && t - ps->t_progress < 0.5)
 		return;
 	ps->t_progress = t;
@@ -435,7 +428,7 @@ load_push(struct npr_client *c, const struct load_opts *o, const struct load_tab
 {
 	struct push_state ps = { .o = o, .t = t, .err = err };
 	ps.tty = isatty(fileno(err));
-	ps.t_start = ps.t_progress = now_s();
+	ps.t_start = ps.t_progress = npr_now_s();
 	res->n4 = res->n6 = 0;
 
 	size_t max_spans = (t->n4 + NPR_ROUTE4_MAX - 1) / NPR_ROUTE4_MAX +
@@ -556,7 +549,7 @@ load_push(struct npr_client *c, const struct load_opts *o, const struct load_tab
 	res->n4 = t->n4;
 	res->n6 = t->n6;
 out:
-	res->push_s = now_s() - ps.t_start;
+	res->push_s = npr_now_s() - ps.t_start;
 	npr_client_set_handler(c, NULL, NULL);
 	free(ps.spans);
 	free(buf);

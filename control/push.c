@@ -10,12 +10,6 @@
 
 #define PROG "nprouter-control"
 
-static double
-now_s(void)
-{
-	return (double)npr_now_ns() * 1e-9;
-}
-
 struct push_state {
 	struct plan *p;
 	FILE *err;
@@ -47,7 +41,7 @@ plan_push(struct npr_client *c, struct plan *p, int timeout_ms, struct apply_tim
 {
 	struct push_state s = { .p = p, .err = err, .name = name };
 	struct npr_reply rep;
-	double t0 = now_s();
+	double t0 = npr_now_s();
 
 	if (p->n_msgs == 0) {
 		t->push_s = t->commit_s = 0;
@@ -65,7 +59,7 @@ plan_push(struct npr_client *c, struct plan *p, int timeout_ms, struct apply_tim
 	rc = npr_client_pipeline(c, p->n_msgs, push_msg, push_rejected, &s, timeout_ms, &n_errors);
 	if (rc < 0)
 		return rc;
-	double t1 = now_s();
+	double t1 = npr_now_s();
 	t->push_s = t1 - t0;
 	struct npr_msg_hdr h = { .len = sizeof(h) };
 	if (n_errors > 0) {
@@ -83,7 +77,7 @@ plan_push(struct npr_client *c, struct plan *p, int timeout_ms, struct apply_tim
 	rc = npr_client_call(c, &h, &rep, NULL, NULL, timeout_ms);
 	if (rc < 0)
 		return rc;
-	t->commit_s = now_s() - t1;
+	t->commit_s = npr_now_s() - t1;
 	if (rep.status != 0) {
 		fprintf(err, "%s: %s: commit: %s%s%s; nothing applied\n", PROG, name,
 			npr_strstatus(rep.status), rep.msg[0] != '\0' ? ": " : "", rep.msg);

@@ -32,6 +32,7 @@
 #include <rte_lpm6.h>
 #include <rte_malloc.h>
 
+#include "npr/util.h"
 #include "fib.h"
 
 #define NDST (1u << 20)
@@ -70,18 +71,7 @@ static volatile uint64_t sink; /* keeps lookup loops from being optimised away *
 static uint64_t
 rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return npr_rand(&rng_state);
 }
 
 static uint32_t
@@ -177,7 +167,7 @@ bench_ours(struct table *t, struct result *r)
 	}
 	r->name = t->family == 4 ? "npr fib4" : "npr fib6";
 
-	double t0 = now();
+	double t0 = npr_now_s();
 	for (unsigned i = 0; i < t->n; i++) {
 		int rc = fib_set(f, t->v[i].p, t->v[i].plen, t->v[i].nh);
 		if (rc < 0) {
@@ -186,26 +176,26 @@ bench_ours(struct table *t, struct result *r)
 		}
 	}
 	fib_commit(f);
-	r->load_s = now() - t0;
+	r->load_s = npr_now_s() - t0;
 	r->mem = fib_mem_bytes(f);
 
 	uint64_t sum = 0;
 	double best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		if (t->family == 4)
 			for (unsigned i = 0; i < NDST; i++)
 				sum += fib4_lookup(f, t->dst4[i]);
 		else
 			for (unsigned i = 0; i < NDST; i++)
 				sum += fib6_lookup(f, t->dst6[i]);
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->single_mlps = NDST / best / 1e6;
 	best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i += BULK) {
 			if (t->family == 4) {
 				fib4_lookup_bulk(f, &t->dst4[i], &t->want[i], BULK);
@@ -216,7 +206,7 @@ bench_ours(struct table *t, struct result *r)
 				fib6_lookup_bulk(f, pp, &t->want[i], BULK);
 			}
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->bulk_mlps = NDST / best / 1e6;
@@ -227,14 +217,14 @@ bench_ours(struct table *t, struct result *r)
 		r->note = "single and bulk lookups disagree";
 	sink = sum;
 
-	t0 = now();
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		fib_set(f, x->p, x->plen, (uint32_t)(rnd() % NH_MAX) + 1);
 		fib_commit(f);
 	}
-	r->replace_kups = t->nupd / (now() - t0) / 1e3;
-	t0 = now();
+	r->replace_kups = t->nupd / (npr_now_s() - t0) / 1e3;
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd / 2; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		fib_del(f, x->p, x->plen);
@@ -242,7 +232,7 @@ bench_ours(struct table *t, struct result *r)
 		fib_set(f, x->p, x->plen, x->nh);
 		fib_commit(f);
 	}
-	r->deladd_kups = (t->nupd / 2 * 2) / (now() - t0) / 1e3;
+	r->deladd_kups = (t->nupd / 2 * 2) / (npr_now_s() - t0) / 1e3;
 	fib_free(f);
 }
 
@@ -277,34 +267,34 @@ bench_lpm(struct table *t, struct result *r, uint32_t *got)
 		r->note = "rte_lpm_create failed";
 		return;
 	}
-	double t0 = now();
+	double t0 = npr_now_s();
 	for (unsigned i = 0; i < t->n; i++)
 		if (rte_lpm_add(lpm, v4(t->v[i].p), t->v[i].plen, t->v[i].nh) < 0) {
 			r->note = "rte_lpm_add failed";
 			break;
 		}
-	r->load_s = now() - t0;
+	r->load_s = npr_now_s() - t0;
 	r->mem = heap_used() - m0;
 
 	uint64_t sum = 0;
 	double best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i++) {
 			uint32_t nh = 0;
 			rte_lpm_lookup(lpm, t->dst4[i], &nh);
 			sum += nh;
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->single_mlps = NDST / best / 1e6;
 	best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i += BULK)
 			rte_lpm_lookup_bulk(lpm, &t->dst4[i], &got[i], BULK);
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->bulk_mlps = NDST / best / 1e6;
@@ -315,19 +305,19 @@ bench_lpm(struct table *t, struct result *r, uint32_t *got)
 
 	/* rte_lpm updates are slow on a full table (linear rule search): fewer of them */
 	unsigned nupd = t->nupd < 20000 ? t->nupd : 20000;
-	t0 = now();
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < nupd; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_lpm_add(lpm, v4(x->p), x->plen, (uint32_t)(rnd() % NH_MAX) + 1);
 	}
-	r->replace_kups = nupd / (now() - t0) / 1e3;
-	t0 = now();
+	r->replace_kups = nupd / (npr_now_s() - t0) / 1e3;
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < nupd / 2; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_lpm_delete(lpm, v4(x->p), x->plen);
 		rte_lpm_add(lpm, v4(x->p), x->plen, x->nh);
 	}
-	r->deladd_kups = (nupd / 2 * 2) / (now() - t0) / 1e3;
+	r->deladd_kups = (nupd / 2 * 2) / (npr_now_s() - t0) / 1e3;
 	rte_lpm_free(lpm);
 }
 
@@ -348,53 +338,53 @@ bench_fib(struct table *t, struct result *r, uint32_t *got)
 		r->note = "rte_fib_create failed";
 		return;
 	}
-	double t0 = now();
+	double t0 = npr_now_s();
 	for (unsigned i = 0; i < t->n; i++)
 		if (rte_fib_add(fib, v4(t->v[i].p), t->v[i].plen, t->v[i].nh) < 0) {
 			r->note = "rte_fib_add failed";
 			break;
 		}
-	r->load_s = now() - t0;
+	r->load_s = npr_now_s() - t0;
 	r->mem = heap_used() - m0;
 
 	double best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i++) {
 			rte_fib_lookup_bulk(fib, &t->dst4[i], nh64, 1);
 			got[i] = (uint32_t)nh64[0];
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->single_mlps = NDST / best / 1e6;
 	best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i += BULK) {
 			rte_fib_lookup_bulk(fib, &t->dst4[i], nh64, BULK);
 			for (unsigned j = 0; j < BULK; j++)
 				got[i + j] = (uint32_t)nh64[j];
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->bulk_mlps = NDST / best / 1e6;
 	r->mismatches = check(t, got);
 
-	t0 = now();
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_fib_add(fib, v4(x->p), x->plen, (rnd() % NH_MAX) + 1);
 	}
-	r->replace_kups = t->nupd / (now() - t0) / 1e3;
-	t0 = now();
+	r->replace_kups = t->nupd / (npr_now_s() - t0) / 1e3;
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd / 2; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_fib_delete(fib, v4(x->p), x->plen);
 		rte_fib_add(fib, v4(x->p), x->plen, x->nh);
 	}
-	r->deladd_kups = (t->nupd / 2 * 2) / (now() - t0) / 1e3;
+	r->deladd_kups = (t->nupd / 2 * 2) / (npr_now_s() - t0) / 1e3;
 	rte_fib_free(fib);
 }
 
@@ -410,53 +400,53 @@ bench_lpm6(struct table *t, struct result *r, uint32_t *got)
 		r->note = "rte_lpm6_create failed";
 		return;
 	}
-	double t0 = now();
+	double t0 = npr_now_s();
 	for (unsigned i = 0; i < t->n; i++)
 		if (rte_lpm6_add(lpm, t->v[i].p, t->v[i].plen, t->v[i].nh) < 0) {
 			r->note = "rte_lpm6_add failed";
 			break;
 		}
-	r->load_s = now() - t0;
+	r->load_s = npr_now_s() - t0;
 	r->mem = heap_used() - m0;
 
 	double best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i++) {
 			uint32_t nh = 0;
 			got[i] = rte_lpm6_lookup(lpm, t->dst6[i], &nh) == 0 ? nh : 0;
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->single_mlps = NDST / best / 1e6;
 	best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i += BULK) {
 			rte_lpm6_lookup_bulk_func(lpm, &t->dst6[i], nh32, BULK);
 			for (unsigned j = 0; j < BULK; j++)
 				got[i + j] = nh32[j] < 0 ? 0 : (uint32_t)nh32[j];
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->bulk_mlps = NDST / best / 1e6;
 	r->mismatches = check(t, got);
 
-	t0 = now();
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_lpm6_add(lpm, x->p, x->plen, (uint32_t)(rnd() % NH_MAX) + 1);
 	}
-	r->replace_kups = t->nupd / (now() - t0) / 1e3;
-	t0 = now();
+	r->replace_kups = t->nupd / (npr_now_s() - t0) / 1e3;
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd / 2; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_lpm6_delete(lpm, x->p, x->plen);
 		rte_lpm6_add(lpm, x->p, x->plen, x->nh);
 	}
-	r->deladd_kups = (t->nupd / 2 * 2) / (now() - t0) / 1e3;
+	r->deladd_kups = (t->nupd / 2 * 2) / (npr_now_s() - t0) / 1e3;
 	rte_lpm6_free(lpm);
 }
 
@@ -477,53 +467,53 @@ bench_fib6(struct table *t, struct result *r, uint32_t *got)
 		r->note = "rte_fib6_create failed";
 		return;
 	}
-	double t0 = now();
+	double t0 = npr_now_s();
 	for (unsigned i = 0; i < t->n; i++)
 		if (rte_fib6_add(fib, t->v[i].p, t->v[i].plen, t->v[i].nh) < 0) {
 			r->note = "rte_fib6_add failed";
 			break;
 		}
-	r->load_s = now() - t0;
+	r->load_s = npr_now_s() - t0;
 	r->mem = heap_used() - m0;
 
 	double best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i++) {
 			rte_fib6_lookup_bulk(fib, &t->dst6[i], nh64, 1);
 			got[i] = (uint32_t)nh64[0];
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->single_mlps = NDST / best / 1e6;
 	best = 1e9;
 	for (int pass = 0; pass < 3; pass++) {
-		t0 = now();
+		t0 = npr_now_s();
 		for (unsigned i = 0; i < NDST; i += BULK) {
 			rte_fib6_lookup_bulk(fib, &t->dst6[i], nh64, BULK);
 			for (unsigned j = 0; j < BULK; j++)
 				got[i + j] = (uint32_t)nh64[j];
 		}
-		double d = now() - t0;
+		double d = npr_now_s() - t0;
 		best = d < best ? d : best;
 	}
 	r->bulk_mlps = NDST / best / 1e6;
 	r->mismatches = check(t, got);
 
-	t0 = now();
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_fib6_add(fib, x->p, x->plen, (rnd() % NH_MAX) + 1);
 	}
-	r->replace_kups = t->nupd / (now() - t0) / 1e3;
-	t0 = now();
+	r->replace_kups = t->nupd / (npr_now_s() - t0) / 1e3;
+	t0 = npr_now_s();
 	for (unsigned i = 0; i < t->nupd / 2; i++) {
 		struct pfx *x = &t->v[rnd() % t->n];
 		rte_fib6_delete(fib, x->p, x->plen);
 		rte_fib6_add(fib, x->p, x->plen, x->nh);
 	}
-	r->deladd_kups = (t->nupd / 2 * 2) / (now() - t0) / 1e3;
+	r->deladd_kups = (t->nupd / 2 * 2) / (npr_now_s() - t0) / 1e3;
 	rte_fib6_free(fib);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Small helpers both processes use: one clock and one hash. Header only; any thread.
+ * Small helpers both processes (and the tests and tools) use: one clock, one hash, one
+ * pseudo-random sequence. Header only; any thread.
  */
 #ifndef NPR_UTIL_H
 #define NPR_UTIL_H
@@ -17,6 +18,32 @@ npr_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The same clock in milliseconds and in seconds (durations printed for people). */
+static inline uint64_t
+npr_now_ms(void)
+{
+	return npr_now_ns() / 1000000u;
+}
+
+static inline double
+npr_now_s(void)
+{
+	return (double)npr_now_ns() * 1e-9;
+}
+
+/* xorshift64* (Vigna): a deterministic pseudo-random sequence from *state (nonzero), for
+ * tests, benchmarks and generated data that must replay. Not for anything secret. */
+static inline uint64_t
+npr_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
 }
 
 /* A 64-bit hash of len bytes for the hash tables of the control paths (not the packet flow

@@ -25,6 +25,7 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
+#include "npr/util.h"
 #include "cfg.h"
 #include "fib.h"
 #include "fwd.h"
@@ -2438,14 +2439,6 @@ test_fuzz(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Cost of a full route message beyond the FIB's own cost */
 
-static double
-secs(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void
 test_perf(void **state)
 {
@@ -2469,9 +2462,9 @@ test_perf(void **state)
 		for (uint32_t i = 0; i < N; i++)
 			r[i].prefix = (r[i].prefix & 0xfff00000u) | i << 8;
 		uint32_t len = mk_route4(NPR_MSG_ROUTE4_ADD, r, N);
-		double t0 = secs();
+		double t0 = npr_now_s();
 		OK(xsend(msgbuf, len));
-		double t1 = secs();
+		double t1 = npr_now_s();
 		for (uint32_t i = 0; i < N; i++)
 			r[i].target = 0;
 		OK(route4(NPR_MSG_ROUTE4_DEL, r, N));
@@ -2479,7 +2472,7 @@ test_perf(void **state)
 		struct fib_conf fc = { .family = 4, .max_routes = 200000 };
 		struct fib *f = fib_create(&fc);
 		assert_non_null(f);
-		double t2 = secs();
+		double t2 = npr_now_s();
 		for (uint32_t i = 0; i < N; i++) {
 			uint8_t p[4];
 			uint32_t be = htonl(r[i].prefix);
@@ -2487,7 +2480,7 @@ test_perf(void **state)
 			assert_int_equal(fib_set(f, p, 24, 1 + i % 4), 0);
 		}
 		fib_commit(f);
-		double t3 = secs();
+		double t3 = npr_now_s();
 		fib_free(f);
 		best_cfg = t1 - t0 < best_cfg ? t1 - t0 : best_cfg;
 		best_fib = t3 - t2 < best_fib ? t3 - t2 : best_fib;

@@ -39,18 +39,11 @@
 #include "npr/proto.h"
 #include "npr/ring.h"
 #include "npr/shm.h"
+#include "npr/util.h"
 #include "client.h"
 #include "load.h"
 
 /* ---- helpers ---- */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_us(long us)
@@ -547,9 +540,9 @@ static void *
 fake_run(void *arg)
 {
 	struct fake_dp *f = arg;
-	uint64_t start = now_ms();
+	uint64_t start = npr_now_ms();
 	while (!atomic_load(&f->stop)) {
-		if (f->die_after_ms != 0 && now_ms() - start >= f->die_after_ms) {
+		if (f->die_after_ms != 0 && npr_now_ms() - start >= f->die_after_ms) {
 			atomic_store_explicit(&f->hdr->state, NPR_SHM_GONE, memory_order_release);
 			break;
 		}
@@ -557,7 +550,7 @@ fake_run(void *arg)
 		if (occ > atomic_load(&f->req_peak))
 			atomic_store(&f->req_peak, occ);
 		bool paused = atomic_load(&f->mode) == FAKE_PAUSED ||
-			      now_ms() - start < f->start_paused_ms;
+			      npr_now_ms() - start < f->start_paused_ms;
 		int len = npr_ring_peek(&f->req, f->buf);
 		const struct npr_msg_hdr *h = (const struct npr_msg_hdr *)f->buf;
 		/* paused: only a HELLO gets through, so that the session opens first */
@@ -579,7 +572,7 @@ fake_run(void *arg)
 		fake_handle(f, h);
 		pthread_mutex_unlock(&f->lock);
 		if (h->type == NPR_MSG_HELLO)
-			start = now_ms(); /* the session is open: the timers start now */
+			start = npr_now_ms(); /* the session is open: the timers start now */
 		if (f->slow_every != 0 && n % f->slow_every == 0)
 			sleep_us(f->slow_us);
 	}
@@ -686,9 +679,9 @@ test_open_bad_header(void **state)
 	f->hdr->abi_version = NPR_ABI_VERSION;
 
 	atomic_store(&f->hdr->state, NPR_SHM_INIT);
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	expect_open_fail(f->name, 100, EAGAIN, "still starting");
-	assert_true(now_ms() - t0 >= 100); /* it waited for the data plane to get ready */
+	assert_true(npr_now_ms() - t0 >= 100); /* it waited for the data plane to get ready */
 	atomic_store(&f->hdr->state, NPR_SHM_GONE);
 	expect_open_fail(f->name, 100, ESRCH, "gone");
 	atomic_store(&f->hdr->state, NPR_SHM_READY);
@@ -754,11 +747,11 @@ test_open_waits_for_ready(void **state)
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, ready_later, &l), 0);
 	char err[256];
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	struct npr_client *c = npr_client_open(f->name, 3000, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
-	assert_true(now_ms() - t0 >= 80);
+	assert_true(npr_now_ms() - t0 >= 80);
 	pthread_join(t, NULL);
 	npr_client_close(c);
 	fake_free(f);
@@ -774,9 +767,9 @@ test_open_lock(void **state)
 	char want[64];
 	snprintf(want, sizeof(want), "another control session (pid %d) holds the data plane",
 		 (int)getpid());
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	expect_open_fail(f->name, 150, EBUSY, want);
-	assert_true(now_ms() - t0 >= 150);
+	assert_true(npr_now_ms() - t0 >= 150);
 	expect_open_fail(f->name, 150, EBUSY, "waited 1");
 	/* the refused opens never reached the data plane: only c1's HELLO did */
 	pthread_mutex_lock(&f->lock);
@@ -801,9 +794,9 @@ test_open_no_hello(void **state)
 		 (int)getpid(), f->name, strerror(ETIMEDOUT));
 
 	/* alive (our pid) but nobody reads the request ring */
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	expect_open_fail(f->name, 100, ETIMEDOUT, want);
-	uint64_t dt = now_ms() - t0;
+	uint64_t dt = npr_now_ms() - t0;
 	assert_true(dt >= 100 && dt < 2000);
 
 	/* it comes back: the lock is free, and the reply to the HELLO left in the ring (not
@@ -820,9 +813,9 @@ test_open_no_hello(void **state)
 	/* a control thread that reads requests but never answers */
 	atomic_store(&f->mode, FAKE_SILENT);
 	fake_start(f);
-	t0 = now_ms();
+	t0 = npr_now_ms();
 	expect_open_fail(f->name, 100, ETIMEDOUT, want);
-	dt = now_ms() - t0;
+	dt = npr_now_ms() - t0;
 	assert_true(dt >= 100 && dt < 2000);
 	fake_stop(f);
 	assert_int_equal(atomic_load(&f->n_req), 3); /* that HELLO was read */
@@ -833,9 +826,9 @@ test_open_no_hello(void **state)
 	fake_start(f);
 	snprintf(want, sizeof(want), "the data plane (pid %d) does not answer on /dev/shm/%s: %s",
 		 (int)getpid(), f->name, strerror(EPIPE));
-	t0 = now_ms();
+	t0 = npr_now_ms();
 	expect_open_fail(f->name, 5000, EPIPE, want);
-	dt = now_ms() - t0;
+	dt = npr_now_ms() - t0;
 	assert_true(dt >= 50 && dt < 2000);
 	fake_free(f);
 }
@@ -853,9 +846,9 @@ test_open_hello_error(void **state)
 	snprintf(want, sizeof(want),
 		 "the data plane (pid %d) refused the session: sessions refused by the test",
 		 (int)getpid());
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	expect_open_fail(f->name, 1000, EPROTO, want);
-	assert_true(now_ms() - t0 < 900); /* the answer ended the wait */
+	assert_true(npr_now_ms() - t0 < 900); /* the answer ended the wait */
 	fake_stop(f);
 	pthread_mutex_lock(&f->lock);
 	assert_int_equal(f->n_msgs[NPR_MSG_HELLO], 1);
@@ -1038,9 +1031,9 @@ test_call_timeout(void **state)
 	} m = { .h = { .type = NPR_MSG_GROUP_SET, .len = 24 }, .body = 42 };
 	want[0] = fnv(&m.body, 8);
 	struct npr_reply rep;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	assert_int_equal(npr_client_call(c, &m, &rep, NULL, NULL, 100), -ETIMEDOUT);
-	uint64_t dt = now_ms() - t0;
+	uint64_t dt = npr_now_ms() - t0;
 	assert_true(dt >= 100 && dt < 2000);
 	cl.first_seq = m.h.seq;
 	assert_int_equal(npr_client_flush(c, 50), -ETIMEDOUT);
@@ -1136,12 +1129,12 @@ test_send_dp_gone(void **state)
 	struct npr_msg_hdr *h = (struct npr_msg_hdr *)buf;
 	h->type = NPR_MSG_GROUP_SET;
 	h->len = 8192;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = npr_now_ms();
 	int rc = 0;
 	unsigned sent = 0;
 	while ((rc = npr_client_send(c, buf, NULL)) == 0)
 		sent++;
-	uint64_t dt = now_ms() - t0;
+	uint64_t dt = npr_now_ms() - t0;
 	assert_int_equal(rc, -EPIPE);
 	assert_int_equal(sent, 2 * NPR_MSG_MAX / 8192); /* exactly a ringful went in */
 	assert_true(dt >= 150 && dt < 2000);

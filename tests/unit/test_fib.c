@@ -18,7 +18,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "npr/util.h"
 #include "fib.h"
+#include "ref.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SLOW 1
@@ -38,11 +40,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t
 rnd(void)
 {
-	/* xorshift64*: reproducible, no libc state */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return npr_rand(&rng_state);
 }
 
 static unsigned
@@ -56,31 +54,6 @@ struct pfx {
 	uint8_t plen;
 	uint32_t val;
 };
-
-static void
-mask_bytes(uint8_t *p, unsigned plen, unsigned nbytes)
-{
-	for (unsigned i = 0; i < nbytes; i++) {
-		if (plen >= 8 * (i + 1))
-			continue;
-		if (plen <= 8 * i)
-			p[i] = 0;
-		else
-			p[i] &= (uint8_t)(0xff00u >> (plen - 8 * i));
-	}
-}
-
-static int
-pfx_match(const uint8_t *p, unsigned plen, const uint8_t *a)
-{
-	unsigned full = plen / 8, rest = plen % 8;
-	if (memcmp(p, a, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	uint8_t m = (uint8_t)(0xff00u >> rest);
-	return (p[full] & m) == (a[full] & m);
-}
 
 static uint32_t
 pfx_hash(const uint8_t *p, unsigned plen)
@@ -183,7 +156,7 @@ lref_lookup(const struct lref *r, const uint8_t *a)
 	int best = -1;
 	uint32_t v = 0;
 	for (unsigned i = 0; i < r->n; i++) {
-		if ((int)r->v[i].plen > best && pfx_match(r->v[i].p, r->v[i].plen, a)) {
+		if ((int)r->v[i].plen > best && ref_covers(r->v[i].p, r->v[i].plen, a)) {
 			best = r->v[i].plen;
 			v = r->v[i].val;
 		}
@@ -252,7 +225,7 @@ href_lookup(const struct href *h, const uint8_t *a)
 	for (unsigned k = 0; k < h->nlen; k++) {
 		uint8_t p[16];
 		memcpy(p, a, 16);
-		mask_bytes(p, h->lens[k], 16);
+		ref_mask(p, h->lens[k], 16);
 		size_t i = href_slot(h, p, h->lens[k]);
 		if (h->used[i] && h->t[i].val != 0)
 			return h->t[i].val;
@@ -374,7 +347,7 @@ rand_pfx(int family, const struct lref *r, const uint8_t (*bases)[16], struct pf
 			if (rnd() & 1)
 				x->p[b / 8] ^= (uint8_t)(0x80u >> (b % 8));
 	}
-	mask_bytes(x->p, plen, nb);
+	ref_mask(x->p, plen, nb);
 	x->plen = (uint8_t)plen;
 }
 

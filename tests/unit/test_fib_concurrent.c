@@ -27,7 +27,9 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include "npr/util.h"
 #include "fib.h"
+#include "ref.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SLOW 1
@@ -78,33 +80,6 @@ rnd(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dull;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int
-covers(const uint8_t *p, unsigned plen, const uint8_t *a)
-{
-	unsigned full = plen / 8, rest = plen % 8;
-	if (memcmp(p, a, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	uint8_t m = (uint8_t)(0xff00u >> rest);
-	return (p[full] & m) == (a[full] & m);
-}
-
-static void
-mask(uint8_t *p, unsigned plen)
-{
-	for (unsigned b = plen; b < 128; b++)
-		p[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
-}
-
 static uint32_t
 churn_val(unsigned g, unsigned k, unsigned which)
 {
@@ -132,7 +107,7 @@ legal(const struct ctx *c, unsigned g, const uint8_t *a, uint32_t v)
 	for (unsigned k = 0; k < NCHURN; k++) {
 		const struct churn *ch = &c->g[g].c[k];
 		if ((v == churn_val(g, k, 1) || v == churn_val(g, k, 2)) &&
-		    covers(ch->p, ch->plen, a))
+		    ref_covers(ch->p, ch->plen, a))
 			return true;
 	}
 	return false;
@@ -242,7 +217,7 @@ setup_groups(struct ctx *c, uint64_t *s)
 				}
 				if (c->family == 6 && (rnd(s) & 1))
 					memset(ch->p + 7, 0, 9); /* share deep regions */
-				mask(ch->p, plen);
+				ref_mask(ch->p, plen, 16);
 				ch->plen = (uint8_t)plen;
 				dup = false;
 				for (unsigned j = 0; j < k; j++)
@@ -267,7 +242,7 @@ final_check(struct ctx *c, uint64_t *s)
 		uint32_t want = STATIC_VAL + g;
 		for (unsigned j = 0; j < NCHURN; j++) {
 			const struct churn *ch = &gr->c[j];
-			if (ch->state && ch->plen > best && covers(ch->p, ch->plen, a)) {
+			if (ch->state && ch->plen > best && ref_covers(ch->p, ch->plen, a)) {
 				best = ch->plen;
 				want = churn_val(g, j, ch->state);
 			}
@@ -306,9 +281,9 @@ run(int family)
 		assert_int_equal(pthread_create(&th[i], NULL, reader, &ra[i]), 0);
 	}
 
-	uint64_t t0 = now_ns(), changes = 0, commits = 0, reclaimed = 0;
+	uint64_t t0 = npr_now_ns(), changes = 0, commits = 0, reclaimed = 0;
 	unsigned pending = 0, batch = 1;
-	while (now_ns() - t0 < RUN_NS) {
+	while (npr_now_ns() - t0 < RUN_NS) {
 		unsigned g = (unsigned)(rnd(&seed) % NGROUPS), k = (unsigned)(rnd(&seed) % NCHURN);
 		struct churn *ch = &c->g[g].c[k];
 		unsigned next = (unsigned)(rnd(&seed) % 3);

@@ -28,6 +28,7 @@
 
 #include "fib.h"
 #include "fwd.h"
+#include "ref.h"
 
 #define NH_MAX 64u
 #define GROUP_MAX 8u
@@ -56,15 +57,6 @@ static const uint8_t MAC_V6MC[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
 static const uint8_t MAC_SENDER[6] = { 0x02, 0xbb, 0, 0, 0, 0x01 };
 
 /* ---- byte-level builders and references (independent of pkt.h) ---- */
-
-static uint64_t
-mac64(const uint8_t *m)
-{
-	uint64_t v = 0;
-	for (int i = 5; i >= 0; i--)
-		v = (v << 8) | m[i];
-	return v;
-}
 
 static void
 put16(uint8_t *p, unsigned v)
@@ -196,13 +188,13 @@ route6(const char *pfx, unsigned plen, uint32_t val)
 static void
 set_nh(unsigned id, unsigned kind, unsigned port, const uint8_t *mac)
 {
-	atomic_store(&tab.nh[id], fwd_nh_pack(kind, port, mac ? mac64(mac) : 0));
+	atomic_store(&tab.nh[id], fwd_nh_pack(kind, port, mac ? ref_mac64(mac) : 0));
 }
 
 static void
 set_port(unsigned p, const uint8_t *mac, unsigned up)
 {
-	atomic_store(&tab.port[p].mac, mac64(mac));
+	atomic_store(&tab.port[p].mac, ref_mac64(mac));
 	atomic_store(&tab.port[p].up, up);
 }
 

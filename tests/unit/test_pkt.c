@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "npr/util.h"
 #include "pkt.h"
 
 /* ---- independent references ---- */
@@ -22,11 +23,7 @@ static uint64_t rng_state = 0x9d2c5680a5a5f00dull;
 static uint64_t
 rnd(void)
 {
-	/* xorshift64*: deterministic, so a failure replays */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return npr_rand(&rng_state);
 }
 
 /* One's complement sum of big-endian 16-bit words, byte by byte (RFC 1071). */

@@ -25,6 +25,7 @@
 #include "fib.h"
 #include "fwd.h"
 #include "slowpath.h"
+#include "ref.h"
 
 #define NH_MAX 64u
 #define SEC 1000000000ull
@@ -527,15 +528,6 @@ word(uint32_t id)
 	return atomic_load(&cfg_tables(C)->nh[id]);
 }
 
-static uint64_t
-mac64(const uint8_t *m)
-{
-	uint64_t v = 0;
-	for (int i = 5; i >= 0; i--)
-		v = (v << 8) | m[i];
-	return v;
-}
-
 /* what the published IPv4 FIB does with a, as a next hop word */
 static uint64_t
 word_for4(const char *a)
@@ -611,7 +603,7 @@ test_arp_reply(void **state)
 	assert_int_equal(dump_n(NPR_DUMP_NEIGHS_LEARNT), 1);
 	assert_memory_equal(dump_neigh.addr, h, 16);
 	assert_memory_equal(dump_neigh.mac, H0, 6);
-	assert_int_equal(word_for4("192.0.2.2"), fwd_nh_pack(FWD_NH_FORWARD, 0, mac64(H0)));
+	assert_int_equal(word_for4("192.0.2.2"), fwd_nh_pack(FWD_NH_FORWARD, 0, ref_mac64(H0)));
 	/* other hosts of the subnet are still resolved by the slow path */
 	assert_int_equal(fwd_nh_kind(word_for4("192.0.2.3")), FWD_NH_UNRESOLVED);
 	clear_sent();
@@ -656,7 +648,7 @@ test_arp_reply(void **state)
 	assert_int_equal(cfg_neigh_get(C, 0, NPR_AF_INET, h, mac, &learnt), 0);
 	assert_false(learnt);
 	assert_int_equal(dump_n(NPR_DUMP_NEIGHS_LEARNT), 0);
-	assert_int_equal(word_for4("192.0.2.2"), fwd_nh_pack(FWD_NH_FORWARD, 0, mac64(H9)));
+	assert_int_equal(word_for4("192.0.2.2"), fwd_nh_pack(FWD_NH_FORWARD, 0, ref_mac64(H9)));
 	sp_periodic(SP, T0 + 10 * MSEC); /* the slow path lets go of it */
 	OK(neigh(NPR_MSG_NEIGH_DEL, 0, "192.0.2.2", NULL));
 	assert_int_equal(fwd_nh_kind(word_for4("192.0.2.2")), FWD_NH_UNRESOLVED);
@@ -705,9 +697,9 @@ test_resolve(void **state)
 	assert_int_equal(counter(NPR_SLOW_HOLD_SENT), 2);
 	assert_int_equal(counter(NPR_SLOW_NEIGH_RESOLVED), 1);
 	assert_int_equal(counter(NPR_SLOW_SLOW_FWD), 2);
-	assert_int_equal(word(1), fwd_nh_pack(FWD_NH_FORWARD, 1, mac64(G1)));
+	assert_int_equal(word(1), fwd_nh_pack(FWD_NH_FORWARD, 1, ref_mac64(G1)));
 	/* a gateway is not on-link by itself: 198.51.100.2 is, so it has a host route too */
-	assert_int_equal(word_for4("198.51.100.2"), fwd_nh_pack(FWD_NH_FORWARD, 1, mac64(G1)));
+	assert_int_equal(word_for4("198.51.100.2"), fwd_nh_pack(FWD_NH_FORWARD, 1, ref_mac64(G1)));
 }
 
 /* Unanswered: three requests a second apart, then the queue is dropped with "host
@@ -899,7 +891,7 @@ test_nd(void **state)
 	o = frame(0);
 	assert_memory_equal(o, G1, 6);
 	assert_int_equal(o[14 + 7], 63);
-	assert_int_equal(word(2), fwd_nh_pack(FWD_NH_FORWARD, 1, mac64(G1)));
+	assert_int_equal(word(2), fwd_nh_pack(FWD_NH_FORWARD, 1, ref_mac64(G1)));
 	/* an unsolicited NA for an unknown target teaches nothing */
 	na6(f, R1, H9, "2001:db8:1::9", "ff02::1", "2001:db8:1::9", 0x20);
 	input(f, 14 + 40 + 32, 1, NPR_EXC_L2_MULTICAST, T0 + 3 * MSEC);
