@@ -395,6 +395,8 @@ struct nb *nb_find(const struct cfg *c, uint16_t ifid, uint8_t family, const uin
 /* Set (has) or clear the neighbour of a key; dyn: learnt, not configured. Room for one entry
  * must be reserved. */
 void nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen, bool dyn);
+/* Remove the neighbour of key (there is one) with an undo record (room reserved). */
+void nb_remove_logged(struct cfg *c, const void *key);
 /* Remove the neighbours learnt on an interface (it is being deleted), with undo records.
  * 0 or -ENOMEM. */
 int nb_flush_learnt(struct cfg *c, unsigned ifid);

@@ -106,15 +106,8 @@ h_sync_end(struct rq *q)
 			if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
 				memcpy(keys[n++], e, NB_KLEN);
 		}
-		for (uint32_t i = 0; i < n; i++) {
-			const struct nb *e = ht_find(&c->nb, keys[i]);
-			struct undo *u = undo_push(c, U_NB, 0);
-			memcpy(u->u.nb.key, keys[i], NB_KLEN);
-			u->u.nb.had = 1;
-			memcpy(u->u.nb.mac, e->mac, 6);
-			u->u.nb.gen = e->gen;
-			nb_apply(c, keys[i], false, NULL, 0, false);
-		}
+		for (uint32_t i = 0; i < n; i++)
+			nb_remove_logged(c, keys[i]);
 		n_nb = n;
 	}
 	for (uint32_t i = 0; i < CFG_ADDR_MAX && rc == 0; i++) {

@@ -552,6 +552,20 @@ rt_restore(struct cfg *c, int fam, const struct undo *u)
 	c->fib_dirty[fam] = true;
 }
 
+void
+nb_remove_logged(struct cfg *c, const void *key)
+{
+	const struct nb *e = ht_find(&c->nb, key);
+	struct undo *u = undo_push(c, U_NB, 0);
+
+	memcpy(u->u.nb.key, key, NB_KLEN);
+	u->u.nb.had = 1;
+	u->u.nb.dyn = e->dynamic;
+	memcpy(u->u.nb.mac, e->mac, 6);
+	u->u.nb.gen = e->gen;
+	nb_apply(c, key, false, NULL, 0, false);
+}
+
 /* Remove the neighbours learnt on an interface (it is being deleted), with undo records. */
 int
 nb_flush_learnt(struct cfg *c, unsigned ifid)
@@ -576,16 +590,8 @@ nb_flush_learnt(struct cfg *c, unsigned ifid)
 		if (e->used && e->has_neigh && e->dynamic && e->ifid == ifid)
 			memcpy(keys[n++], e, NB_KLEN);
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct nb *e = ht_find(&c->nb, keys[i]);
-		struct undo *u = undo_push(c, U_NB, 0);
-		memcpy(u->u.nb.key, keys[i], NB_KLEN);
-		u->u.nb.had = 1;
-		u->u.nb.dyn = 1;
-		memcpy(u->u.nb.mac, e->mac, 6);
-		u->u.nb.gen = e->gen;
-		nb_apply(c, keys[i], false, NULL, 0, false);
-	}
+	for (uint32_t i = 0; i < n; i++)
+		nb_remove_logged(c, keys[i]);
 	free(keys);
 	return 0;
 }
