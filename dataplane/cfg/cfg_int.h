@@ -99,6 +99,16 @@ all_zero(const void *p, size_t n)
 	return true;
 }
 
+/* The FIB's lookup of a (16 protocol bytes; IPv4 in the first 4) in the published tables. */
+static inline uint32_t
+fib_lookup_addr(const struct fib *f4, const struct fib *f6, int family, const uint8_t *a)
+{
+	if (family == NPR_AF_INET)
+		return fib4_lookup(f4, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+					       (uint32_t)a[2] << 8 | a[3]);
+	return fib6_lookup(f6, a);
+}
+
 /* family: NPR_AF_INET or NPR_AF_INET6; buf: NPR_ADDR_STRLEN bytes */
 static inline const char *
 fmt_ip(unsigned family, const uint8_t *a, char *buf)

@@ -275,15 +275,9 @@ h_lookup(struct rq *q)
 		return fail(q, -EINVAL, 0, "reserved bytes are not zero");
 	if ((rc = check_family(q, m.family)) < 0)
 		return rc;
-	if (m.family == NPR_AF_INET) {
-		if (!all_zero(m.addr + 4, 12))
-			return fail(q, -EINVAL, 0, "bytes set beyond the IPv4 address");
-		uint32_t a = (uint32_t)m.addr[0] << 24 | (uint32_t)m.addr[1] << 16 |
-			     (uint32_t)m.addr[2] << 8 | m.addr[3];
-		q->rep->value = pub_target(c, fib4_lookup(c->t.fib4, a));
-	} else {
-		q->rep->value = pub_target(c, fib6_lookup(c->t.fib6, m.addr));
-	}
+	if (m.family == NPR_AF_INET && !all_zero(m.addr + 4, 12))
+		return fail(q, -EINVAL, 0, "bytes set beyond the IPv4 address");
+	q->rep->value = pub_target(c, fib_lookup_addr(c->t.fib4, c->t.fib6, m.family, m.addr));
 	return 0;
 }
 int

@@ -100,15 +100,9 @@ cfg_route_get(const struct cfg *c, unsigned family, const uint8_t *dst, uint32_t
 	uint32_t v, id;
 
 	memset(r, 0, sizeof(*r));
-	if (family == NPR_AF_INET) {
-		uint32_t a = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
-			     (uint32_t)dst[2] << 8 | dst[3];
-		v = fib4_lookup(c->t.fib4, a);
-	} else if (family == NPR_AF_INET6) {
-		v = fib6_lookup(c->t.fib6, dst);
-	} else {
+	if (family != NPR_AF_INET && family != NPR_AF_INET6)
 		return -EINVAL;
-	}
+	v = fib_lookup_addr(c->t.fib4, c->t.fib6, (int)family, dst);
 	r->kind = CFG_RT_NONE;
 	if (v == 0)
 		return 0;
