@@ -87,7 +87,8 @@ h_sync_end(struct rq *q)
 	for (uint32_t id = 1; id < c->conf.group_max && rc == 0; id++) {
 		if (!c->grp[id].used || c->grp[id].gen == c->gen)
 			continue;
-		if ((rc = grp_del(q, id)) < 0)
+		/* -EBUSY in words of the sync; -ENOMEM keeps grp_del's own reason */
+		if ((rc = grp_del(q, id)) == -EBUSY)
 			fail(q, rc, 0, "sync: group %u was not re-sent but routes still use it",
 			     id);
 		n_grp++;

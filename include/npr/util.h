@@ -48,7 +48,9 @@ npr_rand(uint64_t *state)
 
 /* A 64-bit hash of len bytes for the hash tables of the control paths (not the packet flow
  * hash: that is fwd_flow_hash). Multiply-xorshift rounds over 8-byte words, then a
- * finaliser (after MurmurHash3's fmix64 constants); seed separates independent tables. */
+ * finaliser (after MurmurHash3's fmix64 constants); seed separates independent tables.
+ * With seed 0 it is the data plane's historical table hash: cfg's tables are walked in slot
+ * order by dumps and host-route allocation, so the function is part of their behaviour. */
 static inline uint64_t
 npr_hash(const void *p, size_t len, uint64_t seed)
 {
@@ -58,14 +60,14 @@ npr_hash(const void *p, size_t len, uint64_t seed)
 	while (len >= 8) {
 		memcpy(&w, k, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 31;
+		h ^= h >> 29;
 		k += 8;
 		len -= 8;
 	}
 	w = 0;
 	memcpy(&w, k, len);
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
+	h ^= h >> 32;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 29;
 	return h;
