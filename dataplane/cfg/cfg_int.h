@@ -278,6 +278,7 @@ struct undo {
 		struct nh_cfg nh;
 		struct {
 			uint8_t used;
+			uint8_t same; /* the version stayed (members re-sent unchanged) */
 			uint32_t gen;
 			struct grp_ver *ver;
 		} grp;

@@ -492,6 +492,7 @@ h_group_set(struct rq *q)
 		/* unchanged (a resync): keep the published version */
 		u = undo_push(c, U_GRP, m.group_id);
 		u->u.grp.used = 1;
+		u->u.grp.same = 1;
 		u->u.grp.gen = g->gen;
 		u->u.grp.ver = g->ver;
 		g->gen = c->gen;

@@ -87,13 +87,15 @@ rollback(struct cfg *c)
 }
 
 /* Forget the undo log: free group versions that were replaced before anyone saw them (the
- * published ones are retired by publish). Must run before publish. */
+ * published ones are retired by publish). Must run before publish. A version is freed by
+ * the record of the change that replaced it; records of unchanged re-sends (same) name a
+ * version that some other record frees, or that stays. */
 static void
 undo_discard(struct cfg *c)
 {
 	for (uint32_t i = 0; i < c->n_undo; i++) {
 		const struct undo *u = &c->undo[i];
-		if (u->kind != U_GRP || u->u.grp.ver == NULL)
+		if (u->kind != U_GRP || u->u.grp.ver == NULL || u->u.grp.same)
 			continue;
 		if (u->u.grp.ver != c->grp[u->id].ver && u->u.grp.ver != grp_published(c, u->id))
 			free(u->u.grp.ver);

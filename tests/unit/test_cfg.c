@@ -2006,6 +2006,36 @@ test_batch(void **state)
 
 /* Replaced groups wait for a grace period: a reader that has not reported a quiescent state
  * can still read the old version after cfg_periodic (ASan would flag a use after free). */
+/* A batch that replaces a group, sends the same members again (a resync inside the batch),
+ * then replaces it again: the version in between was never published and must be freed
+ * once at the commit (a double free before; ASan sees it). Rolled back, the same. */
+static void
+test_batch_group_resend(void **state)
+{
+	(void)state;
+	base_topology();
+	uint32_t mb[2] = { 1, 2 };
+	uint16_t w1[2] = { 1, 1 }, w2[2] = { 2, 1 };
+
+	for (int commit = 1; commit >= 0; commit--) {
+		const struct fwd_group *g0 = pub_group(1);
+		OK(simple(NPR_MSG_BATCH_BEGIN));
+		OK(group_set(1, 2, mb, w1));
+		OK(group_set(1, 2, mb, w1)); /* unchanged within the batch */
+		OK(group_set(1, 2, mb, commit ? w2 : w1));
+		OK(simple(commit ? NPR_MSG_BATCH_COMMIT : NPR_MSG_BATCH_ABORT));
+		const struct fwd_group *g = pub_group(1);
+		assert_non_null(g);
+		if (commit) {
+			assert_ptr_not_equal(g, g0);
+			assert_int_equal(g->n_slots, 3);
+		} else {
+			assert_ptr_equal(g, g0);
+		}
+		check_invariants();
+	}
+}
+
 static void
 test_qsbr(void **state)
 {
@@ -2534,6 +2564,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_routes6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_group_resend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qsbr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_stats, setup, teardown),
