@@ -29,11 +29,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.environ.get("NPR_DATA_DIR", os.path.join(HERE, "..", "..", "shared", "data"))
 
 
-def read_table(path, limit):
-    """Up to limit (prefix, origin AS) pairs from a 'prefix/len AS' file (gzip or plain)."""
+def synthetic_table(version, limit):
+    """limit distinct (prefix, AS) pairs when no BGP table is there: IPv4 /24s from 1.0.0.0,
+    IPv6 /48s from 2400::, all global unicast, the AS cycling like a real view's."""
+    if version == 4:
+        base, step, plen = int(ipaddress.IPv4Address("1.0.0.0")), 1 << 8, 24
+        make = ipaddress.IPv4Address
+    else:
+        base, step, plen = int(ipaddress.IPv6Address("2400::")), 1 << 80, 48
+        make = ipaddress.IPv6Address
+    return [("%s/%d" % (make(base + i * step), plen), 64512 + i % 1000) for i in range(limit)]
+
+
+def read_table(path, limit, version):
+    """Up to limit (prefix, origin AS) pairs from a 'prefix/len AS' file (gzip or plain); a
+    synthetic table when the file is not there (a clone without ../shared)."""
     out = []
     if limit <= 0:
         return out
+    if not os.path.exists(path):
+        print("gen-config: %s not found: %d synthetic prefixes instead" % (path, limit),
+              file=sys.stderr)
+        return synthetic_table(version, limit)
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt") as f:
         for line in f:
@@ -78,8 +95,8 @@ def main():
         ours.append(ipaddress.ip_network(f"100.{64 + p // 256}.{p % 256}.0/24"))
         ours.append(ipaddress.ip_network(f"fd00:0:0:{p:x}::/64"))
     # read a few more than needed: the ones overlapping our subnets are skipped
-    t4 = [r for r in read_table(a.table4, n4 + 64) if not overlaps_ours(r[0], ours)][:n4]
-    t6 = [r for r in read_table(a.table6, n6 + 64) if not overlaps_ours(r[0], ours)][:n6]
+    t4 = [r for r in read_table(a.table4, n4 + 64, 4) if not overlaps_ours(r[0], ours)][:n4]
+    t6 = [r for r in read_table(a.table6, n6 + 64, 6) if not overlaps_ours(r[0], ours)][:n6]
     if len(t4) < n4 or len(t6) < n6:
         sys.exit("gen-config: not enough prefixes left")
 
