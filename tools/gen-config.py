@@ -31,14 +31,17 @@ DATA = os.environ.get("NPR_DATA_DIR", os.path.join(HERE, "..", "..", "shared", "
 
 def synthetic_table(version, limit):
     """limit distinct (prefix, AS) pairs when no BGP table is there: IPv4 /24s from 1.0.0.0,
-    IPv6 /48s from 2400::, all global unicast, the AS cycling like a real view's."""
+    IPv6 /48s from 2400::, all global unicast, the AS cycling like a real view's. Every AS is
+    1 mod 3, so an ECMP route's first weight is 2: --perturb (which swaps the two ports of an
+    ECMP route) then always changes the route, as it must."""
     if version == 4:
         base, step, plen = int(ipaddress.IPv4Address("1.0.0.0")), 1 << 8, 24
         make = ipaddress.IPv4Address
     else:
         base, step, plen = int(ipaddress.IPv6Address("2400::")), 1 << 80, 48
         make = ipaddress.IPv6Address
-    return [("%s/%d" % (make(base + i * step), plen), 64512 + i % 1000) for i in range(limit)]
+    return [("%s/%d" % (make(base + i * step), plen), 64513 + 3 * (i % 1000))
+            for i in range(limit)]
 
 
 def read_table(path, limit, version):
