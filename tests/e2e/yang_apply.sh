@@ -115,11 +115,18 @@ if [ "$(echo "$out" | jget "['changes']")" = 1 ] && [ "$(echo "$out" | jget "['m
 else
     bad "one route changed: $out"
 fi
-# the data plane forwards that prefix to the new next hop
+# the data plane forwards that prefix to the new target ("~ route PFX via GW ..." or, for a
+# next-hop list, "~ route PFX group N ...")
 pfx=$(awk '{print $3}' "$d/changes")
-newgw=$(awk '{print $5}' "$d/changes")
+kind=$(awk '{print $4}' "$d/changes")
+new=$(awk '{print $5}' "$d/changes")
 addr=${pfx%/*}
-if ctl route get "$addr" | grep -qF "via $newgw "; then ok "route get $addr via $newgw"; else bad "route get $addr: $(ctl route get "$addr")"; fi
+if ctl route get "$addr" | awk -v k="$kind" -v v="$new" \
+    '{ for (i = 1; i < NF; i++) if ($i == k && $(i + 1) == v) f = 1 } END { exit !f }'; then
+    ok "route get $addr $kind $new"
+else
+    bad "route get $addr: $(ctl route get "$addr")"
+fi
 out=$(ctl --json apply "$d/big1.json")
 [ "$(echo "$out" | jget "['messages']")" = 0 ] && ok "100K idempotent" || bad "100K idempotent: $out"
 
