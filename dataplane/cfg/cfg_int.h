@@ -83,12 +83,6 @@ family_of(int fam)
 	return fam == F4 ? NPR_AF_INET : NPR_AF_INET6;
 }
 
-static inline int
-fam_of(unsigned family)
-{
-	return family == NPR_AF_INET ? F4 : F6;
-}
-
 static inline bool
 all_zero(const void *p, size_t n)
 {
@@ -414,8 +408,6 @@ int nb_flush_learnt(struct cfg *c, unsigned ifid);
 
 /* The MAC a forward next hop sends to, if known. */
 bool nh_eff_mac(const struct cfg *c, const struct nh_cfg *n, uint8_t *mac);
-/* The FIB value of a RIB target: a connected route goes to its interface's next hop. */
-uint32_t fib_val(const struct cfg *c, uint32_t target);
 bool nh_live(const struct cfg *c, uint32_t id);
 /* What the workers read for next hop id (configured or internal). */
 uint64_t int_word(const struct cfg *c, uint32_t id);

@@ -191,7 +191,7 @@ cfg_neigh_learn(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a,
 	if (ifid >= NPR_MAX_IFACES || !c->ifc[ifid].cfg.used)
 		return -ENOENT;
 	if ((family != NPR_AF_INET && family != NPR_AF_INET6) ||
-	    npr_bad_unicast(family, a) != NULL || npr_mac_zero(mac) || (mac[0] & 1))
+	    npr_bad_unicast(family, a) != NULL || npr_bad_unicast_mac(mac) != NULL)
 		return -EINVAL;
 	/* a transaction is open: publishing now would publish it too */
 	if (c->batch_active || c->n_undo != 0)

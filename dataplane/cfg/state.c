@@ -177,7 +177,7 @@ nh_eff_mac(const struct cfg *c, const struct nh_cfg *n, uint8_t *mac)
 }
 
 /* The FIB value of a RIB target: a connected route goes to its interface's next hop. */
-uint32_t
+static uint32_t
 fib_val(const struct cfg *c, uint32_t target)
 {
 	if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED))

@@ -89,7 +89,7 @@ frame_done(struct rte_mbuf *m, size_t ip_len, uint16_t ethertype)
 }
 
 /* Send a complete frame (MACs written here) out of port. */
-void
+static void
 eth_send(struct slowpath *sp, struct rte_mbuf *m, uint16_t port, const uint8_t *dst,
 	 const uint8_t *src)
 {

@@ -118,9 +118,7 @@ void drop(struct slowpath *sp, struct rte_mbuf *m, unsigned counter);
  * fits there. Append the frame length with frame_done. NULL: out of mbufs (counted). */
 struct rte_mbuf *frame_new(struct slowpath *sp, uint8_t **ip, size_t *cap);
 void frame_done(struct rte_mbuf *m, size_t ip_len, uint16_t ethertype);
-/* Send a complete frame (MACs written here) out of port; out of interface ifid. */
-void eth_send(struct slowpath *sp, struct rte_mbuf *m, uint16_t port, const uint8_t *dst,
-	      const uint8_t *src);
+/* Send a complete frame (MACs written here) out of interface ifid. */
 void if_send(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, const uint8_t *dst);
 /* Take one ICMP error's credit from the token bucket: false if none is left. */
 bool bucket_take(struct slowpath *sp, uint64_t now);
