@@ -31,17 +31,14 @@ DATA = os.environ.get("NPR_DATA_DIR", os.path.join(HERE, "..", "..", "shared", "
 
 def synthetic_table(version, limit):
     """limit distinct (prefix, AS) pairs when no BGP table is there: IPv4 /24s from 1.0.0.0,
-    IPv6 /48s from 2400::, all global unicast, the AS cycling like a real view's. Every AS is
-    1 mod 3, so an ECMP route's first weight is 2: --perturb (which swaps the two ports of an
-    ECMP route) then always changes the route, as it must."""
+    IPv6 /48s from 2400::, all global unicast, the AS cycling like a real view's."""
     if version == 4:
         base, step, plen = int(ipaddress.IPv4Address("1.0.0.0")), 1 << 8, 24
         make = ipaddress.IPv4Address
     else:
         base, step, plen = int(ipaddress.IPv6Address("2400::")), 1 << 80, 48
         make = ipaddress.IPv6Address
-    return [("%s/%d" % (make(base + i * step), plen), 64513 + 3 * (i % 1000))
-            for i in range(limit)]
+    return [("%s/%d" % (make(base + i * step), plen), 64512 + i % 1000) for i in range(limit)]
 
 
 def read_table(path, limit, version):
@@ -141,13 +138,14 @@ def main():
         gw = gw4 if fam == 4 else gw6
         lines = []
         for i, (prefix, asn) in enumerate(table):
-            k = asn % ngw
+            k, wt = asn % ngw, 1 + asn % 3
             if base + i in perturbed:
-                k = (k + 1) % ngw
+                # another gateway; for a next-hop list also another weight, since moving to
+                # the next gateway may only swap the list's two ports
+                k, wt = (k + 1) % ngw, 1 + (asn + 1) % 3
             p, g = k % a.ports, k // a.ports
             if a.ports > 1 and (asn // ngw) % 1000 < a.ecmp_share * 1000:
                 p2 = (p + 1) % a.ports
-                wt = 1 + asn % 3
                 lines.append(
                     f'       {{"destination-prefix": "{prefix}", "next-hop": {{"next-hop-list": '
                     f'{{"next-hop": [{{"index": "1", "next-hop-address": "{gw(p, g)}", '
