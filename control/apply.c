@@ -145,7 +145,8 @@ apply_main(const char *shm, int timeout_ms, bool json, int argc, char **argv)
 	t.build_s = cfg.build_s;
 
 	int code = 0;
-	struct npr_client *c = npr_client_open(shm, timeout_ms, err, sizeof(err));
+	struct npr_client *c =
+		npr_client_open(shm, NPR_ORIGIN_CONFIG, timeout_ms, err, sizeof(err));
 	if (c == NULL) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		config_free(&cfg);

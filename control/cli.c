@@ -12,11 +12,13 @@
  * Exit codes: 0 ok, 1 a request was rejected (or names an unknown object), 2 usage error,
  * 3 no data plane (not running, gone, not answering, or the session lock is taken).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "npr/shm.h"
 #include "apply.h"
@@ -41,7 +43,11 @@ cmd_hello(struct ctl *x, int argc, char **argv)
 	if (argc != 0)
 		return USAGE(x, "usage: hello");
 	struct npr_reply rep;
-	int rc = ctl_call_simple(x, NPR_MSG_HELLO, &rep);
+	struct npr_msg_hello m = { .hdr = { .type = NPR_MSG_HELLO, .len = sizeof(m) },
+				   .origin = NPR_ORIGIN_CLI,
+				   .pid = (uint32_t)getpid() };
+	snprintf(m.name, sizeof(m.name), "%s", program_invocation_short_name);
+	int rc = ctl_call(x, &m, &rep, NULL, NULL);
 	if (rc != 0)
 		return rc;
 	if (rep.status != 0)
@@ -50,9 +56,10 @@ cmd_hello(struct ctl *x, int argc, char **argv)
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_u64(&x->j, "instance_id", inst);
+		json_kv_u64(&x->j, "session", rep.index);
 		json_obj_end(&x->j);
 	} else {
-		printf("data plane up, instance %016" PRIx64 "\n", inst);
+		printf("data plane up, instance %016" PRIx64 ", session %u\n", inst, rep.index);
 	}
 	return 0;
 }

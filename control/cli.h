@@ -49,8 +49,11 @@ struct ctl {
 	size_t n_ifaces;
 	struct npr_dump_port *ports;
 	size_t n_ports;
-	struct npr_dump_nh *nhs;
+	struct npr_dump_nh *nhs; /* the CLI's own (origin CLI): what it edits */
 	size_t n_nhs;
+	bool have_all_nhs;
+	struct npr_dump_nh *all_nhs; /* every origin's: what it shows */
+	size_t n_all_nhs;
 	struct npr_info info;
 
 	/* batch mode: messages are queued, not sent */
@@ -90,6 +93,7 @@ int ctl_collect(struct ctl *x, uint32_t kind, struct dump_vec *vec);
 int need_ifaces(struct ctl *x);
 int need_ports(struct ctl *x);
 int need_nhs(struct ctl *x);
+int need_all_nhs(struct ctl *x);
 int need_info(struct ctl *x);
 
 struct npr_dump_iface *iface_by_name(struct ctl *x, const char *name);
@@ -117,7 +121,7 @@ const char *nh_kind_name(unsigned kind);
 /* blackhole, unreachable, prohibit: the kind; 0 for any other word */
 int special_kind(const char *s);
 /* Human description of a route target: "via 192.0.2.2 dev port1 (nexthop 3)". */
-const char *describe_target(struct ctl *x, uint32_t target, char *buf, size_t len);
+const char *describe_target(struct ctl *x, unsigned origin, uint32_t target, char *buf, size_t len);
 
 /* ---- the commands ---- */
 

@@ -567,13 +567,14 @@ cmd_route_get(struct ctl *x, int argc, char **argv)
 	uint32_t target = (uint32_t)rep.value;
 	char a[INET6_ADDRSTRLEN], desc[160];
 	npr_format_addr(fam, m.addr, a, sizeof(a));
+	unsigned origin = rep.index; /* whose route it is (proto.h, LOOKUP) */
 	if (target != 0) {
-		rc = need_nhs(x);
+		rc = origin == NPR_ORIGIN_CLI ? need_nhs(x) : need_all_nhs(x);
 		if (rc == 0)
 			rc = need_ifaces(x);
 		if (rc != 0)
 			return rc;
-		describe_target(x, target, desc, sizeof(desc));
+		describe_target(x, origin, target, desc, sizeof(desc));
 	}
 	if (x->json_out) {
 		json_obj_begin(&x->j);
@@ -582,6 +583,7 @@ cmd_route_get(struct ctl *x, int argc, char **argv)
 		if (target != 0) {
 			json_kv_u64(&x->j, "target", target);
 			json_kv_str(&x->j, "description", desc);
+			json_kv_str(&x->j, "origin", npr_origin_name(origin));
 		}
 		json_obj_end(&x->j);
 	} else if (target == 0) {

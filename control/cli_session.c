@@ -51,7 +51,7 @@ ctl_open(struct ctl *x)
 	if (x->c != NULL)
 		return 0;
 	char err[256];
-	x->c = npr_client_open(x->shm, x->timeout_ms, err, sizeof(err));
+	x->c = npr_client_open(x->shm, NPR_ORIGIN_CLI, x->timeout_ms, err, sizeof(err));
 	if (x->c == NULL) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		return EXIT_NODP;
@@ -130,7 +130,7 @@ dump_result(struct ctl *x, int rc, const struct dump_status *st)
 	return 0;
 }
 
-/* Each entry of a dump to fn, as it arrives. */
+/* Each entry of a dump to fn, as it arrives: every origin's objects (what people see). */
 int
 ctl_dump(struct ctl *x, uint32_t kind, dump_entry_fn fn, void *ctx)
 {
@@ -138,12 +138,14 @@ ctl_dump(struct ctl *x, uint32_t kind, dump_entry_fn fn, void *ctx)
 	int rc = ctl_open(x);
 	if (rc != 0)
 		return rc;
-	return dump_result(x, dump_each(x->c, kind, fn, ctx, x->timeout_ms, &st), &st);
+	return dump_result(
+		x, dump_each(x->c, kind, NPR_DUMP_F_ALL_ORIGINS, fn, ctx, x->timeout_ms, &st), &st);
 }
 
-/* Every entry of a dump, in *vec (freed by the caller, also on error). */
-int
-ctl_collect(struct ctl *x, uint32_t kind, struct dump_vec *vec)
+/* Every entry of a dump, in *vec (freed by the caller, also on error): every origin's
+ * objects, or with flags 0 the CLI's own (next hops and groups the CLI edits). */
+static int
+collect_flags(struct ctl *x, uint32_t kind, uint32_t flags, struct dump_vec *vec)
 {
 	struct dump_status st;
 	int rc = ctl_open(x);
@@ -151,20 +153,26 @@ ctl_collect(struct ctl *x, uint32_t kind, struct dump_vec *vec)
 		memset(vec, 0, sizeof(*vec));
 		return rc;
 	}
-	rc = dump_result(x, dump_collect(x->c, kind, vec, x->timeout_ms, &st), &st);
+	rc = dump_result(x, dump_collect(x->c, kind, flags, vec, x->timeout_ms, &st), &st);
 	if (rc == 0 && st.oom)
 		rc = REJECTED(x, "out of memory");
 	return rc;
 }
 
+int
+ctl_collect(struct ctl *x, uint32_t kind, struct dump_vec *vec)
+{
+	return collect_flags(x, kind, NPR_DUMP_F_ALL_ORIGINS, vec);
+}
+
 /* The local copy of one kind of object: *arr and *n replaced by a fresh dump on success. */
 static int
-need_dump(struct ctl *x, bool *have, uint32_t kind, void *arrp, size_t *n)
+need_dump(struct ctl *x, bool *have, uint32_t kind, uint32_t flags, void *arrp, size_t *n)
 {
 	if (*have)
 		return 0;
 	struct dump_vec vec;
-	int rc = ctl_collect(x, kind, &vec);
+	int rc = collect_flags(x, kind, flags, &vec);
 	if (rc != 0) {
 		dump_vec_free(&vec);
 		return rc;
@@ -180,19 +188,27 @@ need_dump(struct ctl *x, bool *have, uint32_t kind, void *arrp, size_t *n)
 int
 need_ifaces(struct ctl *x)
 {
-	return need_dump(x, &x->have_ifaces, NPR_DUMP_IFACES, &x->ifaces, &x->n_ifaces);
+	return need_dump(x, &x->have_ifaces, NPR_DUMP_IFACES, NPR_DUMP_F_ALL_ORIGINS, &x->ifaces,
+			 &x->n_ifaces);
 }
 
 int
 need_ports(struct ctl *x)
 {
-	return need_dump(x, &x->have_ports, NPR_DUMP_PORTS, &x->ports, &x->n_ports);
+	return need_dump(x, &x->have_ports, NPR_DUMP_PORTS, 0, &x->ports, &x->n_ports);
 }
 
 int
 need_nhs(struct ctl *x)
 {
-	return need_dump(x, &x->have_nhs, NPR_DUMP_NHS, &x->nhs, &x->n_nhs);
+	return need_dump(x, &x->have_nhs, NPR_DUMP_NHS, 0, &x->nhs, &x->n_nhs);
+}
+
+int
+need_all_nhs(struct ctl *x)
+{
+	return need_dump(x, &x->have_all_nhs, NPR_DUMP_NHS, NPR_DUMP_F_ALL_ORIGINS, &x->all_nhs,
+			 &x->n_all_nhs);
 }
 
 static void
@@ -398,9 +414,10 @@ special_kind(const char *s)
 	return 0;
 }
 
-/* Human description of a route target: "via 192.0.2.2 dev port1 (nexthop 3)". */
+/* Human description of a route target of an origin: "via 192.0.2.2 dev port1 (nexthop 3)";
+ * other origins' next hops come from the all-origins copy (need_all_nhs), if loaded. */
 const char *
-describe_target(struct ctl *x, uint32_t target, char *buf, size_t len)
+describe_target(struct ctl *x, unsigned origin, uint32_t target, char *buf, size_t len)
 {
 	uint32_t id = target & NPR_TARGET_ID_MASK;
 	if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED)) {
@@ -417,7 +434,14 @@ describe_target(struct ctl *x, uint32_t target, char *buf, size_t len)
 		snprintf(buf, len, "group %" PRIu32, id);
 		return buf;
 	}
-	const struct npr_dump_nh *nh = nh_by_id(x, id);
+	const struct npr_dump_nh *nh = NULL;
+	if (origin == NPR_ORIGIN_CLI) {
+		nh = nh_by_id(x, id);
+	} else {
+		for (size_t i = 0; i < x->n_all_nhs && nh == NULL; i++)
+			if (x->all_nhs[i].nh_id == id && x->all_nhs[i].origin == origin)
+				nh = &x->all_nhs[i];
+	}
 	if (nh == NULL) {
 		snprintf(buf, len, "nexthop %" PRIu32, id);
 		return buf;

@@ -173,8 +173,8 @@ show_neighs(struct ctl *x)
 	rc = ctl_dump(x, NPR_DUMP_NEIGHS, show_neigh_entry, x);
 	if (rc == 0) {
 		struct dump_status st;
-		rc = dump_each(x->c, NPR_DUMP_NEIGHS_LEARNT, show_learnt_entry, x, x->timeout_ms,
-			       &st);
+		rc = dump_each(x->c, NPR_DUMP_NEIGHS_LEARNT, NPR_DUMP_F_ALL_ORIGINS,
+			       show_learnt_entry, x, x->timeout_ms, &st);
 		/* a data plane without the kind (EINVAL) has nothing learnt to show; chunks that
 		 * do not add up are skipped */
 		if (rc < 0)
@@ -187,23 +187,34 @@ show_neighs(struct ctl *x)
 	return rc;
 }
 
+/* Next hops by origin, then id. */
+static int
+cmp_nh(const void *a, const void *b)
+{
+	const struct npr_dump_nh *x = a, *y = b;
+	if (x->origin != y->origin)
+		return x->origin < y->origin ? -1 : 1;
+	return x->nh_id < y->nh_id ? -1 : x->nh_id > y->nh_id;
+}
+
+/* Every origin's next hops (ids are per origin: nexthop 3 of config is not that of zebra). */
 static int
 show_nhs(struct ctl *x)
 {
-	int rc = need_nhs(x);
+	int rc = need_all_nhs(x);
 	if (rc == 0)
 		rc = need_ifaces(x);
 	if (rc != 0)
 		return rc;
-	if (x->n_nhs > 1) /* nh_id is the first member */
-		qsort(x->nhs, x->n_nhs, sizeof(*x->nhs), cmp_u32);
+	if (x->n_all_nhs > 1)
+		qsort(x->all_nhs, x->n_all_nhs, sizeof(*x->all_nhs), cmp_nh);
 	if (x->json_out)
 		json_arr_begin(&x->j);
 	else
-		printf("%-8s %-12s %-40s %-16s %-26s %s\n", "ID", "KIND", "GATEWAY", "DEV",
-		       "LLADDR", "REFS");
-	for (size_t i = 0; i < x->n_nhs; i++) {
-		const struct npr_dump_nh *nh = &x->nhs[i];
+		printf("%-8s %-12s %-40s %-16s %-26s %-6s %s\n", "ID", "KIND", "GATEWAY", "DEV",
+		       "LLADDR", "REFS", "ORIGIN");
+	for (size_t i = 0; i < x->n_all_nhs; i++) {
+		const struct npr_dump_nh *nh = &x->all_nhs[i];
 		bool fwd = nh->kind == NPR_NH_FORWARD;
 		char gw[INET6_ADDRSTRLEN] = "-", dev[NPR_NAME_LEN + 8] = "-", mac[40] = "-";
 		if (nh->family != 0)
@@ -235,10 +246,12 @@ show_nhs(struct ctl *x)
 				}
 			}
 			json_kv_u64(&x->j, "refcnt", nh->refcnt);
+			json_kv_str(&x->j, "origin", npr_origin_name(nh->origin));
 			json_obj_end(&x->j);
 		} else {
-			printf("%-8" PRIu32 " %-12s %-40s %-16s %-26s %" PRIu32 "\n", nh->nh_id,
-			       nh_kind_name(nh->kind), gw, dev, mac, nh->refcnt);
+			printf("%-8" PRIu32 " %-12s %-40s %-16s %-26s %-6" PRIu32 " %s\n",
+			       nh->nh_id, nh_kind_name(nh->kind), gw, dev, mac, nh->refcnt,
+			       npr_origin_name(nh->origin));
 		}
 	}
 	if (x->json_out)
@@ -254,6 +267,7 @@ show_group_entry(void *ctx, const void *e)
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_u64(&x->j, "id", g->group_id);
+		json_kv_str(&x->j, "origin", npr_origin_name(g->origin));
 		json_kv_u64(&x->j, "refcnt", g->refcnt);
 		json_key(&x->j, "members");
 		json_arr_begin(&x->j);
@@ -270,19 +284,82 @@ show_group_entry(void *ctx, const void *e)
 	printf("%-8" PRIu32 " %-6" PRIu32, g->group_id, g->refcnt);
 	for (unsigned i = 0; i < g->n_members; i++)
 		printf(" %" PRIu32 ":%u", g->members[i].nh_id, g->members[i].weight);
+	if (g->origin != NPR_ORIGIN_NONE)
+		printf(" [%s]", npr_origin_name(g->origin));
 	putchar('\n');
 }
 
-static void
-show_route_entry(struct ctl *x, int fam, const uint8_t *prefix, uint8_t plen, uint32_t target)
+/* What made a route, as zebra's rtm_protocol says (rtnetlink's RTPROT_* numbers). */
+static const char *
+proto_name(unsigned p)
 {
-	char p[NPR_PREFIX_STRLEN], desc[160];
+	switch (p) {
+	case 2:
+		return "kernel";
+	case 11:
+		return "zebra";
+	case 42:
+		return "babel";
+	case 186:
+		return "bgp";
+	case 187:
+		return "isis";
+	case 188:
+		return "ospf";
+	case 189:
+		return "rip";
+	case 190:
+		return "ripng";
+	case 191:
+		return "nhrp";
+	case 192:
+		return "eigrp";
+	case 193:
+		return "ldp";
+	case 194:
+		return "sharp";
+	case 195:
+		return "pbr";
+	case 196:
+		return "static";
+	case 197:
+		return "openfabric";
+	}
+	return NULL;
+}
+
+/* One route of a dump: origin is the entry's byte (with NPR_ORIGIN_F_INACTIVE). */
+static void
+show_route_entry(struct ctl *x, int fam, const uint8_t *prefix, uint8_t plen, uint8_t origin_b,
+		 uint8_t proto, uint8_t dist, uint32_t target)
+{
+	char p[NPR_PREFIX_STRLEN], desc[160], who[64] = "";
+	unsigned origin = origin_b & ~NPR_ORIGIN_F_INACTIVE;
+	bool active = !(origin_b & NPR_ORIGIN_F_INACTIVE);
 	npr_format_prefix(fam, prefix, plen, p, sizeof(p));
-	describe_target(x, target, desc, sizeof(desc));
+	describe_target(x, origin, target, desc, sizeof(desc));
+	if (origin != NPR_ORIGIN_NONE) {
+		const char *pn = proto != 0 ? proto_name(proto) : NULL;
+		char pbuf[16];
+		if (proto != 0 && pn == NULL)
+			snprintf(pbuf, sizeof(pbuf), "proto %u", proto);
+		snprintf(who, sizeof(who), " [%s%s%s %u%s]", npr_origin_name(origin),
+			 proto != 0 ? " " : "",
+			 proto == 0   ? ""
+			 : pn != NULL ? pn
+				      : pbuf,
+			 dist, active ? "" : ", inactive");
+	}
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_str(&x->j, "prefix", p);
 		json_kv_u64(&x->j, "target", target);
+		json_kv_str(&x->j, "origin", npr_origin_name(origin));
+		if (origin != NPR_ORIGIN_NONE) {
+			json_kv_u64(&x->j, "distance", dist);
+			json_kv_u64(&x->j, "proto", proto);
+			json_kv_bool(&x->j, "active", active);
+		}
 		if ((target & NPR_TARGET_LOCAL) && (target & NPR_TARGET_CONNECTED)) {
 			char dev[NPR_NAME_LEN + 8];
 			json_kv_bool(&x->j, "local", true); /* the router's own, as the flags say */
@@ -297,7 +374,7 @@ show_route_entry(struct ctl *x, int fam, const uint8_t *prefix, uint8_t plen, ui
 			json_kv_u64(&x->j, "nexthop", target & NPR_TARGET_ID_MASK);
 		json_obj_end(&x->j);
 	} else {
-		printf("%s %s\n", p, desc);
+		printf("%s %s%s\n", p, desc, who);
 	}
 }
 
@@ -305,14 +382,16 @@ static void
 show_route4_entry(void *ctx, const void *e)
 {
 	const struct npr_route4 *r = e;
-	show_route_entry(ctx, NPR_AF_INET, (const uint8_t *)&r->prefix, r->plen, r->target);
+	show_route_entry(ctx, NPR_AF_INET, (const uint8_t *)&r->prefix, r->plen, r->origin,
+			 r->proto, r->distance, r->target);
 }
 
 static void
 show_route6_entry(void *ctx, const void *e)
 {
 	const struct npr_route6 *r = e;
-	show_route_entry(ctx, NPR_AF_INET6, r->prefix, r->plen, r->target);
+	show_route_entry(ctx, NPR_AF_INET6, r->prefix, r->plen, r->origin, r->proto, r->distance,
+			 r->target);
 }
 
 static int
@@ -338,7 +417,9 @@ cmp_route4(const void *a, const void *b)
 	uint32_t px = ntohl(x->prefix), py = ntohl(y->prefix);
 	if (px != py)
 		return px < py ? -1 : 1;
-	return (int)x->plen - (int)y->plen;
+	if (x->plen != y->plen)
+		return (int)x->plen - (int)y->plen;
+	return (int)x->origin - (int)y->origin; /* the selected one first */
 }
 
 static int
@@ -346,7 +427,11 @@ cmp_route6(const void *a, const void *b)
 {
 	const struct npr_route6 *x = a, *y = b;
 	int c = memcmp(x->prefix, y->prefix, sizeof(x->prefix));
-	return c != 0 ? c : (int)x->plen - (int)y->plen;
+	if (c != 0)
+		return c;
+	if (x->plen != y->plen)
+		return (int)x->plen - (int)y->plen;
+	return (int)x->origin - (int)y->origin; /* the selected one first */
 }
 
 /* Routes come in the data plane's hash order: collect and sort them, so that the output is
@@ -357,6 +442,8 @@ show_routes(struct ctl *x, int which)
 {
 	struct dump_vec v4 = { 0 }, v6 = { 0 };
 	int rc = need_nhs(x);
+	if (rc == 0)
+		rc = need_all_nhs(x);
 	if (rc == 0)
 		rc = need_ifaces(x);
 	if (rc == 0 && which != 6)
@@ -406,7 +493,7 @@ show_stats(struct ctl *x)
 	int rc = ctl_open(x);
 	if (rc != 0)
 		return rc;
-	rc = dump_each(x->c, NPR_DUMP_STATS, stats_entry, &sc, x->timeout_ms, &ds);
+	rc = dump_each(x->c, NPR_DUMP_STATS, 0, stats_entry, &sc, x->timeout_ms, &ds);
 	if (rc < 0)
 		return client_error(x, rc);
 	if (ds.rep.status != 0)
@@ -595,6 +682,15 @@ show_info(struct ctl *x)
 		json_kv_u64(j, "fib4_bytes", in->fib4_bytes);
 		json_kv_u64(j, "fib6_bytes", in->fib6_bytes);
 		json_kv_u64(j, "uptime_ns", in->uptime_ns);
+		for (int f = 4; f <= 6; f += 2) {
+			json_key(j, f == 4 ? "route4_by_origin" : "route6_by_origin");
+			json_obj_begin(j);
+			for (unsigned o = 0; o < NPR_ORIGIN_MAX; o++)
+				json_kv_u64(j, npr_origin_name(o),
+					    f == 4 ? in->route4_by_origin[o]
+						   : in->route6_by_origin[o]);
+			json_obj_end(j);
+		}
 		json_obj_end(j);
 		return 0;
 	}
@@ -614,6 +710,13 @@ show_info(struct ctl *x)
 	if (in->route6_count > 0)
 		printf(" (%.1f bytes/prefix)", (double)in->fib6_bytes / in->route6_count);
 	putchar('\n');
+	for (int f = 4; f <= 6; f += 2) {
+		const uint32_t *n = f == 4 ? in->route4_by_origin : in->route6_by_origin;
+		printf("  IPv%d by origin", f);
+		for (unsigned o = 0; o < NPR_ORIGIN_MAX; o++)
+			printf("%s %s %" PRIu32, o == 0 ? "" : ",", npr_origin_name(o), n[o]);
+		putchar('\n');
+	}
 	return 0;
 }
 

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -49,7 +48,9 @@ struct npr_client {
 	struct npr_ring_ref rep; /* we consume */
 	pid_t dp_pid;
 	uint64_t instance;
-	int gone; /* 0, or -EPIPE / -EPROTO once the session is unusable */
+	int gone;		/* 0, or -EPIPE / -EPROTO once the session is unusable */
+	uint32_t n_slots, slot; /* the segment's session slots, ours */
+	uint64_t slot_size, ring_size;
 
 	uint32_t next_seq;
 	uint32_t outstanding; /* requests sent and not answered yet */
@@ -232,37 +233,6 @@ fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	return e;
 }
 
-/* The pid holding an flock on the file (from /proc/locks), or 0 if unknown. */
-static pid_t
-lock_holder(int fd)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return 0;
-	FILE *f = fopen("/proc/locks", "r");
-	if (f == NULL)
-		return 0;
-	char line[256];
-	pid_t found = 0;
-	while (found == 0 && fgets(line, sizeof(line), f) != NULL) {
-		/* "1: FLOCK  ADVISORY  WRITE 1234 00:19:5678 0 EOF"; waiters have "->" */
-		char type[16], mode[16], rw[16];
-		int pid;
-		unsigned maj, min;
-		unsigned long long ino;
-		if (strstr(line, "->") != NULL)
-			continue;
-		if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%llu", type, mode, rw, &pid, &maj,
-			   &min, &ino) != 7)
-			continue;
-		if (strcmp(type, "FLOCK") == 0 && ino == (unsigned long long)st.st_ino &&
-		    maj == major(st.st_dev) && min == minor(st.st_dev))
-			found = pid;
-	}
-	fclose(f);
-	return found;
-}
-
 static bool
 is_pow2(uint64_t x)
 {
@@ -285,10 +255,10 @@ ring_ok(const void *base, uint64_t total, uint64_t hdr_size, uint64_t off, uint6
 
 /* Internal codes for the open retry loop (EAGAIN == EWOULDBLOCK on Linux, so not those). */
 #define OPEN_STARTING (-EINPROGRESS) /* the data plane is still creating the segment */
-#define OPEN_LOCKED (-EALREADY)	     /* another session holds the lock */
+#define OPEN_LOCKED (-EALREADY)	     /* every slot is taken */
 
-/* Check the header of a mapped segment and, if it is good, attach c->req / c->rep. 0,
- * OPEN_STARTING or another -errno with the reason in err. */
+/* Check the header of a mapped segment and keep its layout in c (n_slots, slot_size,
+ * ring_size). 0, OPEN_STARTING or another -errno with the reason in err. */
 static int
 check_header(struct npr_client *c, size_t seg_size, char *err, size_t errlen)
 {
@@ -317,22 +287,54 @@ check_header(struct npr_client *c, size_t seg_size, char *err, size_t errlen)
 		return fail(err, errlen, -EPROTO, "/dev/shm/%s: unknown state %u", n, state);
 	/* Read the layout once and check and use only these copies: the segment is writable by
 	 * others, and the rings must be attached with exactly what was checked. */
-	uint64_t hdr_size = h->hdr_size, total = h->total_size;
-	uint64_t req_off = h->req_off, req_size = h->req_size;
-	uint64_t rep_off = h->rep_off, rep_size = h->rep_size;
-	if (hdr_size != NPR_SHM_HDR_SIZE || total > seg_size ||
-	    !ring_ok(h, total, hdr_size, req_off, req_size) ||
-	    !ring_ok(h, total, hdr_size, rep_off, rep_size) ||
-	    (req_off < rep_off ? req_off + sizeof(struct npr_ring) + req_size > rep_off
-			       : rep_off + sizeof(struct npr_ring) + rep_size > req_off))
+	uint64_t hdr_size = h->hdr_size, total = h->total_size, slot_off = h->slot_off;
+	uint64_t slot_size = h->slot_size, ring_size = h->ring_size;
+	uint32_t n_slots = h->n_slots;
+	if (hdr_size != NPR_SHM_HDR_SIZE || total > seg_size || slot_off != hdr_size ||
+	    n_slots < 1 || n_slots > 64 || !is_pow2(ring_size) || ring_size > total ||
+	    slot_size != 2 * (sizeof(struct npr_ring) + ring_size) ||
+	    slot_off + n_slots * slot_size > total)
 		return fail(err, errlen, -EPROTO, "/dev/shm/%s: corrupt segment layout", n);
+	c->n_slots = n_slots;
+	c->slot_size = slot_size;
+	c->ring_size = ring_size;
 	if (h->dp_pid <= 0 || !pid_alive(h->dp_pid))
 		return fail(err, errlen, -ESRCH,
 			    "data plane (pid %d) is gone: it died without removing /dev/shm/%s",
 			    (int)h->dp_pid, n);
-	npr_ring_attach(&c->req, (struct npr_ring *)((uint8_t *)c->base + req_off), req_size);
-	npr_ring_attach(&c->rep, (struct npr_ring *)((uint8_t *)c->base + rep_off), rep_size);
 	return 0;
+}
+
+/* Take a free slot (an OFD lock on its byte) and attach its rings. 0, OPEN_LOCKED if every
+ * slot is taken, or -errno. */
+static int
+take_slot(struct npr_client *c, char *err, size_t errlen)
+{
+	const char *n = c->name + 1;
+	for (uint32_t i = 0; i < c->n_slots; i++) {
+		struct flock fl = {
+			.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i, .l_len = 1
+		};
+		if (fcntl(c->fd, F_OFD_SETLK, &fl) < 0) {
+			if (errno == EAGAIN || errno == EACCES)
+				continue;
+			return fail(err, errlen, -errno, "cannot lock /dev/shm/%s: %s", n,
+				    strerror(errno));
+		}
+		uint64_t off = NPR_SHM_HDR_SIZE + i * c->slot_size;
+		uint64_t rep_off = off + sizeof(struct npr_ring) + c->ring_size;
+		if (!ring_ok(c->base, c->map_size, NPR_SHM_HDR_SIZE, off, c->ring_size) ||
+		    !ring_ok(c->base, c->map_size, NPR_SHM_HDR_SIZE, rep_off, c->ring_size))
+			return fail(err, errlen, -EPROTO,
+				    "/dev/shm/%s: corrupt rings in session slot %u", n, i);
+		npr_ring_attach(&c->req, (struct npr_ring *)((uint8_t *)c->base + off),
+				c->ring_size);
+		npr_ring_attach(&c->rep, (struct npr_ring *)((uint8_t *)c->base + rep_off),
+				c->ring_size);
+		c->slot = i;
+		return 0;
+	}
+	return OPEN_LOCKED;
 }
 
 static void
@@ -380,17 +382,11 @@ client_try_open(struct npr_client *c, char *err, size_t errlen)
 	int rc = check_header(c, c->map_size, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (flock(c->fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		if (e == EWOULDBLOCK)
-			return OPEN_LOCKED;
-		return fail(err, errlen, -e, "cannot lock /dev/shm/%s: %s", n, strerror(e));
-	}
-	return 0;
+	return take_slot(c, err, errlen);
 }
 
 struct npr_client *
-npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
+npr_client_open(const char *name, unsigned origin, int timeout_ms, char *err, size_t errlen)
 {
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -418,7 +414,6 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 		rc = client_try_open(c, err, errlen);
 		if (rc == 0)
 			break;
-		pid_t holder = rc == OPEN_LOCKED ? lock_holder(c->fd) : 0;
 		client_unmap(c);
 		if (rc != OPEN_STARTING && rc != OPEN_LOCKED)
 			goto out_fail;
@@ -426,13 +421,10 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 			if (rc == OPEN_STARTING)
 				rc = -EAGAIN;
 			if (rc == OPEN_LOCKED) {
-				char who[32] = "?";
-				if (holder != 0)
-					snprintf(who, sizeof(who), "%d", (int)holder);
 				fail(err, errlen, 0,
-				     "another control session (pid %s) holds the data plane; "
+				     "all %u control sessions of the data plane are in use; "
 				     "waited %" PRIu64 " ms",
-				     who, (npr_now_ns() - start) / 1000000);
+				     c->n_slots, (npr_now_ns() - start) / 1000000);
 				rc = -EBUSY;
 			}
 			goto out_fail;
@@ -452,7 +444,10 @@ npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen)
 
 	/* HELLO opens the session on the data plane's side too (it drops a batch that a dead
 	 * session left open) and proves the control thread answers. */
-	struct npr_msg_hdr hello = { .type = NPR_MSG_HELLO, .len = sizeof(hello) };
+	struct npr_msg_hello hello = { .hdr = { .type = NPR_MSG_HELLO, .len = sizeof(hello) },
+				       .origin = (uint8_t)origin,
+				       .pid = (uint32_t)getpid() };
+	snprintf(hello.name, sizeof(hello.name), "%s", program_invocation_short_name);
 	struct npr_reply rep;
 	rc = npr_client_call(c, &hello, &rep, NULL, NULL, timeout_ms);
 	if (rc < 0 || rep.status != 0) {
@@ -481,7 +476,7 @@ npr_client_close(struct npr_client *c)
 {
 	if (c == NULL)
 		return;
-	client_unmap(c); /* closing the descriptor releases the flock */
+	client_unmap(c); /* closing the descriptor releases the slot lock */
 	free(c);
 }
 

@@ -3,8 +3,9 @@
  * Ring client: the control side of the shared-memory protocol (include/npr/proto.h).
  * Needs no EAL and no hugepages, only read/write access to /dev/shm/<name>.
  *
- * A client holds flock(LOCK_EX) on the segment for its whole session (one control session
- * at a time: the rings are single-producer/single-consumer). Requests may be pipelined:
+ * A client holds one of the segment's session slots for its whole session (shm.h: a lock on
+ * the slot's byte; each slot's rings are single-producer/single-consumer, and several
+ * sessions run at once, one per slot). Requests may be pipelined:
  * npr_client_send never drops anything; when the request ring is full it waits, handing the
  * replies that arrive meanwhile to the session's reply handler, so neither side can block
  * the other forever.
@@ -25,14 +26,16 @@ struct npr_client;
  * whole record (hdr.type NPR_MSG_REPLY or NPR_MSG_DUMP_CHUNK), valid during the call. */
 typedef void (*npr_client_handler)(void *ctx, const struct npr_msg_hdr *rec);
 
-/* Open the segment named name (NULL: NPR_SHM_DEFAULT_NAME) and take the session lock, waiting
- * up to timeout_ms (<0: forever) for another session to end or a starting data plane to become
- * ready. On failure returns NULL, errno set, and a one-line explanation in err ("no data plane
+/* Open the segment named name (NULL: NPR_SHM_DEFAULT_NAME), take a free session slot and
+ * say HELLO as origin (enum npr_origin: whose routes this session's are), waiting up to
+ * timeout_ms (<0: forever) for a slot to free up or a starting data plane to become ready.
+ * On failure returns NULL, errno set, and a one-line explanation in err ("no data plane
  * running: /dev/shm/nprouter not found", ...). errno: ENOENT no segment, EACCES permission,
  * EPROTO bad magic or layout, EPROTONOSUPPORT other ABI version, EAGAIN still starting,
- * ESRCH data plane gone or dead, EBUSY another session holds the lock.
+ * ESRCH data plane gone or dead, EBUSY every slot taken.
  * A client is used by one thread at a time; handlers must not call back into the client. */
-struct npr_client *npr_client_open(const char *name, int timeout_ms, char *err, size_t errlen);
+struct npr_client *npr_client_open(const char *name, unsigned origin, int timeout_ms, char *err,
+				   size_t errlen);
 void npr_client_close(struct npr_client *c);
 uint64_t npr_client_instance(const struct npr_client *c);
 
@@ -63,8 +66,9 @@ int npr_client_pipeline(struct npr_client *c, size_t n, npr_client_msg_fn msg,
 			npr_client_rejected_fn rejected, void *ctx, int timeout_ms,
 			size_t *n_rejected);
 
-/* BATCH_BEGIN as a call. A batch still open is left over from a session that died (we hold
- * the session lock): it is aborted and the begin retried. Returns as npr_client_call. */
+/* BATCH_BEGIN as a call. A batch our slot still has open is left over from a session that
+ * died (we hold the slot): it is aborted and the begin retried. Another session's open batch
+ * makes the data plane hold our requests until it ends. Returns as npr_client_call. */
 int npr_client_batch_begin(struct npr_client *c, struct npr_reply *rep, int timeout_ms);
 
 /* "ENOENT: no such object": errno name and what it means in this protocol (0: "OK"); the

@@ -130,7 +130,8 @@ apply(struct daemon *d, bool resync)
 {
 	const struct config *cfg = d->have_cand ? &d->cand : &d->good;
 	char err[512];
-	struct npr_client *c = npr_client_open(d->shm, d->timeout_ms, err, sizeof(err));
+	struct npr_client *c =
+		npr_client_open(d->shm, NPR_ORIGIN_CONFIG, d->timeout_ms, err, sizeof(err));
 	if (c == NULL) {
 		if (!d->dp_missing_logged)
 			dlog("cannot reach the data plane: %s (will retry)", err);

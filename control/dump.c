@@ -59,8 +59,8 @@ chunk_cb(void *ctx, const struct npr_msg_dump_chunk *chunk)
 }
 
 int
-dump_each(struct npr_client *c, uint32_t kind, dump_entry_fn fn, void *ctx, int timeout_ms,
-	  struct dump_status *st)
+dump_each(struct npr_client *c, uint32_t kind, uint32_t flags, dump_entry_fn fn, void *ctx,
+	  int timeout_ms, struct dump_status *st)
 {
 	struct decode d = { .kind = kind, .fn = fn, .ctx = ctx };
 	struct npr_msg_dump_req m;
@@ -73,6 +73,7 @@ dump_each(struct npr_client *c, uint32_t kind, dump_entry_fn fn, void *ctx, int 
 		m.hdr.type = NPR_MSG_DUMP_REQ;
 		m.hdr.len = sizeof(m);
 		m.kind = kind;
+		m.flags = flags;
 	}
 	int rc = npr_client_call(c, &m, &st->rep, chunk_cb, &d, timeout_ms);
 	st->n_bad = d.n_bad;
@@ -112,12 +113,12 @@ collect_entry(void *ctx, const void *entry)
 }
 
 int
-dump_collect(struct npr_client *c, uint32_t kind, struct dump_vec *vec, int timeout_ms,
-	     struct dump_status *st)
+dump_collect(struct npr_client *c, uint32_t kind, uint32_t flags, struct dump_vec *vec,
+	     int timeout_ms, struct dump_status *st)
 {
 	struct collect cl = { .kind = kind, .size = npr_dump_entry_size(kind), .vec = vec };
 	memset(vec, 0, sizeof(*vec));
-	int rc = dump_each(c, kind, collect_entry, &cl, timeout_ms, st);
+	int rc = dump_each(c, kind, flags, collect_entry, &cl, timeout_ms, st);
 	st->oom = cl.oom;
 	return rc;
 }

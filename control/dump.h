@@ -35,8 +35,9 @@ struct dump_status {
  * struct npr_dump_group with its members). */
 typedef void (*dump_entry_fn)(void *ctx, const void *entry);
 
-int dump_each(struct npr_client *c, uint32_t kind, dump_entry_fn fn, void *ctx, int timeout_ms,
-	      struct dump_status *st);
+/* flags: NPR_DUMP_F_* (0: the session's own origin; NPR_DUMP_F_ALL_ORIGINS: everyone's). */
+int dump_each(struct npr_client *c, uint32_t kind, uint32_t flags, dump_entry_fn fn, void *ctx,
+	      int timeout_ms, struct dump_status *st);
 
 /* The entries of a dump: n of them, each the kind's struct (npr_dump_entry_size bytes). For
  * NPR_DUMP_GROUPS each entry is the struct npr_dump_group alone and the members of every group
@@ -48,8 +49,8 @@ struct dump_vec {
 	size_t n_member, cap_member;
 };
 
-int dump_collect(struct npr_client *c, uint32_t kind, struct dump_vec *vec, int timeout_ms,
-		 struct dump_status *st);
+int dump_collect(struct npr_client *c, uint32_t kind, uint32_t flags, struct dump_vec *vec,
+		 int timeout_ms, struct dump_status *st);
 void dump_vec_free(struct dump_vec *vec);
 
 #endif

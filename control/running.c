@@ -16,7 +16,7 @@ dump_kind(struct npr_client *c, uint32_t kind, struct dump_vec *vec, int timeout
 	  size_t errlen)
 {
 	struct dump_status st;
-	int rc = dump_collect(c, kind, vec, timeout_ms, &st);
+	int rc = dump_collect(c, kind, 0, vec, timeout_ms, &st);
 	if (rc < 0) {
 		snprintf(err, errlen, "dump: %s", npr_strstatus(rc));
 		return rc;

@@ -30,9 +30,11 @@ struct cfg_port {
 	char name[48];
 };
 
+#define CFG_SESSIONS 8u /* control sessions at once (shared-memory slots) */
+
 struct cfg_conf {
-	uint32_t nh_max;    /* next hop ids 1..nh_max-1 */
-	uint32_t group_max; /* group ids 1..group_max-1 */
+	uint32_t nh_max;    /* next hop ids 1..nh_max-1, for each origin */
+	uint32_t group_max; /* group ids 1..group_max-1, for each origin */
 	uint32_t route4_max;
 	uint32_t route6_max;
 	uint64_t instance_id;
@@ -55,8 +57,16 @@ struct cfg *cfg_create(const struct cfg_conf *conf);
 void cfg_free(struct cfg *c);
 /* The tables the workers read. */
 const struct fwd_tables *cfg_tables(const struct cfg *c);
-/* Handle one request record of len bytes (len as the ring gave it; the header is untrusted). */
+/* Handle one request record of len bytes (len as the ring gave it; the header is untrusted)
+ * of session sid (< CFG_SESSIONS). cfg_handle: session 0. */
+void cfg_handle_session(struct cfg *c, unsigned sid, const void *rec, uint32_t len,
+			cfg_emit_fn emit, void *ctx);
 void cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void *ctx);
+/* The session whose batch is open (only its requests may be handled until it ends), or -1. */
+int cfg_batch_owner(const struct cfg *c);
+/* Session sid is gone (its process died, or it left a batch idle too long): abort its
+ * batch if it has one open. Returns the number of messages dropped with it (0: none). */
+uint32_t cfg_session_end(struct cfg *c, unsigned sid);
 /* Periodic housekeeping: reclaim memory after grace periods. */
 void cfg_periodic(struct cfg *c);
 /* Message counters for stats. */

@@ -12,19 +12,37 @@
 #include <unistd.h>
 
 #include "npr/shm.h"
+#include "npr/util.h"
 #include "cfg.h"
 #include "shm_server.h"
+
+_Static_assert(NPR_SHM_SLOTS == CFG_SESSIONS, "one cfg session per slot");
+
+#define QUANTUM 64u /* requests of one slot per turn, outside batches */
+
+struct shm_server;
+
+/* One session slot: its rings, from ring_size as created, never re-read from the segment
+ * (ring.h). */
+struct slot {
+	struct shm_server *s;
+	unsigned id;
+	struct npr_ring_ref req;
+	struct npr_ring_ref rep;
+	uint64_t last_ns; /* last request handled */
+};
 
 struct shm_server {
 	char name[256];
 	int fd;
 	uint64_t size;
 	struct npr_shm_hdr *hdr;
-	/* geometry from ring_size as created, never re-read from the segment (ring.h) */
-	struct npr_ring_ref req;
-	struct npr_ring_ref rep;
+	struct slot slot[NPR_SHM_SLOTS];
+	unsigned next; /* round robin */
+	uint64_t checked_ns;
 	uint64_t ring_resets;
 	uint64_t replies_dropped;
+	uint64_t batches_aborted;
 	_Alignas(8) uint8_t buf[NPR_MSG_MAX]; /* the request, copied out of shared memory */
 };
 
@@ -131,20 +149,25 @@ shm_server_create(const char *name, mode_t mode, gid_t gid, uint64_t ring_size,
 	h->hdr_size = NPR_SHM_HDR_SIZE;
 	h->instance_id = instance_id;
 	h->total_size = s->size;
-	/* offsets from local values, not read back: the segment is writable by others */
-	uint64_t req_off = NPR_SHM_HDR_SIZE;
-	uint64_t rep_off = NPR_SHM_HDR_SIZE + sizeof(struct npr_ring) + ring_size;
-	h->req_off = req_off;
-	h->req_size = ring_size;
-	h->rep_off = rep_off;
-	h->rep_size = ring_size;
+	h->n_slots = NPR_SHM_SLOTS;
+	h->slot_off = NPR_SHM_HDR_SIZE;
+	h->slot_size = npr_shm_slot_size(ring_size);
+	h->ring_size = ring_size;
 	h->dp_pid = getpid();
-	struct npr_ring *req = (struct npr_ring *)((uint8_t *)h + req_off);
-	struct npr_ring *rep = (struct npr_ring *)((uint8_t *)h + rep_off);
-	npr_ring_init(req, ring_size);
-	npr_ring_init(rep, ring_size);
-	npr_ring_attach(&s->req, req, ring_size);
-	npr_ring_attach(&s->rep, rep, ring_size);
+	/* offsets from local values, not read back: the segment is writable by others */
+	for (unsigned i = 0; i < NPR_SHM_SLOTS; i++) {
+		struct slot *sl = &s->slot[i];
+		uint8_t *base = (uint8_t *)h + NPR_SHM_HDR_SIZE + i * npr_shm_slot_size(ring_size);
+		struct npr_ring *req = (struct npr_ring *)base;
+		struct npr_ring *rep =
+			(struct npr_ring *)(base + sizeof(struct npr_ring) + ring_size);
+		npr_ring_init(req, ring_size);
+		npr_ring_init(rep, ring_size);
+		npr_ring_attach(&sl->req, req, ring_size);
+		npr_ring_attach(&sl->rep, rep, ring_size);
+		sl->s = s;
+		sl->id = i;
+	}
 	atomic_store_explicit(&h->state, NPR_SHM_INIT, memory_order_release);
 	return s;
 
@@ -159,15 +182,17 @@ fail_errno:
 	return NULL;
 }
 
-/* Is a control session attached? Sessions hold flock(LOCK_EX) on the segment. */
+/* Is a control session attached to the slot? Sessions hold an OFD write lock on byte id of
+ * the segment; our own descriptor holds none, so any lock there is a client's. */
 static int
-session_attached(struct shm_server *s)
+session_attached(struct slot *sl)
 {
-	if (flock(s->fd, LOCK_EX | LOCK_NB) == 0) {
-		flock(s->fd, LOCK_UN);
-		return 0;
-	}
-	return 1;
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = sl->id, .l_len = 1
+	};
+	if (fcntl(sl->s->fd, F_OFD_GETLK, &fl) < 0)
+		return 1; /* cannot tell: assume someone listens */
+	return fl.l_type != F_UNLCK;
 }
 
 /* cfg_emit_fn: a reply must not be lost while a control session waits for it, so wait for
@@ -178,13 +203,14 @@ session_attached(struct shm_server *s)
 static void
 emit(void *ctx, const void *rec, uint32_t len)
 {
-	struct shm_server *s = ctx;
+	struct slot *sl = ctx;
+	struct shm_server *s = sl->s;
 	struct timespec t0, now, nap = { 0, 20000 };
 	int spins = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		int rc = npr_ring_put(&s->rep, rec, len);
+		int rc = npr_ring_put(&sl->rep, rec, len);
 		if (rc == 0)
 			return;
 		if (rc != -EAGAIN) {
@@ -197,7 +223,7 @@ emit(void *ctx, const void *rec, uint32_t len)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000000000ll + (now.tv_nsec - t0.tv_nsec) >
 		    100000000ll) {
-			if (!session_attached(s)) {
+			if (!session_attached(sl)) {
 				s->replies_dropped++;
 				return;
 			}
@@ -214,25 +240,74 @@ shm_server_ready(struct shm_server *s)
 	atomic_store_explicit(&s->hdr->state, NPR_SHM_READY, memory_order_release);
 }
 
-unsigned
-shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget)
+/* Handle up to budget requests of one slot. */
+static unsigned
+poll_slot(struct shm_server *s, struct cfg *c, struct slot *sl, unsigned budget)
 {
 	unsigned done = 0;
 	while (done < budget) {
-		int len = npr_ring_peek(&s->req, s->buf);
+		int len = npr_ring_peek(&sl->req, s->buf);
 		if (len == 0)
 			break;
 		if (len < 0) {
 			/* The producer wrote garbage framing: nothing after it can be trusted.
 			 * Discard what is there; the client sees its requests time out. */
-			npr_ring_reset(&s->req);
+			npr_ring_reset(&sl->req);
 			s->ring_resets++;
 			break;
 		}
-		cfg_handle(c, s->buf, (uint32_t)len, emit, s);
-		npr_ring_consume(&s->req, (uint32_t)len);
+		cfg_handle_session(c, sl->id, s->buf, (uint32_t)len, emit, sl);
+		npr_ring_consume(&sl->req, (uint32_t)len);
 		done++;
 	}
+	if (done != 0)
+		sl->last_ns = npr_now_ns();
+	return done;
+}
+
+/* The batch owner sent nothing this turn: abort its batch if its process is gone or it has
+ * been silent for NPR_BATCH_IDLE_MS, so that the other sessions wait at most that long. */
+static void
+check_owner(struct shm_server *s, struct cfg *c, struct slot *sl)
+{
+	uint64_t now = npr_now_ns();
+	if (now - s->checked_ns < 100000000ull)
+		return; /* look at most every 100 ms: the lock check is a system call */
+	s->checked_ns = now;
+	bool gone = !session_attached(sl);
+	if (!gone && now - sl->last_ns < NPR_BATCH_IDLE_MS * 1000000ull)
+		return;
+	uint32_t n = cfg_session_end(c, sl->id);
+	if (n != 0) {
+		s->batches_aborted++;
+		fprintf(stderr,
+			"control: session %u %s with a batch open: aborted it, the other "
+			"sessions go on\n",
+			sl->id, gone ? "went away" : "stayed silent");
+	}
+}
+
+unsigned
+shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget)
+{
+	int owner = cfg_batch_owner(c);
+	if (owner >= 0 && (unsigned)owner < NPR_SHM_SLOTS) {
+		/* a batch is exclusive: only its session until it ends */
+		struct slot *sl = &s->slot[owner];
+		unsigned done = poll_slot(s, c, sl, budget);
+		if (done == 0)
+			check_owner(s, c, sl);
+		return done;
+	}
+	unsigned done = 0;
+	for (unsigned k = 0; k < NPR_SHM_SLOTS && done < budget; k++) {
+		struct slot *sl = &s->slot[(s->next + k) % NPR_SHM_SLOTS];
+		unsigned q = budget - done < QUANTUM ? budget - done : QUANTUM;
+		done += poll_slot(s, c, sl, q);
+		if (cfg_batch_owner(c) >= 0)
+			break; /* it opened a batch: serve it alone from now on */
+	}
+	s->next = (s->next + 1) % NPR_SHM_SLOTS;
 	return done;
 }
 
@@ -249,8 +324,10 @@ shm_server_destroy(struct shm_server *s)
 }
 
 void
-shm_server_counters(const struct shm_server *s, uint64_t *ring_resets, uint64_t *replies_dropped)
+shm_server_counters(const struct shm_server *s, uint64_t *ring_resets, uint64_t *replies_dropped,
+		    uint64_t *batches_aborted)
 {
 	*ring_resets = s->ring_resets;
+	*batches_aborted = s->batches_aborted;
 	*replies_dropped = s->replies_dropped;
 }

@@ -23,12 +23,14 @@ struct shm_server *shm_server_create(const char *name, mode_t mode, gid_t gid, u
 				     uint64_t instance_id, char *err, size_t errlen);
 /* Let control processes in (state READY): call when the control loop starts. */
 void shm_server_ready(struct shm_server *s);
-/* Handle up to budget requests. Returns how many were handled. */
+/* Handle up to budget requests, the sessions' slots in turn (only the batch owner's while a
+ * batch is open). Returns how many were handled. */
 unsigned shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget);
 /* Mark the segment gone and unlink it. */
 void shm_server_destroy(struct shm_server *s);
-/* Counters: corrupt-ring recoveries and replies dropped because no control session listened. */
+/* Counters: corrupt-ring recoveries, replies dropped because no control session listened,
+ * batches aborted because their session died or stayed silent. */
 void shm_server_counters(const struct shm_server *s, uint64_t *ring_resets,
-			 uint64_t *replies_dropped);
+			 uint64_t *replies_dropped, uint64_t *batches_aborted);
 
 #endif

@@ -37,7 +37,8 @@ stats_fill(const struct stats *s, struct npr_stats *st)
 	if (s->sp != NULL)
 		sp_counters(s->sp, st->slow);
 	if (s->shm != NULL)
-		shm_server_counters(s->shm, &st->ring_resets, &st->reserved[0]);
+		shm_server_counters(s->shm, &st->ring_resets, &st->replies_dropped,
+				    &st->batches_aborted);
 	for (unsigned i = 0; i < s->n_ports; i++) {
 		struct rte_eth_stats es;
 		struct npr_port_stats *p = &st->port[i];

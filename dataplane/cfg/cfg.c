@@ -38,10 +38,12 @@ cfg_create(const struct cfg_conf *conf)
 	struct cfg *c;
 	int rc = -EINVAL;
 
-	/* internal next hops follow the configured ids, below the CONNECTED bit of targets */
+	/* internal next hops follow the configured ids (a slice per client origin), below the
+	 * CONNECTED bit of targets */
+	const uint64_t slices = NPR_ORIGIN_MAX - 1;
 	if (conf == NULL || conf->nh_max < 2 ||
-	    conf->nh_max > NPR_TARGET_CONNECTED - NPR_MAX_IFACES - CFG_HOST_MAX ||
-	    conf->group_max < 1 || conf->group_max > NPR_TARGET_ID_MASK + 1u ||
+	    slices * conf->nh_max > NPR_TARGET_CONNECTED - NPR_MAX_IFACES - CFG_HOST_MAX ||
+	    conf->group_max < 1 || slices * conf->group_max > NPR_TARGET_ID_MASK + 1u ||
 	    conf->n_ports > NPR_MAX_PORTS || conf->route4_max > FIB_VALUE_MAX ||
 	    conf->route6_max > FIB_VALUE_MAX) {
 		errno = EINVAL;
@@ -51,6 +53,11 @@ cfg_create(const struct cfg_conf *conf)
 	if (c == NULL)
 		return NULL;
 	c->conf = *conf;
+	c->wire_nh = conf->nh_max;
+	c->wire_grp = conf->group_max;
+	c->conf.nh_max = (uint32_t)(slices * conf->nh_max);
+	c->conf.group_max = (uint32_t)(slices * conf->group_max);
+	conf = &c->conf; /* the internal sizes from here on */
 	memset(c->port_idx, -1, sizeof(c->port_idx));
 	for (unsigned i = 0; i < NPR_MAX_PORTS; i++)
 		c->port_owner[i] = -1;
@@ -60,11 +67,15 @@ cfg_create(const struct cfg_conf *conf)
 			goto fail;
 		c->port_idx[p] = (int8_t)i;
 	}
-	c->gen = 1;
+	for (unsigned o = 0; o < NPR_ORIGIN_MAX; o++)
+		c->gen[o] = 1;
+	for (unsigned i = 0; i < CFG_SESSIONS; i++)
+		c->sess[i].origin = NPR_ORIGIN_CONFIG;
+	c->batch_owner = -1;
 	rc = -ENOMEM;
-	c->host_max = conf->nh_max < CFG_HOST_MIN   ? CFG_HOST_MIN
-		      : conf->nh_max > CFG_HOST_MAX ? CFG_HOST_MAX
-						    : conf->nh_max;
+	c->host_max = c->wire_nh < CFG_HOST_MIN	  ? CFG_HOST_MIN
+		      : c->wire_nh > CFG_HOST_MAX ? CFG_HOST_MAX
+						  : c->wire_nh;
 	c->t.nh_max = conf->nh_max + NPR_MAX_IFACES + c->host_max;
 	c->t.group_max = conf->group_max;
 	c->t.qsbr = conf->qsbr;
@@ -95,6 +106,8 @@ cfg_create(const struct cfg_conf *conf)
 	    dirty_init(&c->grp_dirty, conf->group_max) < 0 ||
 	    ht_init(&c->rt[F4], RT_ESIZE(4), RT_KLEN(4), 1024) < 0 ||
 	    ht_init(&c->rt[F6], RT_ESIZE(16), RT_KLEN(16), 1024) < 0 ||
+	    ht_init(&c->alt[F4], ALT_ESIZE(4), ALT_KLEN(4), 64) < 0 ||
+	    ht_init(&c->alt[F6], ALT_ESIZE(16), ALT_KLEN(16), 64) < 0 ||
 	    ht_init(&c->nb, sizeof(struct nb), NB_KLEN, 256) < 0)
 		goto fail;
 
@@ -147,6 +160,8 @@ cfg_free(struct cfg *c)
 		fib_free(c->t.fib6);
 	free(c->rt[F4].slot);
 	free(c->rt[F6].slot);
+	free(c->alt[F4].slot);
+	free(c->alt[F6].slot);
 	free(c->nb.slot);
 	free(c->nh_dirty.flag);
 	free(c->nh_dirty.list);

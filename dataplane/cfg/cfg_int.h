@@ -8,6 +8,7 @@
  *   1 htab.c      open-addressing hash table (routes, neighbours)
  *   2 state.c     objects: apply and undo one change per kind, next hop words, undo log
  *   3 hosts.c     derived routes: connected subnets, host routes to known neighbours
+ *     select.c    routes of several origins on one prefix: which one the FIB gets
  *   4 txn.c       the transaction: roll back, publish to the workers, retire old versions
  *   5 req.c       requests that change objects: validate, reserve, apply with undo records
  *     services.c  the slow path's API (cfg.h): reads, and neighbours it learns
@@ -151,7 +152,7 @@ int ht_reserve(struct htab *t, uint32_t extra);
 
 struct ifc_cfg {
 	uint8_t used;
-	uint8_t reserved;
+	uint8_t origin; /* who set it last */
 	uint16_t port_id;
 	uint16_t mtu;
 	uint16_t flags;
@@ -173,7 +174,8 @@ struct nh_cfg {
 	uint16_t ifid;
 	uint16_t flags; /* NPR_NH_F_MAC */
 	uint8_t mac[6];
-	uint8_t reserved2[2];
+	uint8_t origin; /* the owner (the id is in its slice, see nh_int) */
+	uint8_t reserved2;
 	uint8_t gw[16];
 	uint32_t gen;
 };
@@ -218,7 +220,7 @@ struct addr {
 	uint8_t used;
 	uint8_t family;
 	uint8_t plen;
-	uint8_t reserved;
+	uint8_t origin; /* who set it last */
 	uint16_t ifid;
 	uint16_t reserved2;
 	uint32_t gen;
@@ -236,20 +238,38 @@ struct nb {
 	uint8_t mac[6];
 	uint8_t has_neigh;
 	uint8_t dynamic; /* learnt by the slow path (cfg_neigh_learn), not configured */
+	uint8_t origin;	 /* configured ones: who set it last */
 	uint32_t gen;
 	uint32_t nh_head;
 	uint32_t hnh; /* 1 + host route index (struct host) while it has one; 0: none */
 };
 #define NB_KLEN ((uint32_t)offsetof(struct nb, used) + 1)
 
-/* Route entries: prefix[alen], plen, used (end of key), 2 bytes pad, then struct rt_val. */
+/* Route entries: prefix[alen], plen, used (end of key), 2 bytes pad, then struct rt_val.
+ * c->rt holds the selected route of each prefix (what the FIB has); c->alt the routes of
+ * other origins on the same prefixes that are not selected (select.c), keyed by prefix[alen],
+ * plen, origin, used. */
 struct rt_val {
-	uint32_t target; /* nh id, NPR_TARGET_GROUP | group id, or NPR_TARGET_LOCAL */
-	uint32_t gen;
+	uint32_t target; /* internal nh id, NPR_TARGET_GROUP | group id, or NPR_TARGET_LOCAL */
+	uint32_t gen;	 /* the origin's sync generation when last set */
+	uint8_t origin;	 /* enum npr_origin; NONE for local and connected */
+	uint8_t proto;
+	uint8_t dist; /* administrative distance */
+	uint8_t reserved;
 };
 #define RT_KLEN(alen) ((alen) + 2)
 #define RT_ESIZE(alen) ((alen) + 4 + (uint32_t)sizeof(struct rt_val))
 #define RT_KEY_MAX RT_KLEN(16u) /* the longest route key (IPv6) */
+#define ALT_KLEN(alen) ((alen) + 3)
+#define ALT_ESIZE(alen) ((alen) + 4 + (uint32_t)sizeof(struct rt_val))
+#define ALT_KEY_MAX ALT_KLEN(16u)
+
+static inline struct rt_val
+rtv(uint32_t target, uint32_t gen, unsigned origin, unsigned proto, unsigned dist)
+{
+	struct rt_val v = { target, gen, (uint8_t)origin, (uint8_t)proto, (uint8_t)dist, 0 };
+	return v;
+}
 
 static inline struct rt_val *
 rt_val(uint8_t *e, unsigned alen)
@@ -257,7 +277,7 @@ rt_val(uint8_t *e, unsigned alen)
 	return (struct rt_val *)(e + alen + 4);
 }
 
-enum undo_kind { U_RT4 = 1, U_RT6, U_NH, U_GRP, U_IFC, U_NB, U_ADDR, U_SYNC };
+enum undo_kind { U_RT4 = 1, U_RT6, U_ALT4, U_ALT6, U_NH, U_GRP, U_IFC, U_NB, U_ADDR, U_SYNC };
 
 struct undo {
 	uint32_t kind;
@@ -267,7 +287,8 @@ struct undo {
 			uint8_t prefix[16];
 			uint8_t plen;
 			uint8_t had;
-			uint32_t target, gen;
+			uint8_t origin; /* U_ALT*: the key's origin */
+			struct rt_val v;
 		} rt;
 		struct nh_cfg nh;
 		struct {
@@ -282,12 +303,14 @@ struct undo {
 			uint8_t had;
 			uint8_t dyn;
 			uint8_t mac[6];
+			uint8_t origin;
 			uint32_t gen;
 		} nb;
 		struct addr addr;
 		struct {
 			uint32_t gen;
 			uint8_t active;
+			uint8_t origin;
 		} sync;
 	} u;
 };
@@ -311,9 +334,20 @@ struct host {
 	uint32_t pos; /* index in host_list */
 };
 
+/* A control session (one per shared-memory slot). */
+struct sess {
+	uint8_t origin; /* from HELLO; NPR_ORIGIN_CONFIG before one */
+	uint8_t hello;
+	uint32_t pid;
+	char name[NPR_NAME_LEN];
+};
+
 struct cfg {
 	struct fwd_tables t; /* what the workers read */
+	/* conf.nh_max and conf.group_max are the internal id spaces: NPR_ORIGIN_MAX - 1 slices
+	 * of wire_nh / wire_grp ids, one per client origin (nh_int, grp_int) */
 	struct cfg_conf conf;
+	uint32_t wire_nh, wire_grp;	   /* ids a session may use: 1..wire-1 */
 	int8_t port_idx[NPR_MAX_PORTS];	   /* port id -> index in conf.port, -1 */
 	int16_t port_owner[NPR_MAX_PORTS]; /* port id -> interface bound to it, -1 */
 
@@ -321,11 +355,14 @@ struct cfg {
 	struct nh *nh;	 /* [nh_max] */
 	struct grp *grp; /* [group_max] */
 	struct addr addr[CFG_ADDR_MAX];
-	struct htab rt[2]; /* routes by family */
-	struct htab nb;	   /* neighbours and gateway keys */
+	struct htab rt[2];  /* selected routes by family */
+	struct htab alt[2]; /* routes not selected (select.c) */
+	struct htab nb;	    /* neighbours and gateway keys */
 	uint32_t n_ifc, n_nh, n_grp, n_addr, n_neigh;
-	uint16_t addr_plen[2][129]; /* addresses by family and prefix length */
-	uint32_t n_user_routes[2], n_local_routes[2];
+	uint16_t addr_plen[2][129];		      /* addresses by family and prefix length */
+	uint32_t n_user_routes[2], n_local_routes[2]; /* selected (in rt) */
+	uint32_t n_alt[2];
+	uint32_t n_origin[2][NPR_ORIGIN_MAX]; /* routes by origin, selected or not */
 
 	/* transaction */
 	struct undo *undo;
@@ -334,11 +371,13 @@ struct cfg {
 	bool ports_dirty;
 	bool fib_dirty[2];
 
-	/* batch and sync */
+	/* sessions, batch and sync */
+	struct sess sess[CFG_SESSIONS];
 	bool batch_active, batch_poisoned;
+	int batch_owner; /* session of the open batch */
 	uint32_t batch_msgs;
-	bool sync_active;
-	uint32_t gen;
+	bool sync_active[NPR_ORIGIN_MAX]; /* per origin */
+	uint32_t gen[NPR_ORIGIN_MAX];	  /* sync generation per origin */
 
 	/* replaced group versions (pointers) waiting for a grace period; room for one per
 	 * dirty group is reserved by the request that dirties it */
@@ -357,6 +396,43 @@ struct cfg {
 	uint8_t *buf; /* NPR_MSG_MAX: one dump chunk */
 	struct npr_stats *stats;
 };
+
+/* A session's next hop / group id w as an internal id: origin o's slice. */
+static inline uint32_t
+nh_int(const struct cfg *c, unsigned o, uint32_t w)
+{
+	return (o - 1) * c->wire_nh + w;
+}
+
+static inline uint32_t
+grp_int(const struct cfg *c, unsigned o, uint32_t w)
+{
+	return (o - 1) * c->wire_grp + w;
+}
+
+/* Back: the origin's own id of an internal one (configured next hops and groups only). */
+static inline uint32_t
+nh_wire(const struct cfg *c, uint32_t id)
+{
+	return id % c->wire_nh;
+}
+
+static inline uint32_t
+grp_wire(const struct cfg *c, uint32_t id)
+{
+	return id % c->wire_grp;
+}
+
+/* A route target in its origin's namespace (local and connected targets unchanged). */
+static inline uint32_t
+target_wire(const struct cfg *c, uint32_t t)
+{
+	if (t & NPR_TARGET_LOCAL)
+		return t;
+	if (t & NPR_TARGET_GROUP)
+		return NPR_TARGET_GROUP | grp_wire(c, t & NPR_TARGET_ID_MASK);
+	return nh_wire(c, t);
+}
 
 /* Internal next hops (after the configured ids; never in dumps). */
 static inline uint32_t
@@ -399,7 +475,8 @@ void nb_key(struct nb *k, uint16_t ifid, uint8_t family, const uint8_t *addr);
 struct nb *nb_find(const struct cfg *c, uint16_t ifid, uint8_t family, const uint8_t *addr);
 /* Set (has) or clear the neighbour of a key; dyn: learnt, not configured. Room for one entry
  * must be reserved. */
-void nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen, bool dyn);
+void nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen, bool dyn,
+	      unsigned origin);
 /* Remove the neighbour of key (there is one) with an undo record (room reserved). */
 void nb_remove_logged(struct cfg *c, const void *key);
 /* Remove the neighbours learnt on an interface (it is being deleted), with undo records.
@@ -427,12 +504,14 @@ int addr_find(const struct cfg *c, uint8_t family, const uint8_t *a);
 
 /* A route key: prefix[alen], plen, used marker. */
 void rt_key(uint8_t *key, int fam, const uint8_t *prefix, uint8_t plen);
-/* Set (target != 0) or delete (target == 0, e must exist) a route; e: its entry or NULL.
- * Room for one undo record and one table entry must be reserved. Fails only if the FIB
- * does, before anything changed. */
-int rt_apply(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, uint32_t target, uint32_t gen);
-/* Undo a route change. */
+/* Set (v != NULL) or delete (v == NULL, e must exist) the selected route of a key; e: its
+ * entry in c->rt or NULL. Room for one undo record and one table entry must be reserved.
+ * Fails only if the FIB does, before anything changed. */
+int rt_apply(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, const struct rt_val *v);
+/* Undo a route change (U_RT4/6). */
 void rt_restore(struct cfg *c, int fam, const struct undo *u);
+/* Count a route (selected or not) in or out: its target's users and the route counters. */
+void rt_ref(struct cfg *c, int fam, const struct rt_val *v, int d);
 
 /* ---- 3. hosts.c --------------------------------------------------------------------- */
 
@@ -444,6 +523,28 @@ void subnet_key(uint8_t *key, const struct addr *a);
 int conn_fix(struct cfg *c, int fam, const uint8_t *key);
 /* Recompute the host routes from the committed state (after publish, outside transactions). */
 void hosts_sync(struct cfg *c);
+
+/* select.c: routes by origin. A key is a route key (rt_key); o a client origin. */
+
+/* Is a better than b (lower distance, then lower origin)? */
+static inline bool
+rt_better(const struct rt_val *a, const struct rt_val *b)
+{
+	return a->dist != b->dist ? a->dist < b->dist : a->origin < b->origin;
+}
+/* e is key's entry in c->rt (ht_find), or NULL: the callers have it at hand. */
+/* Origin v->origin's route on key becomes v; the best route of the key is selected. Needs
+ * room for 4 undo records, one entry in c->rt and one in c->alt. Fails only if the FIB
+ * does. */
+int route_set(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, const struct rt_val *v);
+/* Remove origin o's route on key (-ENOENT if it has none); the next best takes over, or the
+ * connected route comes back. Needs room as route_set. */
+int route_del(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, unsigned o);
+/* Origin o's route on key, or NULL; *selected: it is the one in the FIB. */
+const struct rt_val *route_get(const struct cfg *c, int fam, const uint8_t *key, uint8_t *e,
+			       unsigned o, bool *selected);
+/* Undo a change of a route not selected (U_ALT4/6). */
+void alt_restore(struct cfg *c, int fam, const struct undo *u);
 
 /* ---- 4. txn.c ----------------------------------------------------------------------- */
 
@@ -463,6 +564,8 @@ struct rq {
 	struct cfg *c;
 	const uint8_t *rec;
 	uint32_t len;
+	unsigned sid;	 /* session */
+	unsigned origin; /* its origin */
 	struct npr_msg_hdr h;
 	struct npr_reply *rep;
 	cfg_emit_fn emit;

@@ -64,8 +64,8 @@ dump_info(struct cfg *c, struct npr_info *in)
 	in->n_ports = c->conf.n_ports;
 	in->n_workers = c->conf.n_workers;
 	in->n_ifaces = c->n_ifc;
-	in->nh_max = c->conf.nh_max;
-	in->group_max = c->conf.group_max;
+	in->nh_max = c->wire_nh;
+	in->group_max = c->wire_grp;
 	in->route4_max = c->conf.route4_max;
 	in->route6_max = c->conf.route6_max;
 	in->route4_count = c->n_user_routes[F4] + c->n_local_routes[F4];
@@ -73,6 +73,36 @@ dump_info(struct cfg *c, struct npr_info *in)
 	in->fib4_bytes = fib_mem_bytes(c->t.fib4);
 	in->fib6_bytes = fib_mem_bytes(c->t.fib6);
 	in->uptime_ns = c->conf.stats != NULL ? stats_uptime_ns(c->conf.stats) : 0;
+	for (unsigned o = 0; o < NPR_ORIGIN_MAX; o++) {
+		in->route4_by_origin[o] = c->n_origin[F4][o];
+		in->route6_by_origin[o] = c->n_origin[F6][o];
+	}
+}
+
+static void
+dump_route(struct dumper *d, int fam, const uint8_t *x, const struct rt_val *v, bool sel)
+{
+	const struct cfg *c = d->q->c;
+	uint8_t origin = (uint8_t)(v->origin | (sel ? 0 : NPR_ORIGIN_F_INACTIVE));
+	uint32_t target = target_wire(c, v->target);
+
+	if (fam == F4) {
+		struct npr_route4 e = { .plen = x[4],
+					.origin = origin,
+					.proto = v->proto,
+					.distance = v->dist,
+					.target = target };
+		memcpy(&e.prefix, x, 4);
+		dump_add(d, &e, sizeof(e));
+	} else {
+		struct npr_route6 e = { .plen = x[16],
+					.origin = origin,
+					.proto = v->proto,
+					.distance = v->dist,
+					.target = target };
+		memcpy(e.prefix, x, 16);
+		dump_add(d, &e, sizeof(e));
+	}
 }
 
 int
@@ -83,9 +113,11 @@ h_dump(struct rq *q)
 	struct dumper d = { .q = q, .off = sizeof(struct npr_msg_dump_chunk) };
 
 	memcpy(&m, q->rec, sizeof(m));
-	if (m.reserved != 0)
-		return fail(q, -EINVAL, 0, "reserved bytes are not zero");
+	if (m.flags & ~NPR_DUMP_F_ALL_ORIGINS)
+		return fail(q, -EINVAL, 0, "unknown dump flags 0x%x", m.flags);
 	d.kind = m.kind;
+	bool all = m.flags & NPR_DUMP_F_ALL_ORIGINS;
+	unsigned o = q->origin;
 	switch (m.kind) {
 	case NPR_DUMP_PORTS:
 		for (unsigned i = 0; i < c->conf.n_ports; i++) {
@@ -104,7 +136,7 @@ h_dump(struct rq *q)
 		for (unsigned i = 0; i < NPR_MAX_IFACES; i++) {
 			const struct ifc_cfg *x = &c->ifc[i].cfg;
 			struct npr_dump_iface e;
-			if (!x->used)
+			if (!x->used || (!all && x->origin != o))
 				continue;
 			memset(&e, 0, sizeof(e));
 			e.ifid = (uint16_t)i;
@@ -112,6 +144,7 @@ h_dump(struct rq *q)
 			e.mtu = x->mtu;
 			e.flags = x->flags;
 			memcpy(e.mac, ifc_mac(c, i), 6);
+			e.origin = x->origin;
 			memcpy(e.name, x->name, sizeof(e.name));
 			dump_add(&d, &e, sizeof(e));
 		}
@@ -120,10 +153,11 @@ h_dump(struct rq *q)
 		for (unsigned i = 0; i < CFG_ADDR_MAX; i++) {
 			const struct addr *a = &c->addr[i];
 			struct npr_dump_addr e;
-			if (!a->used)
+			if (!a->used || (!all && a->origin != o))
 				continue;
 			memset(&e, 0, sizeof(e));
 			e.ifid = a->ifid;
+			e.origin = a->origin;
 			e.family = a->family;
 			e.plen = a->plen;
 			memcpy(e.addr, a->a, 16);
@@ -136,10 +170,12 @@ h_dump(struct rq *q)
 			const struct nb *x = (const struct nb *)ht_at(&c->nb, i);
 			struct npr_dump_neigh e;
 			if (!x->used || !x->has_neigh ||
-			    x->dynamic != (m.kind == NPR_DUMP_NEIGHS_LEARNT))
+			    x->dynamic != (m.kind == NPR_DUMP_NEIGHS_LEARNT) ||
+			    (!all && !x->dynamic && x->origin != o))
 				continue;
 			memset(&e, 0, sizeof(e));
 			e.ifid = x->ifid;
+			e.origin = x->origin;
 			e.family = x->family;
 			memcpy(e.mac, x->mac, 6);
 			memcpy(e.addr, x->addr, 16);
@@ -150,10 +186,11 @@ h_dump(struct rq *q)
 		for (uint32_t id = 1; id < c->conf.nh_max; id++) {
 			const struct nh *x = &c->nh[id];
 			struct npr_dump_nh e;
-			if (!x->cfg.used)
+			if (!x->cfg.used || (!all && x->cfg.origin != o))
 				continue;
 			memset(&e, 0, sizeof(e));
-			e.nh_id = id;
+			e.nh_id = nh_wire(c, id);
+			e.origin = x->cfg.origin;
 			e.kind = x->cfg.kind;
 			e.family = x->cfg.family;
 			e.ifid = x->cfg.ifid;
@@ -171,41 +208,42 @@ h_dump(struct rq *q)
 			uint8_t e[sizeof(struct npr_dump_group) +
 				  NPR_GROUP_MAX_MEMBERS * sizeof(struct npr_group_member)];
 			struct npr_dump_group h;
-			if (!g->used)
+			unsigned go = id / c->wire_grp + 1;
+			if (!g->used || (!all && go != o))
 				continue;
 			memset(&h, 0, sizeof(h));
-			h.group_id = id;
+			h.group_id = grp_wire(c, id);
+			h.origin = (uint8_t)go;
 			h.n_members = (uint16_t)g->ver->n_members;
 			h.refcnt = g->refcnt;
 			memcpy(e, &h, sizeof(h));
 			uint32_t ml = g->ver->n_members * (uint32_t)sizeof(struct npr_group_member);
 			memcpy(e + sizeof(h), g->ver->m, ml);
+			for (uint32_t k = 0; k < g->ver->n_members; k++) {
+				struct npr_group_member mb;
+				uint8_t *p = e + sizeof(h) + k * sizeof(mb);
+				memcpy(&mb, p, sizeof(mb));
+				mb.nh_id = nh_wire(c, mb.nh_id);
+				memcpy(p, &mb, sizeof(mb));
+			}
 			dump_add(&d, e, (uint32_t)sizeof(h) + ml);
 		}
 		break;
 	case NPR_DUMP_ROUTES4:
 	case NPR_DUMP_ROUTES6: {
+		/* the selected routes, then the others; local and connected ones belong to no
+		 * client (origin NONE) and are in every dump */
 		int fam = m.kind == NPR_DUMP_ROUTES4 ? F4 : F6;
 		unsigned alen = alen_of(fam);
-		const struct htab *t = &c->rt[fam];
-		for (uint32_t i = 0; i < t->cap; i++) {
-			uint8_t *x = ht_at(t, i);
-			if (!ht_used(t, x))
-				continue;
-			if (fam == F4) {
-				struct npr_route4 e;
-				memset(&e, 0, sizeof(e));
-				memcpy(&e.prefix, x, 4);
-				e.plen = x[alen];
-				e.target = rt_val(x, alen)->target;
-				dump_add(&d, &e, sizeof(e));
-			} else {
-				struct npr_route6 e;
-				memset(&e, 0, sizeof(e));
-				memcpy(e.prefix, x, 16);
-				e.plen = x[alen];
-				e.target = rt_val(x, alen)->target;
-				dump_add(&d, &e, sizeof(e));
+		for (int k = 0; k < 2; k++) {
+			const struct htab *t = k == 0 ? &c->rt[fam] : &c->alt[fam];
+			for (uint32_t i = 0; i < t->cap; i++) {
+				uint8_t *x = ht_at(t, i);
+				const struct rt_val *v = rt_val(x, alen);
+				if (!ht_used(t, x) ||
+				    (!all && v->origin != o && v->origin != NPR_ORIGIN_NONE))
+					continue;
+				dump_route(&d, fam, x, v, k == 0);
 			}
 		}
 		break;
@@ -277,7 +315,17 @@ h_lookup(struct rq *q)
 		return rc;
 	if (m.family == NPR_AF_INET && !all_zero(m.addr + 4, 12))
 		return fail(q, -EINVAL, 0, "bytes set beyond the IPv4 address");
-	q->rep->value = pub_target(c, fib_lookup_addr(c->t.fib4, c->t.fib6, m.family, m.addr));
+	uint32_t v = fib_lookup_addr(c->t.fib4, c->t.fib6, m.family, m.addr);
+	uint32_t id = v & NPR_TARGET_ID_MASK;
+	/* configured next hops and groups: in their origin's namespace, the origin in index */
+	if (v != 0 && (v & NPR_TARGET_GROUP)) {
+		q->rep->index = id / c->wire_grp + 1;
+		v = NPR_TARGET_GROUP | grp_wire(c, id);
+	} else if (v != 0 && v < c->conf.nh_max) {
+		q->rep->index = v / c->wire_nh + 1;
+		v = nh_wire(c, v);
+	}
+	q->rep->value = pub_target(c, v);
 	return 0;
 }
 int

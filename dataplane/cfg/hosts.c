@@ -67,7 +67,8 @@ conn_fix(struct cfg *c, int fam, const uint8_t *key)
 	want = conn_want(c, fam, key);
 	if (cur == want)
 		return 0;
-	return rt_apply(c, fam, key, e, want, c->gen);
+	struct rt_val v = rtv(want, 0, NPR_ORIGIN_NONE, 0, 0);
+	return rt_apply(c, fam, key, e, want != 0 ? &v : NULL);
 }
 
 /* Is the longest route in the RIB covering addr the connected route of interface ifid? */

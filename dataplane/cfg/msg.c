@@ -55,7 +55,7 @@ struct msg_type {
 	[NPR_MSG_##type] = { .name = #type, len_rule, .mutating = mut, .handler = fn }
 
 static const struct msg_type msg_types[NPR_MSG_REQ_LAST + 1] = {
-	MSG(HELLO, FIXED(struct npr_msg_hdr), false, h_hello),
+	MSG(HELLO, FIXED(struct npr_msg_hello), false, h_hello),
 	MSG(IFACE_SET, FIXED(struct npr_msg_iface_set), true, h_iface_set),
 	MSG(IFACE_DEL, FIXED(struct npr_msg_iface_del), true, h_iface_del),
 	MSG(ADDR_ADD, FIXED(struct npr_msg_addr), true, h_addr),
@@ -132,7 +132,8 @@ check_header(struct rq *q)
 }
 
 void
-cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void *ctx)
+cfg_handle_session(struct cfg *c, unsigned sid, const void *rec, uint32_t len, cfg_emit_fn emit,
+		   void *ctx)
 {
 	struct npr_reply rep;
 	struct rq q = { .c = c, .rec = rec, .len = len, .rep = &rep, .emit = emit, .ctx = ctx };
@@ -142,10 +143,20 @@ cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void 
 	rep.hdr.type = NPR_MSG_REPLY;
 	rep.hdr.version = NPR_ABI_VERSION;
 	rep.hdr.len = sizeof(rep);
+	if (sid >= CFG_SESSIONS)
+		sid = CFG_SESSIONS - 1; /* callers pass their slot; never out of the array */
+	q.sid = sid;
+	q.origin = c->sess[sid].origin;
 
 	rc = check_header(&q);
-	if (rc == 0 && c->batch_active && c->batch_poisoned && q.h.type != NPR_MSG_BATCH_COMMIT &&
-	    q.h.type != NPR_MSG_BATCH_ABORT && q.h.type != NPR_MSG_HELLO)
+	/* Another session's batch is open: the server holds our requests until it ends; one
+	 * that gets here anyway is refused, never staged into someone else's batch. */
+	bool other = c->batch_active && c->batch_owner != (int)sid;
+	if (rc == 0 && other && q.h.type != NPR_MSG_HELLO)
+		rc = fail(&q, -EBUSY, 0, "session %d has a batch open", c->batch_owner);
+	else if (rc == 0 && c->batch_active && c->batch_poisoned &&
+		 q.h.type != NPR_MSG_BATCH_COMMIT && q.h.type != NPR_MSG_BATCH_ABORT &&
+		 q.h.type != NPR_MSG_HELLO)
 		rc = fail(&q, -ECANCELED, 0, "the batch failed; send BATCH_ABORT");
 	else if (rc == 0) {
 		const struct msg_type *mt = &msg_types[q.h.type];
@@ -161,7 +172,7 @@ cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void 
 			c->batch_msgs++;
 	}
 	/* Any failure inside a batch drops the batch: its sender expects all or nothing. */
-	if (rc < 0 && c->batch_active && !c->batch_poisoned) {
+	if (rc < 0 && c->batch_active && !other && !c->batch_poisoned) {
 		rollback(c);
 		c->batch_poisoned = true;
 	}
@@ -171,4 +182,27 @@ cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void 
 	else
 		c->msgs_ok++;
 	emit(ctx, &rep, sizeof(rep));
+}
+
+void
+cfg_handle(struct cfg *c, const void *rec, uint32_t len, cfg_emit_fn emit, void *ctx)
+{
+	cfg_handle_session(c, 0, rec, len, emit, ctx);
+}
+
+int
+cfg_batch_owner(const struct cfg *c)
+{
+	return c->batch_active ? c->batch_owner : -1;
+}
+
+uint32_t
+cfg_session_end(struct cfg *c, unsigned sid)
+{
+	if (!c->batch_active || c->batch_owner != (int)sid)
+		return 0;
+	if (!c->batch_poisoned)
+		rollback(c);
+	c->batch_active = false;
+	return c->batch_msgs + 1;
 }

@@ -122,7 +122,8 @@ h_iface_set(struct rq *q)
 	n.flags = m.flags;
 	memcpy(n.mac, m.mac, 6);
 	memcpy(n.name, m.name, sizeof(n.name));
-	n.gen = c->gen;
+	n.origin = (uint8_t)q->origin;
+	n.gen = c->gen[q->origin];
 	undo_push(c, U_IFC, m.ifid)->u.ifc = c->ifc[m.ifid].cfg;
 	ifc_apply(c, m.ifid, &n);
 	return 0;
@@ -218,7 +219,7 @@ h_addr(struct rq *q)
 		if ((rc = addr_route_reserve(c, fam)) < 0)
 			return fail(q, rc, 0, "out of memory");
 		uint8_t *e = ht_find(&c->rt[fam], key);
-		if (e != NULL && (rc = rt_apply(c, fam, key, e, 0, 0)) < 0)
+		if (e != NULL && (rc = rt_apply(c, fam, key, e, NULL)) < 0)
 			return fail(q, rc, 0, "FIB: %s", strerror(-rc));
 		struct addr z = { 0 }, old = c->addr[slot];
 		undo_push(c, U_ADDR, (uint32_t)slot)->u.addr = c->addr[slot];
@@ -228,7 +229,8 @@ h_addr(struct rq *q)
 
 	struct addr n = { .used = 1, .family = m.family, .plen = m.plen, .ifid = m.ifid };
 	memcpy(n.a, m.addr, 16);
-	n.gen = c->gen;
+	n.origin = (uint8_t)q->origin;
+	n.gen = c->gen[q->origin];
 	if (slot >= 0) {
 		if (c->addr[slot].ifid != m.ifid)
 			return fail(q, -EEXIST, 0, "address %s is already on interface %u", s,
@@ -249,7 +251,8 @@ h_addr(struct rq *q)
 		return fail(q, -ENOSPC, 0, "too many addresses (max %u)", CFG_ADDR_MAX);
 	if ((rc = addr_route_reserve(c, fam)) < 0)
 		return fail(q, rc, 0, "out of memory");
-	if ((rc = rt_apply(c, fam, key, NULL, NPR_TARGET_LOCAL, 0)) < 0)
+	struct rt_val lv = rtv(NPR_TARGET_LOCAL, 0, NPR_ORIGIN_NONE, 0, 0);
+	if ((rc = rt_apply(c, fam, key, NULL, &lv)) < 0)
 		return fail(q, rc, 0, "FIB: cannot add %s/%u: %s", s, hostlen, strerror(-rc));
 	undo_push(c, U_ADDR, (uint32_t)slot)->u.addr = c->addr[slot];
 	addr_apply(c, (uint32_t)slot, &n);
@@ -300,9 +303,10 @@ h_neigh(struct rq *q)
 		memcpy(u->u.nb.mac, e->mac, 6);
 		u->u.nb.gen = e->gen;
 		u->u.nb.dyn = e->dynamic;
+		u->u.nb.origin = e->origin;
 	}
 	/* NEIGH_SET on a learnt neighbour makes it configured (static) */
-	nb_apply(c, &k, q->h.type == NPR_MSG_NEIGH_SET, m.mac, c->gen, false);
+	nb_apply(c, &k, q->h.type == NPR_MSG_NEIGH_SET, m.mac, c->gen[q->origin], false, q->origin);
 	return 0;
 }
 
@@ -312,9 +316,18 @@ h_neigh(struct rq *q)
 static int
 check_nh_id(struct rq *q, uint32_t id, uint32_t index, const char *what)
 {
-	if (id == 0 || id >= q->c->conf.nh_max)
+	if (id == 0 || id >= q->c->wire_nh)
 		return fail(q, -EINVAL, index, "%snext hop id %u out of range (1..%u)", what, id,
-			    q->c->conf.nh_max - 1);
+			    q->c->wire_nh - 1);
+	return 0;
+}
+
+static int
+check_grp_id(struct rq *q, uint32_t id, uint32_t index, const char *what)
+{
+	if (id == 0 || id >= q->c->wire_grp)
+		return fail(q, -EINVAL, index, "%sgroup id %u out of range (1..%u)", what, id,
+			    q->c->wire_grp - 1);
 	return 0;
 }
 
@@ -329,6 +342,7 @@ h_nh_set(struct rq *q)
 	memcpy(&m, q->rec, sizeof(m));
 	if ((rc = check_nh_id(q, m.nh_id, 0, "")) < 0)
 		return rc;
+	uint32_t id = nh_int(c, q->origin, m.nh_id);
 	if (m.kind < NPR_NH_FORWARD || m.kind > NPR_NH_PROHIBIT)
 		return fail(q, -EINVAL, 0, "next hop %u: unknown kind %u", m.nh_id, m.kind);
 	if (m.flags & ~NPR_NH_F_MAC)
@@ -360,7 +374,7 @@ h_nh_set(struct rq *q)
 				    m.nh_id);
 		}
 	}
-	if (c->nh[m.nh_id].grp_refs != 0 && m.kind != NPR_NH_FORWARD)
+	if (c->nh[id].grp_refs != 0 && m.kind != NPR_NH_FORWARD)
 		return fail(q, -EBUSY, 0, "next hop %u is a group member: it must stay forward",
 			    m.nh_id);
 	if ((rc = undo_reserve(c, 1)) < 0 || (rc = ht_reserve(&c->nb, 1)) < 0)
@@ -374,9 +388,10 @@ h_nh_set(struct rq *q)
 	n.flags = m.flags;
 	memcpy(n.mac, m.mac, 6);
 	memcpy(n.gw, m.gw, 16);
-	n.gen = c->gen;
-	undo_push(c, U_NH, m.nh_id)->u.nh = c->nh[m.nh_id].cfg;
-	nh_apply(c, m.nh_id, &n);
+	n.origin = (uint8_t)q->origin;
+	n.gen = c->gen[q->origin];
+	undo_push(c, U_NH, id)->u.nh = c->nh[id].cfg;
+	nh_apply(c, id, &n);
 	return 0;
 }
 
@@ -388,10 +403,10 @@ nh_del(struct rq *q, uint32_t id)
 	const struct nh *x = &c->nh[id];
 
 	if (!x->cfg.used)
-		return fail(q, -ENOENT, 0, "next hop %u does not exist", id);
+		return fail(q, -ENOENT, 0, "next hop %u does not exist", nh_wire(c, id));
 	if (x->route_refs || x->grp_refs)
-		return fail(q, -EBUSY, 0, "next hop %u is used by %u routes and %u groups", id,
-			    x->route_refs, x->grp_refs);
+		return fail(q, -EBUSY, 0, "next hop %u is used by %u routes and %u groups",
+			    nh_wire(c, id), x->route_refs, x->grp_refs);
 	undo_push(c, U_NH, id)->u.nh = x->cfg;
 	nh_apply(c, id, &z);
 	return 0;
@@ -404,9 +419,10 @@ grp_del(struct rq *q, uint32_t id)
 	const struct grp *g = &c->grp[id];
 
 	if (!g->used)
-		return fail(q, -ENOENT, 0, "group %u does not exist", id);
+		return fail(q, -ENOENT, 0, "group %u does not exist", grp_wire(c, id));
 	if (g->refcnt)
-		return fail(q, -EBUSY, 0, "group %u is used by %u routes", id, g->refcnt);
+		return fail(q, -EBUSY, 0, "group %u is used by %u routes", grp_wire(c, id),
+			    g->refcnt);
 	if (grp_retire_reserve(c) < 0)
 		return fail(q, -ENOMEM, 0, "out of memory");
 	struct undo *u = undo_push(c, U_GRP, id);
@@ -432,12 +448,11 @@ h_id_del(struct rq *q)
 	if (q->h.type == NPR_MSG_NH_DEL) {
 		if ((rc = check_nh_id(q, m.id, 0, "")) < 0)
 			return rc;
-		return nh_del(q, m.id);
+		return nh_del(q, nh_int(c, q->origin, m.id));
 	}
-	if (m.id == 0 || m.id >= c->conf.group_max)
-		return fail(q, -EINVAL, 0, "group id %u out of range (1..%u)", m.id,
-			    c->conf.group_max - 1);
-	return grp_del(q, m.id);
+	if ((rc = check_grp_id(q, m.id, 0, "")) < 0)
+		return rc;
+	return grp_del(q, grp_int(c, q->origin, m.id));
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -456,27 +471,26 @@ h_group_set(struct rq *q)
 	memcpy(mb, q->rec + sizeof(m), (size_t)m.n_members * sizeof(mb[0]));
 	if (m.reserved != 0)
 		return fail(q, -EINVAL, 0, "reserved bytes are not zero");
-	if (m.group_id == 0 || m.group_id >= c->conf.group_max)
-		return fail(q, -EINVAL, 0, "group id %u out of range (1..%u)", m.group_id,
-			    c->conf.group_max - 1);
+	if ((rc = check_grp_id(q, m.group_id, 0, "")) < 0)
+		return rc;
 	for (uint32_t i = 0; i < m.n_members; i++) {
-		uint32_t id = mb[i].nh_id;
+		uint32_t w = mb[i].nh_id, id = nh_int(c, q->origin, w);
 		if (mb[i].reserved != 0)
 			return fail(q, -EINVAL, i, "member %u: reserved bytes are not zero", i);
-		if ((rc = check_nh_id(q, id, i, "member: ")) < 0)
+		if ((rc = check_nh_id(q, w, i, "member: ")) < 0)
 			return rc;
 		if (!c->nh[id].cfg.used)
-			return fail(q, -ENOENT, i, "member %u: next hop %u does not exist", i, id);
+			return fail(q, -ENOENT, i, "member %u: next hop %u does not exist", i, w);
 		if (c->nh[id].cfg.kind != NPR_NH_FORWARD)
 			return fail(q, -EINVAL, i,
-				    "member %u: next hop %u is not a forward next hop", i, id);
+				    "member %u: next hop %u is not a forward next hop", i, w);
 		if (mb[i].weight < 1 || mb[i].weight > NPR_GROUP_MAX_WEIGHT)
 			return fail(q, -EINVAL, i, "member %u: weight %u out of range (1..%u)", i,
 				    mb[i].weight, NPR_GROUP_MAX_WEIGHT);
 		for (uint32_t j = 0; j < i; j++)
-			if (mb[j].nh_id == id)
+			if (mb[j].nh_id == w)
 				return fail(q, -EINVAL, i, "member %u: next hop %u is listed twice",
-					    i, id);
+					    i, w);
 		total += mb[i].weight;
 	}
 	if (total > NPR_GROUP_MAX_SLOTS)
@@ -484,18 +498,22 @@ h_group_set(struct rq *q)
 			    NPR_GROUP_MAX_SLOTS);
 	if ((rc = undo_reserve(c, 1)) < 0 || (rc = grp_retire_reserve(c)) < 0)
 		return fail(q, rc, 0, "out of memory");
+	/* from here on, ids are internal */
+	uint32_t gid = grp_int(c, q->origin, m.group_id);
+	for (uint32_t i = 0; i < m.n_members; i++)
+		mb[i].nh_id = nh_int(c, q->origin, mb[i].nh_id);
 
-	struct grp *g = &c->grp[m.group_id];
+	struct grp *g = &c->grp[gid];
 	struct undo *u;
 	if (g->used && g->ver->n_members == m.n_members &&
 	    memcmp(g->ver->m, mb, m.n_members * sizeof(mb[0])) == 0) {
 		/* unchanged (a resync): keep the published version */
-		u = undo_push(c, U_GRP, m.group_id);
+		u = undo_push(c, U_GRP, gid);
 		u->u.grp.used = 1;
 		u->u.grp.same = 1;
 		u->u.grp.gen = g->gen;
 		u->u.grp.ver = g->ver;
-		g->gen = c->gen;
+		g->gen = c->gen[q->origin];
 		return 0;
 	}
 	struct grp_ver *v =
@@ -506,20 +524,21 @@ h_group_set(struct rq *q)
 	v->n_members = m.n_members;
 	memcpy(v->m, mb, m.n_members * sizeof(mb[0]));
 	grp_expand(v, ver_fg(v), total);
-	u = undo_push(c, U_GRP, m.group_id);
+	u = undo_push(c, U_GRP, gid);
 	u->u.grp.used = g->used;
 	u->u.grp.gen = g->gen;
 	u->u.grp.ver = g->ver;
-	grp_apply(c, m.group_id, true, v, c->gen);
+	grp_apply(c, gid, true, v, c->gen[q->origin]);
 	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Routes */
 
-/* Check a route target (not for DEL). */
+/* Check a route target (not for DEL), in the session's namespace; *internal: the target
+ * inside. */
 static int
-check_target(struct rq *q, uint32_t i, uint32_t target)
+check_target(struct rq *q, uint32_t i, uint32_t target, uint32_t *internal)
 {
 	struct cfg *c = q->c;
 	uint32_t id = target & NPR_TARGET_ID_MASK;
@@ -530,17 +549,19 @@ check_target(struct rq *q, uint32_t i, uint32_t target)
 		return fail(q, -EINVAL, i, "route %u: target 0x%x has reserved bits set", i,
 			    target);
 	if (target & NPR_TARGET_GROUP) {
-		if (id == 0 || id >= c->conf.group_max)
+		if (id == 0 || id >= c->wire_grp)
 			return fail(q, -EINVAL, i, "route %u: group id %u out of range (1..%u)", i,
-				    id, c->conf.group_max - 1);
-		if (!c->grp[id].used)
+				    id, c->wire_grp - 1);
+		*internal = NPR_TARGET_GROUP | grp_int(c, q->origin, id);
+		if (!c->grp[*internal & NPR_TARGET_ID_MASK].used)
 			return fail(q, -ENOENT, i, "route %u: group %u does not exist", i, id);
 		return 0;
 	}
-	if (id >= c->conf.nh_max)
+	if (id >= c->wire_nh)
 		return fail(q, -EINVAL, i, "route %u: next hop id %u out of range (1..%u)", i, id,
-			    c->conf.nh_max - 1);
-	if (!c->nh[id].cfg.used)
+			    c->wire_nh - 1);
+	*internal = nh_int(c, q->origin, id);
+	if (!c->nh[*internal].cfg.used)
 		return fail(q, -ENOENT, i, "route %u: next hop %u does not exist", i, id);
 	return 0;
 }
@@ -548,11 +569,12 @@ check_target(struct rq *q, uint32_t i, uint32_t target)
 struct rt_in {
 	uint8_t prefix[16];
 	uint8_t plen;
+	uint8_t origin, proto, distance;
 	uint32_t target;
 };
 
 static void
-rt_read(int fam, const uint8_t *body, uint32_t i, struct rt_in *r, bool *reserved_ok)
+rt_read(int fam, const uint8_t *body, uint32_t i, struct rt_in *r)
 {
 	memset(r->prefix, 0, sizeof(r->prefix));
 	if (fam == F4) {
@@ -560,15 +582,19 @@ rt_read(int fam, const uint8_t *body, uint32_t i, struct rt_in *r, bool *reserve
 		memcpy(&e, body + (size_t)i * sizeof(e), sizeof(e));
 		memcpy(r->prefix, &e.prefix, 4);
 		r->plen = e.plen;
+		r->origin = e.origin;
+		r->proto = e.proto;
+		r->distance = e.distance;
 		r->target = e.target;
-		*reserved_ok = all_zero(e.reserved, sizeof(e.reserved));
 	} else {
 		struct npr_route6 e;
 		memcpy(&e, body + (size_t)i * sizeof(e), sizeof(e));
 		memcpy(r->prefix, e.prefix, 16);
 		r->plen = e.plen;
+		r->origin = e.origin;
+		r->proto = e.proto;
+		r->distance = e.distance;
 		r->target = e.target;
-		*reserved_ok = all_zero(e.reserved, sizeof(e.reserved));
 	}
 }
 
@@ -581,11 +607,11 @@ h_route(struct rq *q)
 	int fam = t >= NPR_MSG_ROUTE6_ADD ? F6 : F4;
 	unsigned op = t - (fam == F4 ? NPR_MSG_ROUTE4_ADD
 				     : NPR_MSG_ROUTE6_ADD); /* 0 add, 1 repl, 2 del */
-	unsigned alen = alen_of(fam), maxlen = 8 * alen;
+	unsigned alen = alen_of(fam), maxlen = 8 * alen, o = q->origin;
 	const uint8_t *body = q->rec + sizeof(m);
 	char s[NPR_ADDR_STRLEN], s2[NPR_ADDR_STRLEN];
 	struct rt_in r;
-	bool res_ok;
+	uint32_t internal;
 	int rc;
 
 	memcpy(&m, q->rec, sizeof(m));
@@ -600,9 +626,11 @@ h_route(struct rq *q)
 	/* Pass 1: every field of every entry, and the targets (no entry of this message can
 	 * create or remove one). */
 	for (uint32_t i = 0; i < m.count; i++) {
-		rt_read(fam, body, i, &r, &res_ok);
-		if (!res_ok)
-			return fail(q, -EINVAL, i, "route %u: reserved bytes are not zero", i);
+		rt_read(fam, body, i, &r);
+		if (r.origin != 0)
+			return fail(q, -EINVAL, i,
+				    "route %u: origin %u set (routes take the session's origin)", i,
+				    r.origin);
 		if (r.plen > maxlen)
 			return fail(q, -EINVAL, i,
 				    "route %u: prefix length %u out of range (0..%u)", i, r.plen,
@@ -617,15 +645,17 @@ h_route(struct rq *q)
 				    fmt_ip(fam == F4 ? 4 : 6, p2, s2), r.plen);
 		}
 		if (op == 2) {
-			if (r.target != 0)
-				return fail(q, -EINVAL, i, "route %u: DEL carries a target", i);
-		} else if ((rc = check_target(q, i, r.target)) < 0) {
+			if (r.target != 0 || r.proto != 0 || r.distance != 0)
+				return fail(q, -EINVAL, i,
+					    "route %u: DEL carries a target, proto or distance", i);
+		} else if ((rc = check_target(q, i, r.target, &internal)) < 0) {
 			return rc;
 		}
 	}
-	/* a deletion may bring a connected route back: two records each */
-	if ((rc = undo_reserve(c, 2ull * m.count)) < 0 ||
-	    (op == 0 && (rc = ht_reserve(&c->rt[fam], m.count)) < 0))
+	/* a route change takes up to four records (select.c) */
+	if ((rc = undo_reserve(c, 4ull * m.count)) < 0 ||
+	    (op == 0 && (rc = ht_reserve(&c->rt[fam], m.count)) < 0) ||
+	    (rc = ht_reserve(&c->alt[fam], m.count)) < 0)
 		return fail(q, rc, 0, "out of memory");
 
 	/* Pass 2: apply in order (an entry sees the ones before it); the caller undoes all
@@ -633,25 +663,29 @@ h_route(struct rq *q)
 	uint32_t max = fam == F4 ? c->conf.route4_max : c->conf.route6_max;
 	for (uint32_t i = 0; i < m.count; i++) {
 		uint8_t key[RT_KEY_MAX];
-		rt_read(fam, body, i, &r, &res_ok);
+		bool sel;
+		rt_read(fam, body, i, &r);
 		rt_key(key, fam, r.prefix, r.plen);
 		uint8_t *e = ht_find(&c->rt[fam], key);
-		bool local = e != NULL && rt_val(e, alen)->target == NPR_TARGET_LOCAL;
-		/* a connected route gives way to a configured one on the same prefix (and comes
-		 * back when it goes); it cannot be replaced or deleted itself */
-		bool conn = e != NULL && (rt_val(e, alen)->target & NPR_TARGET_CONNECTED);
-		if (local && op != 2)
+		const struct rt_val *mine = route_get(c, fam, key, e, o, &sel);
+		if (e != NULL && rt_val(e, alen)->target == NPR_TARGET_LOCAL && op != 2)
 			return fail(q, -EEXIST, i, "route %u: %s/%u is a local address", i,
 				    fmt_ip(fam == F4 ? 4 : 6, r.prefix, s), r.plen);
-		if ((e == NULL || local || conn) && op != 0)
+		if (mine == NULL && op != 0)
 			return fail(q, -ENOENT, i, "route %u: %s/%u does not exist", i,
 				    fmt_ip(fam == F4 ? 4 : 6, r.prefix, s), r.plen);
-		if ((e == NULL || conn) && c->n_user_routes[fam] >= max)
+		if (mine == NULL && c->n_user_routes[fam] + c->n_alt[fam] >= max)
 			return fail(q, -ENOSPC, i, "route %u: route table full (%u routes)", i,
 				    max);
-		rc = rt_apply(c, fam, key, e, op == 2 ? 0 : r.target, c->gen);
-		if (rc == 0 && op == 2 && c->n_addr != 0)
-			rc = conn_fix(c, fam, key);
+		if (op == 2) {
+			rc = route_del(c, fam, key, e, o);
+		} else {
+			check_target(q, i, r.target, &internal);
+			struct rt_val v =
+				rtv(internal, c->gen[o], o, r.proto,
+				    r.distance != 0 ? r.distance : npr_origin_distance(o));
+			rc = route_set(c, fam, key, e, &v);
+		}
 		if (rc < 0)
 			return fail(q, rc, i, "route %u: FIB: %s", i, strerror(-rc));
 	}

@@ -208,7 +208,7 @@ cfg_neigh_learn(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a,
 	}
 	if (ht_reserve(&c->nb, 1) < 0)
 		return -ENOMEM;
-	nb_apply(c, &k, true, mac, c->gen, true);
+	nb_apply(c, &k, true, mac, 0, true, NPR_ORIGIN_NONE);
 	publish(c);
 	return 0;
 }
@@ -226,7 +226,7 @@ cfg_neigh_forget(struct cfg *c, unsigned ifid, unsigned family, const uint8_t *a
 	e = ht_find(&c->nb, &k);
 	if (e == NULL || !e->has_neigh || !e->dynamic)
 		return -ENOENT;
-	nb_apply(c, &k, false, NULL, 0, false);
+	nb_apply(c, &k, false, NULL, 0, false, 0);
 	publish(c);
 	return 0;
 }

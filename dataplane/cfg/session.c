@@ -23,43 +23,56 @@ h_sync_begin(struct rq *q)
 
 	if ((rc = undo_reserve(c, 1)) < 0)
 		return fail(q, rc, 0, "out of memory");
+	unsigned o = q->origin;
 	struct undo *u = undo_push(c, U_SYNC, 0);
-	u->u.sync.gen = c->gen;
-	u->u.sync.active = c->sync_active;
-	c->gen++;
-	c->sync_active = true;
+	u->u.sync.gen = c->gen[o];
+	u->u.sync.active = c->sync_active[o];
+	u->u.sync.origin = (uint8_t)o;
+	c->gen[o]++;
+	c->sync_active[o] = true;
 	return 0;
+}
+
+/* A route entry (c->rt or c->alt) of origin o that the sync did not re-send. */
+static bool
+rt_stale(const struct cfg *c, const uint8_t *e, unsigned alen, unsigned o)
+{
+	const struct rt_val *v = rt_val((uint8_t *)e, alen);
+	return !(v->target & NPR_TARGET_LOCAL) && v->origin == o && v->gen != c->gen[o];
 }
 
 int
 h_sync_end(struct rq *q)
 {
 	struct cfg *c = q->c;
+	unsigned o = q->origin;
+	uint32_t gen = c->gen[o];
 	uint32_t n_rt = 0, n_grp = 0, n_nh = 0, n_nb = 0, n_addr = 0, n_ifc = 0;
 	uint64_t stale = 1;
 	int rc = 0;
 
-	if (!c->sync_active)
+	if (!c->sync_active[o])
 		return fail(q, -EINVAL, 0, "no sync in progress");
 
 	/* Count what goes, to reserve the undo log (an address takes two records). */
 	for (int fam = F4; fam <= F6; fam++) {
 		unsigned alen = alen_of(fam);
-		for (uint32_t i = 0; i < c->rt[fam].cap; i++) {
-			uint8_t *e = ht_at(&c->rt[fam], i);
-			if (ht_used(&c->rt[fam], e) &&
-			    !(rt_val(e, alen)->target & NPR_TARGET_LOCAL) &&
-			    rt_val(e, alen)->gen != c->gen)
-				n_rt++;
-		}
+		const struct htab *ts[2] = { &c->rt[fam], &c->alt[fam] };
+		for (int k = 0; k < 2; k++)
+			for (uint32_t i = 0; i < ts[k]->cap; i++) {
+				uint8_t *e = ht_at(ts[k], i);
+				if (ht_used(ts[k], e) && rt_stale(c, e, alen, o))
+					n_rt++;
+			}
 	}
 	for (uint32_t i = 0; i < c->nb.cap; i++) {
 		const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
-		if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
+		if (e->used && e->has_neigh && !e->dynamic && e->origin == o && e->gen != gen)
 			n_nb++;
 	}
-	/* an address takes two records, and up to two for connected routes after */
-	stale += (uint64_t)n_rt + n_nb + c->n_grp + c->n_nh + 4ull * c->n_addr + c->n_ifc;
+	/* an address takes two records, and up to two for connected routes after; a route
+	 * up to four (route_del) */
+	stale += 4ull * n_rt + n_nb + c->n_grp + c->n_nh + 4ull * c->n_addr + c->n_ifc;
 	if ((rc = undo_reserve(c, stale)) < 0)
 		return fail(q, rc, 0, "out of memory");
 	uint8_t(*keys)[KEY_MAX] = malloc(((size_t)(n_rt > n_nb ? n_rt : n_nb) + 1) * KEY_MAX);
@@ -67,44 +80,57 @@ h_sync_end(struct rq *q)
 		return fail(q, -ENOMEM, 0, "out of memory");
 
 	/* Routes first (they hold the groups and next hops), collected before deleting since
-	 * a deletion moves entries in the table. */
+	 * a deletion moves entries in the table. Route keys: the origin's alt entries have
+	 * the route key as their prefix. */
+	if ((rc = ht_reserve(&c->rt[F4], 1)) < 0 || (rc = ht_reserve(&c->rt[F6], 1)) < 0 ||
+	    (rc = ht_reserve(&c->alt[F4], 1)) < 0 || (rc = ht_reserve(&c->alt[F6], 1)) < 0) {
+		free(keys);
+		return fail(q, rc, 0, "out of memory");
+	}
 	for (int fam = F4; fam <= F6 && rc == 0; fam++) {
 		unsigned alen = alen_of(fam);
+		const struct htab *ts[2] = { &c->rt[fam], &c->alt[fam] };
 		uint32_t n = 0;
-		for (uint32_t i = 0; i < c->rt[fam].cap; i++) {
-			uint8_t *e = ht_at(&c->rt[fam], i);
-			if (ht_used(&c->rt[fam], e) &&
-			    !(rt_val(e, alen)->target & NPR_TARGET_LOCAL) &&
-			    rt_val(e, alen)->gen != c->gen)
-				memcpy(keys[n++], e, RT_KLEN(alen));
-		}
+		for (int k = 0; k < 2; k++)
+			for (uint32_t i = 0; i < ts[k]->cap; i++) {
+				uint8_t *e = ht_at(ts[k], i);
+				if (ht_used(ts[k], e) && rt_stale(c, e, alen, o)) {
+					memcpy(keys[n], e, alen + 1);
+					keys[n][alen + 1] = 1;
+					n++;
+				}
+			}
 		for (uint32_t i = 0; i < n && rc == 0; i++) {
-			rc = rt_apply(c, fam, keys[i], ht_find(&c->rt[fam], keys[i]), 0, 0);
+			rc = route_del(c, fam, keys[i], ht_find(&c->rt[fam], keys[i]), o);
 			if (rc < 0)
 				fail(q, rc, 0, "FIB: %s", strerror(-rc));
 		}
 	}
-	for (uint32_t id = 1; id < c->conf.group_max && rc == 0; id++) {
-		if (!c->grp[id].used || c->grp[id].gen == c->gen)
+	uint32_t g0 = grp_int(c, o, 1), g1 = grp_int(c, o, c->wire_grp);
+	for (uint32_t id = g0; id < g1 && rc == 0; id++) {
+		if (!c->grp[id].used || c->grp[id].gen == gen)
 			continue;
 		/* -EBUSY in words of the sync; -ENOMEM keeps grp_del's own reason */
 		if ((rc = grp_del(q, id)) == -EBUSY)
 			fail(q, rc, 0, "sync: group %u was not re-sent but routes still use it",
-			     id);
+			     grp_wire(c, id));
 		n_grp++;
 	}
-	for (uint32_t id = 1; id < c->conf.nh_max && rc == 0; id++) {
-		if (!c->nh[id].cfg.used || c->nh[id].cfg.gen == c->gen)
+	uint32_t h0 = nh_int(c, o, 1), h1 = nh_int(c, o, c->wire_nh);
+	for (uint32_t id = h0; id < h1 && rc == 0; id++) {
+		if (!c->nh[id].cfg.used || c->nh[id].cfg.gen == gen)
 			continue;
 		if ((rc = nh_del(q, id)) < 0)
-			fail(q, rc, 0, "sync: next hop %u was not re-sent but is still used", id);
+			fail(q, rc, 0, "sync: next hop %u was not re-sent but is still used",
+			     nh_wire(c, id));
 		n_nh++;
 	}
 	if (rc == 0) {
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < c->nb.cap; i++) {
 			const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
-			if (e->used && e->has_neigh && !e->dynamic && e->gen != c->gen)
+			if (e->used && e->has_neigh && !e->dynamic && e->origin == o &&
+			    e->gen != gen)
 				memcpy(keys[n++], e, NB_KLEN);
 		}
 		for (uint32_t i = 0; i < n; i++)
@@ -113,14 +139,14 @@ h_sync_end(struct rq *q)
 	}
 	for (uint32_t i = 0; i < CFG_ADDR_MAX && rc == 0; i++) {
 		const struct addr *a = &c->addr[i];
-		if (!a->used || a->gen == c->gen)
+		if (!a->used || a->origin != o || a->gen == gen)
 			continue;
 		int fam = a->family == NPR_AF_INET ? F4 : F6;
 		uint8_t key[RT_KEY_MAX], *e;
 		struct addr z = { 0 };
 		rt_key(key, fam, a->a, (uint8_t)(8 * alen_of(fam)));
 		e = ht_find(&c->rt[fam], key);
-		if (e != NULL && (rc = rt_apply(c, fam, key, e, 0, 0)) < 0) {
+		if (e != NULL && (rc = rt_apply(c, fam, key, e, NULL)) < 0) {
 			fail(q, rc, 0, "FIB: %s", strerror(-rc));
 			break;
 		}
@@ -147,7 +173,7 @@ h_sync_end(struct rq *q)
 	for (uint32_t id = 0; id < NPR_MAX_IFACES && rc == 0; id++) {
 		const struct ifc *i = &c->ifc[id];
 		struct ifc_cfg z = { 0 };
-		if (!i->cfg.used || i->cfg.gen == c->gen)
+		if (!i->cfg.used || i->cfg.origin != o || i->cfg.gen == gen)
 			continue;
 		if ((rc = nb_flush_learnt(c, id)) < 0) {
 			fail(q, rc, 0, "out of memory");
@@ -166,9 +192,10 @@ h_sync_end(struct rq *q)
 	if (rc < 0)
 		return rc; /* the caller rolls back; the sync stays open */
 	struct undo *u = undo_push(c, U_SYNC, 0);
-	u->u.sync.gen = c->gen;
+	u->u.sync.gen = gen;
 	u->u.sync.active = 1;
-	c->sync_active = false;
+	u->u.sync.origin = (uint8_t)o;
+	c->sync_active[o] = false;
 	snprintf(q->rep->msg, sizeof(q->rep->msg),
 		 "removed %u routes %u groups %u nhs %u neighs %u addrs %u ifaces", n_rt, n_grp,
 		 n_nh, n_nb, n_addr, n_ifc);
@@ -187,6 +214,7 @@ h_batch(struct rq *q)
 		if (c->batch_active)
 			return fail(q, -EALREADY, 0, "a batch is already open");
 		c->batch_active = true;
+		c->batch_owner = (int)q->sid;
 		c->batch_poisoned = false;
 		c->batch_msgs = 0;
 		return 0;
@@ -213,17 +241,31 @@ int
 h_hello(struct rq *q)
 {
 	struct cfg *c = q->c;
-	/* HELLO opens a control session. A batch still open belongs to a session that died
-	 * (sessions are exclusive): drop it, or the new session's requests would be staged
-	 * into it and never applied. */
-	if (c->batch_active) {
-		if (!c->batch_poisoned)
-			rollback(c);
-		c->batch_active = false;
+	struct npr_msg_hello m;
+	struct sess *ss = &c->sess[q->sid];
+
+	memcpy(&m, q->rec, sizeof(m));
+	if (!all_zero(m.reserved, sizeof(m.reserved)))
+		return fail(q, -EINVAL, 0, "reserved bytes are not zero");
+	if (m.origin == NPR_ORIGIN_NONE || m.origin >= NPR_ORIGIN_MAX)
+		return fail(q, -EINVAL, 0, "origin %u is not a client origin (1..%u)", m.origin,
+			    NPR_ORIGIN_MAX - 1);
+	if (memchr(m.name, 0, sizeof(m.name)) == NULL)
+		return fail(q, -EINVAL, 0, "client name is not NUL-terminated");
+	/* HELLO opens a session on this slot. A batch this slot still has open belongs to a
+	 * session that died: drop it, or the new session's requests would be staged into it
+	 * and never applied. (Another slot's open batch is that session's business.) */
+	if (c->batch_active && c->batch_owner == (int)q->sid) {
+		uint32_t n = c->batch_msgs;
+		cfg_session_end(c, q->sid);
 		snprintf(q->rep->msg, sizeof(q->rep->msg),
-			 "aborted a batch of %u messages left open by an earlier session",
-			 c->batch_msgs);
+			 "aborted a batch of %u messages left open by an earlier session", n);
 	}
+	ss->origin = m.origin;
+	ss->hello = 1;
+	ss->pid = m.pid;
+	memcpy(ss->name, m.name, sizeof(ss->name));
 	q->rep->value = c->conf.instance_id;
+	q->rep->index = q->sid;
 	return 0;
 }

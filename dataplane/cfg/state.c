@@ -115,7 +115,8 @@ nb_mark_nhs(struct cfg *c, const struct nb *e)
 /* Set (has) or clear the neighbour of a key; dyn: learnt, not configured. Room for one entry
  * must be reserved. */
 void
-nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen, bool dyn)
+nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t gen, bool dyn,
+	 unsigned origin)
 {
 	struct nb *e = ht_find(&c->nb, key);
 
@@ -137,6 +138,7 @@ nb_apply(struct cfg *c, const void *key, bool has, const uint8_t *mac, uint32_t 
 	else
 		memset(e->mac, 0, 6);
 	e->gen = has ? gen : 0;
+	e->origin = has && !dyn ? (uint8_t)origin : NPR_ORIGIN_NONE;
 	if (changed) {
 		nb_mark_nhs(c, e);
 		c->host_dirty = true;
@@ -451,61 +453,68 @@ target_ref(struct cfg *c, uint32_t target, int d)
 
 /* Local and connected routes (the router's own) do not count against route4/6_max. */
 static void
-rt_count(struct cfg *c, int fam, uint32_t target, int d)
+rt_count(struct cfg *c, int fam, const struct rt_val *v, int d)
 {
-	if (target & NPR_TARGET_LOCAL)
+	if (v->target & NPR_TARGET_LOCAL)
 		c->n_local_routes[fam] += (uint32_t)d;
 	else
 		c->n_user_routes[fam] += (uint32_t)d;
+	c->n_origin[fam][v->origin] += (uint32_t)d;
 }
 
-/* Set (target != 0) or delete (target == 0, e must exist) a route; e: its entry or NULL.
- * Room for one undo record and one table entry must be reserved. Fails only if the FIB
- * does, before anything changed. */
+void
+rt_ref(struct cfg *c, int fam, const struct rt_val *v, int d)
+{
+	target_ref(c, v->target, d);
+	rt_count(c, fam, v, d);
+}
+
+static void
+rt_log(struct cfg *c, int fam, const uint8_t *key, const uint8_t *e)
+{
+	unsigned alen = alen_of(fam);
+	struct undo *u = undo_push(c, fam == F4 ? U_RT4 : U_RT6, 0);
+	memcpy(u->u.rt.prefix, key, alen);
+	u->u.rt.plen = key[alen];
+	u->u.rt.had = e != NULL;
+	if (e != NULL)
+		u->u.rt.v = *rt_val((uint8_t *)e, alen);
+}
+
+/* Set (v != NULL) or delete (v == NULL, e must exist) the selected route of a key; e: its
+ * entry or NULL. Room for one undo record and one table entry must be reserved. Fails only
+ * if the FIB does, before anything changed. */
 int
-rt_apply(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, uint32_t target, uint32_t gen)
+rt_apply(struct cfg *c, int fam, const uint8_t *key, uint8_t *e, const struct rt_val *v)
 {
 	unsigned alen = alen_of(fam);
 	struct fib *f = fib_of(c, fam);
-	struct undo *u;
 	int rc;
 
-	if (target != 0 && e != NULL && rt_val(e, alen)->target == target) {
-		u = undo_push(c, fam == F4 ? U_RT4 : U_RT6, 0);
-		memcpy(u->u.rt.prefix, key, alen);
-		u->u.rt.plen = key[alen];
-		u->u.rt.had = 1;
-		u->u.rt.target = target;
-		u->u.rt.gen = rt_val(e, alen)->gen;
-		rt_val(e, alen)->gen = gen;
+	if (v != NULL && e != NULL && rt_val(e, alen)->target == v->target) {
+		/* same forwarding: no FIB change, only who and what it says */
+		rt_log(c, fam, key, e);
+		rt_count(c, fam, rt_val(e, alen), -1);
+		*rt_val(e, alen) = *v;
+		rt_count(c, fam, v, 1);
 		return 0;
 	}
-	rc = target != 0 ? fib_set(f, key, key[alen], fib_val(c, target))
-			 : fib_del(f, key, key[alen]);
+	rc = v != NULL ? fib_set(f, key, key[alen], fib_val(c, v->target))
+		       : fib_del(f, key, key[alen]);
 	if (rc < 0)
 		return rc;
 	c->fib_dirty[fam] = true;
-	u = undo_push(c, fam == F4 ? U_RT4 : U_RT6, 0);
-	memcpy(u->u.rt.prefix, key, alen);
-	u->u.rt.plen = key[alen];
-	if (e != NULL) {
-		struct rt_val *v = rt_val(e, alen);
-		u->u.rt.had = 1;
-		u->u.rt.target = v->target;
-		u->u.rt.gen = v->gen;
-		target_ref(c, v->target, -1);
-		rt_count(c, fam, v->target, -1);
-	}
-	if (target == 0) {
+	rt_log(c, fam, key, e);
+	if (e != NULL)
+		rt_ref(c, fam, rt_val(e, alen), -1);
+	if (v == NULL) {
 		ht_remove(&c->rt[fam], e);
 		return 0;
 	}
 	if (e == NULL)
 		e = ht_insert(&c->rt[fam], key);
-	rt_val(e, alen)->target = target;
-	rt_val(e, alen)->gen = gen;
-	target_ref(c, target, 1);
-	rt_count(c, fam, target, 1);
+	*rt_val(e, alen) = *v;
+	rt_ref(c, fam, v, 1);
 	return 0;
 }
 
@@ -523,27 +532,24 @@ rt_restore(struct cfg *c, int fam, const struct undo *u)
 	rt_key(key, fam, u->u.rt.prefix, u->u.rt.plen);
 	e = ht_find(&c->rt[fam], key);
 	if (u->u.rt.had) {
-		if (e != NULL && rt_val(e, alen)->target == u->u.rt.target) {
-			rt_val(e, alen)->gen = u->u.rt.gen;
+		if (e != NULL && rt_val(e, alen)->target == u->u.rt.v.target) {
+			rt_count(c, fam, rt_val(e, alen), -1);
+			*rt_val(e, alen) = u->u.rt.v;
+			rt_count(c, fam, rt_val(e, alen), 1);
 			return;
 		}
-		rc = fib_set(f, key, u->u.rt.plen, fib_val(c, u->u.rt.target));
-		if (e != NULL) {
-			target_ref(c, rt_val(e, alen)->target, -1);
-			rt_count(c, fam, rt_val(e, alen)->target, -1);
-		} else {
+		rc = fib_set(f, key, u->u.rt.plen, fib_val(c, u->u.rt.v.target));
+		if (e != NULL)
+			rt_ref(c, fam, rt_val(e, alen), -1);
+		else
 			e = ht_insert(&c->rt[fam], key);
-		}
-		rt_val(e, alen)->target = u->u.rt.target;
-		rt_val(e, alen)->gen = u->u.rt.gen;
-		target_ref(c, u->u.rt.target, 1);
-		rt_count(c, fam, u->u.rt.target, 1);
+		*rt_val(e, alen) = u->u.rt.v;
+		rt_ref(c, fam, rt_val(e, alen), 1);
 	} else {
 		if (e == NULL)
 			return;
 		rc = fib_del(f, key, u->u.rt.plen);
-		target_ref(c, rt_val(e, alen)->target, -1);
-		rt_count(c, fam, rt_val(e, alen)->target, -1);
+		rt_ref(c, fam, rt_val(e, alen), -1);
 		ht_remove(&c->rt[fam], e);
 	}
 	if (rc < 0)
@@ -563,7 +569,8 @@ nb_remove_logged(struct cfg *c, const void *key)
 	u->u.nb.dyn = e->dynamic;
 	memcpy(u->u.nb.mac, e->mac, 6);
 	u->u.nb.gen = e->gen;
-	nb_apply(c, key, false, NULL, 0, false);
+	u->u.nb.origin = e->origin;
+	nb_apply(c, key, false, NULL, 0, false, 0);
 }
 
 /* Remove the neighbours learnt on an interface (it is being deleted), with undo records. */

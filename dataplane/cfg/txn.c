@@ -39,6 +39,12 @@ undo_one(struct cfg *c, const struct undo *u)
 	case U_RT6:
 		rt_restore(c, F6, u);
 		break;
+	case U_ALT4:
+		alt_restore(c, F4, u);
+		break;
+	case U_ALT6:
+		alt_restore(c, F6, u);
+		break;
 	case U_NH:
 		nh_apply(c, u->id, &u->u.nh);
 		break;
@@ -54,14 +60,15 @@ undo_one(struct cfg *c, const struct undo *u)
 		ifc_apply(c, u->id, &u->u.ifc);
 		break;
 	case U_NB:
-		nb_apply(c, u->u.nb.key, u->u.nb.had, u->u.nb.mac, u->u.nb.gen, u->u.nb.dyn);
+		nb_apply(c, u->u.nb.key, u->u.nb.had, u->u.nb.mac, u->u.nb.gen, u->u.nb.dyn,
+			 u->u.nb.origin);
 		break;
 	case U_ADDR:
 		addr_apply(c, u->id, &u->u.addr);
 		break;
 	case U_SYNC:
-		c->gen = u->u.sync.gen;
-		c->sync_active = u->u.sync.active;
+		c->gen[u->u.sync.origin] = u->u.sync.gen;
+		c->sync_active[u->u.sync.origin] = u->u.sync.active;
 		break;
 	}
 }

@@ -49,7 +49,25 @@
  *     carries -ECANCELED. The commit itself cannot fail once its messages validated.
  *   - SYNC_BEGIN ... SYNC_END: a full resync. Every object set or added in between is kept;
  *     every object not re-sent is removed at SYNC_END. Send it inside a batch to make the
- *     resync atomic.
+ *     resync atomic. It touches only the objects of the session's origin (below).
+ *
+ * Sessions and origins (ABI 2):
+ *   - Up to NPR_SHM_SLOTS control sessions at once (shm.h), each on its own pair of rings. A
+ *     session opens with HELLO, which names its origin: who it speaks for (enum npr_origin).
+ *   - Next hop and group ids are per origin: nh 5 of the config daemon and nh 5 of the FPM
+ *     bridge are two objects. A route or group refers to its own origin's next hops only.
+ *   - Routes belong to an origin. Several origins may hold the same prefix; the FIB gets the
+ *     one with the lowest administrative distance (a route's distance, 0 in a request meaning
+ *     the origin's default, npr_origin_distance), ties to the lower origin number. The others
+ *     wait, and the best of them takes over when the selected one goes. A route of any client
+ *     origin hides the connected route on the same prefix (which comes back when it goes);
+ *     the router's own addresses cannot be routed elsewhere.
+ *   - Interfaces, addresses and configured neighbours are shared, owned by the origin that
+ *     set them last; a resync removes only what its origin owns.
+ *   - Dumps show the session's own origin's objects, or every origin's with
+ *     NPR_DUMP_F_ALL_ORIGINS (each entry then says its origin).
+ *   - A batch is exclusive: while one session's batch is open, the others wait (at most one
+ *     batch; a batch whose session dies or stays silent for NPR_BATCH_IDLE_MS is aborted).
  */
 #ifndef NPR_PROTO_H
 #define NPR_PROTO_H
@@ -57,7 +75,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NPR_ABI_VERSION 1u
+#define NPR_ABI_VERSION 2u
 #define NPR_SHM_MAGIC 0x5245545541525031ull /* "1PRAUTER" little-endian, arbitrary */
 
 #define NPR_MSG_MAX 65536u /* largest record, header included */
@@ -83,11 +101,37 @@
 
 enum npr_family { NPR_AF_INET = 4, NPR_AF_INET6 = 6 };
 
+/* Who a session speaks for. NONE is the data plane itself (connected and local routes). */
+enum npr_origin {
+	NPR_ORIGIN_NONE = 0,
+	NPR_ORIGIN_CONFIG = 1, /* the YANG configuration (nprouter-control apply / run) */
+	NPR_ORIGIN_CLI = 2,    /* an operator's commands (nprouter-control CLI, load) */
+	NPR_ORIGIN_ZEBRA = 3,  /* FRR's zebra through the FPM bridge */
+	NPR_ORIGIN_MAX = 4,
+};
+#define NPR_ORIGIN_F_INACTIVE 0x80u /* dumps: a route that is not the selected one */
+#define NPR_BATCH_IDLE_MS 5000u
+
+static inline const char *
+npr_origin_name(unsigned o)
+{
+	static const char *const n[] = { "connected", "config", "cli", "zebra" };
+	return o < NPR_ORIGIN_MAX ? n[o] : "?";
+}
+
+/* Administrative distance of a route sent with distance 0. */
+static inline unsigned
+npr_origin_distance(unsigned o)
+{
+	return o == NPR_ORIGIN_NONE ? 0 : o == NPR_ORIGIN_ZEBRA ? 20 : 1;
+}
+
 enum npr_msg_type {
 	NPR_MSG_NONE = 0,
 	/* requests */
-	NPR_MSG_HELLO = 1, /* body: none. Opens a session: aborts a batch a dead session left
-			    * open. reply.value = data plane instance id */
+	NPR_MSG_HELLO = 1, /* struct npr_msg_hello. Opens a session: aborts a batch a dead
+			    * session left open on this slot. reply.value = data plane instance
+			    * id, reply.index = the session's slot */
 	NPR_MSG_IFACE_SET = 2,
 	NPR_MSG_IFACE_DEL = 3,
 	NPR_MSG_ADDR_ADD = 4,
@@ -125,6 +169,14 @@ struct npr_msg_hdr {
 	uint32_t len;	   /* total record length in bytes, header included, multiple of 8 */
 	uint32_t seq;	   /* chosen by the sender of the request, echoed in replies */
 	uint32_t reserved; /* 0 */
+};
+
+struct npr_msg_hello {
+	struct npr_msg_hdr hdr;
+	uint8_t origin; /* enum npr_origin, not NONE */
+	uint8_t reserved[3];
+	uint32_t pid;		 /* of the client, for people: show sessions, logs */
+	char name[NPR_NAME_LEN]; /* of the client program, NUL-terminated */
 };
 
 /* ---- interfaces ---- */
@@ -206,16 +258,25 @@ struct npr_msg_group_set {
 };
 
 /* ---- routes ---- */
+/* In requests, origin is 0 (the session's own); in dumps it is the route's origin, with
+ * NPR_ORIGIN_F_INACTIVE when another origin's route on the prefix is the selected one.
+ * proto: what the origin says made the route (zebra: the kernel's rtm_protocol, e.g. 186 for
+ * BGP), kept and shown, no meaning to the data plane. distance: administrative distance,
+ * 0 for the origin's default (npr_origin_distance); ignored for DEL. */
 struct npr_route4 {
 	uint32_t prefix; /* network byte order */
 	uint8_t plen;	 /* 0..32 */
-	uint8_t reserved[3];
+	uint8_t origin;
+	uint8_t proto;
+	uint8_t distance;
 	uint32_t target; /* nh id or NPR_TARGET_GROUP|group id; ignored (0) for DEL */
 };
 struct npr_route6 {
 	uint8_t prefix[16];
 	uint8_t plen; /* 0..128 */
-	uint8_t reserved[3];
+	uint8_t origin;
+	uint8_t proto;
+	uint8_t distance;
 	uint32_t target;
 };
 struct npr_msg_route4 {
@@ -245,10 +306,11 @@ enum npr_dump_kind {
 	NPR_DUMP_INFO = 10,	     /* one struct npr_info */
 	NPR_DUMP_NEIGHS_LEARNT = 11, /* struct npr_dump_neigh: neighbours learnt by ARP / ND */
 };
+#define NPR_DUMP_F_ALL_ORIGINS 0x1u /* every origin's objects, not only the session's */
 struct npr_msg_dump_req {
 	struct npr_msg_hdr hdr;
-	uint32_t kind; /* enum npr_dump_kind */
-	uint32_t reserved;
+	uint32_t kind;	/* enum npr_dump_kind */
+	uint32_t flags; /* NPR_DUMP_F_* */
 };
 /* Chunk: entries of one kind, each entry the struct named for that kind below (groups are
  * variable: struct npr_dump_group + members). The final npr_reply ends the dump. */
@@ -273,20 +335,22 @@ struct npr_dump_iface {
 	uint16_t mtu;
 	uint16_t flags;
 	uint8_t mac[6]; /* effective MAC */
-	uint8_t reserved[2];
+	uint8_t origin; /* the origin that set it last */
+	uint8_t reserved;
 	char name[NPR_NAME_LEN];
 };
 struct npr_dump_addr {
 	uint16_t ifid;
 	uint8_t family;
 	uint8_t plen;
-	uint8_t reserved[4];
+	uint8_t origin;
+	uint8_t reserved[3];
 	uint8_t addr[16];
 };
 struct npr_dump_neigh {
 	uint16_t ifid;
 	uint8_t family;
-	uint8_t reserved;
+	uint8_t origin; /* configured ones: who set it; learnt ones: NPR_ORIGIN_NONE */
 	uint8_t mac[6];
 	uint8_t reserved2[6];
 	uint8_t addr[16];
@@ -300,13 +364,15 @@ struct npr_dump_nh {
 	uint16_t flags; /* NPR_NH_F_MAC if explicit; NPR_NH_F_RESOLVED if a MAC is known */
 	uint8_t gw[16];
 	uint32_t refcnt; /* routes and groups using it */
-	uint32_t reserved;
+	uint8_t origin;
+	uint8_t reserved[3];
 };
 #define NPR_NH_F_RESOLVED 0x2u
 struct npr_dump_group {
 	uint32_t group_id;
 	uint16_t n_members;
-	uint16_t reserved;
+	uint8_t origin;
+	uint8_t reserved;
 	uint32_t refcnt;
 	uint32_t reserved2;
 	struct npr_group_member members[]; /* entry size: 16 + 8 * n_members */
@@ -328,7 +394,8 @@ struct npr_info {
 	uint64_t fib4_bytes; /* memory the forwarding structures use */
 	uint64_t fib6_bytes;
 	uint64_t uptime_ns;
-	uint64_t reserved[4];
+	uint32_t route4_by_origin[NPR_ORIGIN_MAX]; /* selected or not; NONE: connected, local */
+	uint32_t route6_by_origin[NPR_ORIGIN_MAX];
 };
 
 struct npr_msg_lookup {
@@ -455,11 +522,13 @@ struct npr_stats {
 	uint64_t uptime_ns;
 	uint32_t n_ports;
 	uint32_t n_workers;
-	uint64_t exc_handled; /* exceptions the control thread consumed */
-	uint64_t msgs_ok;     /* ring messages applied */
-	uint64_t msgs_err;    /* ring messages rejected */
-	uint64_t ring_resets; /* corrupt request ring recoveries */
-	uint64_t reserved[3];
+	uint64_t exc_handled;	  /* exceptions the control thread consumed */
+	uint64_t msgs_ok;	  /* ring messages applied */
+	uint64_t msgs_err;	  /* ring messages rejected */
+	uint64_t ring_resets;	  /* corrupt request ring recoveries */
+	uint64_t replies_dropped; /* replies no session was there to read */
+	uint64_t batches_aborted; /* batches of sessions that died or stayed silent */
+	uint64_t reserved;
 	struct npr_port_stats port[NPR_MAX_PORTS];
 	struct npr_worker_stats worker[NPR_MAX_WORKERS];
 	uint64_t slow[NPR_STATS_SLOW_SLOTS]; /* enum npr_slow */
@@ -470,12 +539,14 @@ struct npr_reply {
 	struct npr_msg_hdr hdr; /* type NPR_MSG_REPLY, seq of the request */
 	int32_t status;		/* 0 or -errno */
 	uint32_t index;		/* for multi-entry messages: first bad entry */
-	uint64_t value;		/* HELLO: instance id; LOOKUP: target (0: no route) */
+	uint64_t value;		/* HELLO: instance id; LOOKUP: target (0: no route), in the
+				 * namespace of the route's origin, which index gives */
 	char msg[96];		/* human-readable detail, NUL-terminated, empty on success */
 };
 
 /* ---- layout checks: these structs are an ABI between two processes ---- */
 _Static_assert(sizeof(struct npr_msg_hdr) == 16, "hdr");
+_Static_assert(sizeof(struct npr_msg_hello) == 40, "hello");
 _Static_assert(sizeof(struct npr_msg_iface_set) == 48, "iface_set");
 _Static_assert(offsetof(struct npr_msg_iface_set, name) == 32, "iface_set.name");
 _Static_assert(sizeof(struct npr_msg_iface_del) == 24, "iface_del");

@@ -139,16 +139,23 @@ ctl apply "$SRC/conf/ecmp.json" >/dev/null
 rm -rf "$d/show1"; show_dir "$d/show1"
 $PY "$SRC/tests/e2e/yang_check.py" roundtrip "$SRC/conf/ecmp.json" "$d/show1" && ok "re-apply after restart" ||
     bad "re-apply after restart"
-# junk added by hand disappears with --resync
+# what an operator adds with the CLI is the CLI's (origin cli): a resync of the
+# configuration leaves it alone, and it goes when the CLI removes it
 ctl nexthop set 4000 dev up1 lladdr 02:aa:bb:cc:dd:ee >/dev/null
 ctl route add 198.18.0.0/15 nexthop 4000 >/dev/null
 out=$(ctl --json apply --resync "$SRC/conf/ecmp.json")
 rm -rf "$d/show2"; show_dir "$d/show2"
 if $PY "$SRC/tests/e2e/yang_check.py" roundtrip "$SRC/conf/ecmp.json" "$d/show2" >/dev/null &&
-    ! ctl show routes | grep -q 198.18.0.0; then
-    ok "resync removes objects not in the config ($(echo "$out" | jget "['changes']") changes)"
+    ctl show routes | grep -q '^198.18.0.0/15 .*\[cli 1\]'; then
+    ok "resync leaves the CLI's route ($(echo "$out" | jget "['changes']") changes)"
 else
     bad "resync: $out"
+fi
+if ctl route del 198.18.0.0/15 >/dev/null && ctl nexthop del 4000 >/dev/null &&
+    ! ctl show routes | grep -q 198.18.0.0; then
+    ok "the CLI removes its own route"
+else
+    bad "the CLI removes its own route"
 fi
 
 # ---- the daemon ----

@@ -148,11 +148,15 @@ def actual(d):
                           "mac": i["mac"]}
     addrs = {(a["dev"], str(ipaddress.ip_interface(a["address"]))) for a in j("addresses")}
     neighs = {(n["dev"], n["address"], n["lladdr"]) for n in j("neighbors")}
+    # next hop and group ids are per origin; only the configuration's routes are compared
+    # (the CLI's and zebra's belong to them: the configuration's resync leaves them alone)
     nhs = {}
     for n in j("nexthops"):
         gw = n.get("gateway")
-        nhs[n["id"]] = (n["kind"], n.get("dev"), str(ipaddress.ip_address(gw)) if gw else None)
-    groups = {g["id"]: frozenset((nhs[m["nexthop"]], m["weight"]) for m in g["members"])
+        nhs[n["origin"], n["id"]] = (n["kind"], n.get("dev"),
+                                     str(ipaddress.ip_address(gw)) if gw else None)
+    groups = {(g["origin"], g["id"]): frozenset((nhs[g["origin"], m["nexthop"]], m["weight"])
+                                                for m in g["members"])
               for g in j("groups")}
     routes, connected = {}, set()
     for r in j("routes"):
@@ -161,8 +165,11 @@ def actual(d):
             if net.prefixlen < net.max_prefixlen:
                 connected.add(str(net))
             continue
-        pfx = str(ipaddress.ip_network(r["prefix"]))
-        routes[pfx] = ("group", groups[r["group"]]) if "group" in r else ("nh", nhs[r["nexthop"]])
+        if r["origin"] != "config":
+            continue
+        o, pfx = r["origin"], str(ipaddress.ip_network(r["prefix"]))
+        routes[pfx] = (("group", groups[o, r["group"]]) if "group" in r
+                       else ("nh", nhs[o, r["nexthop"]]))
     return ifs, addrs, neighs, routes, connected
 
 

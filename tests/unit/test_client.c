@@ -165,28 +165,30 @@ fake_create(struct fake_dp *f, uint64_t req_size, uint64_t rep_size)
 	snprintf(path, sizeof(path), "/%s", f->name);
 	f->fd = shm_open(path, O_CREAT | O_EXCL | O_RDWR, 0600);
 	assert_true(f->fd >= 0);
+	/* one session slot; both rings of a slot have one size in shm.h: the larger */
+	uint64_t ring_size = req_size > rep_size ? req_size : rep_size;
 	uint64_t req_off = NPR_SHM_HDR_SIZE;
-	uint64_t rep_off = req_off + sizeof(struct npr_ring) + req_size;
-	f->size = rep_off + sizeof(struct npr_ring) + rep_size;
+	uint64_t rep_off = req_off + sizeof(struct npr_ring) + ring_size;
+	f->size = rep_off + sizeof(struct npr_ring) + ring_size;
 	assert_int_equal(ftruncate(f->fd, (off_t)f->size), 0);
 	f->base = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
 	assert_true(f->base != MAP_FAILED);
 	f->hdr = f->base;
 	struct npr_ring *req = (struct npr_ring *)((uint8_t *)f->base + req_off);
 	struct npr_ring *rep = (struct npr_ring *)((uint8_t *)f->base + rep_off);
-	npr_ring_init(req, req_size);
-	npr_ring_init(rep, rep_size);
-	npr_ring_attach(&f->req, req, req_size);
-	npr_ring_attach(&f->rep, rep, rep_size);
+	npr_ring_init(req, ring_size);
+	npr_ring_init(rep, ring_size);
+	npr_ring_attach(&f->req, req, ring_size);
+	npr_ring_attach(&f->rep, rep, ring_size);
 	f->hdr->magic = NPR_SHM_MAGIC;
 	f->hdr->abi_version = NPR_ABI_VERSION;
 	f->hdr->hdr_size = NPR_SHM_HDR_SIZE;
 	f->hdr->instance_id = 0x1234567890abcdefull;
 	f->hdr->total_size = f->size;
-	f->hdr->req_off = req_off;
-	f->hdr->req_size = req_size;
-	f->hdr->rep_off = rep_off;
-	f->hdr->rep_size = rep_size;
+	f->hdr->n_slots = 1;
+	f->hdr->slot_off = req_off;
+	f->hdr->slot_size = npr_shm_slot_size(ring_size);
+	f->hdr->ring_size = ring_size;
 	f->hdr->dp_pid = getpid();
 	atomic_store_explicit(&f->hdr->state, NPR_SHM_READY, memory_order_release);
 	pthread_mutex_init(&f->lock, NULL);
@@ -423,6 +425,7 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 		struct npr_dump_nh *nh = &f->nhs[i];
 		memset(nh, 0, sizeof(*nh));
 		nh->nh_id = m->nh_id;
+		nh->origin = NPR_ORIGIN_CLI;
 		nh->kind = m->kind;
 		nh->family = m->family;
 		nh->ifid = m->ifid;
@@ -462,7 +465,7 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 	case NPR_MSG_LOOKUP: {
 		const struct npr_msg_lookup *m = (const void *)h;
 		uint32_t t = m->family == NPR_AF_INET ? fake_lookup4(f, m->addr) : 0;
-		fake_reply(f, h->seq, 0, 0, t, NULL);
+		fake_reply(f, h->seq, 0, t != 0 ? NPR_ORIGIN_CLI : 0, t, NULL); /* index: its origin */
 		return;
 	}
 	case NPR_MSG_DUMP_REQ: {
@@ -507,6 +510,8 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 				uint32_t k = 19999 - i;
 				r[i].prefix = htonl(0x0a000000u | (k << 8));
 				r[i].plen = 24;
+				r[i].origin = NPR_ORIGIN_CLI; /* routes the CLI made */
+				r[i].distance = 1;
 				r[i].target = k + 1;
 			}
 			fake_dump(f, h->seq, m->kind, r, 20000, sizeof(r[0]), 1000);
@@ -630,7 +635,7 @@ static struct npr_client *
 open_ok(struct fake_dp *f)
 {
 	char err[256];
-	struct npr_client *c = npr_client_open(f->name, 1000, err, sizeof(err));
+	struct npr_client *c = npr_client_open(f->name, NPR_ORIGIN_CLI, 1000, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("open %s: %s", f->name, err);
 	return c;
@@ -643,7 +648,7 @@ expect_open_fail(const char *name, int timeout_ms, int want_errno, const char *w
 {
 	char err[256] = "";
 	errno = 0;
-	struct npr_client *c = npr_client_open(name, timeout_ms, err, sizeof(err));
+	struct npr_client *c = npr_client_open(name, NPR_ORIGIN_CLI, timeout_ms, err, sizeof(err));
 	if (c != NULL)
 		fail_msg("open %s succeeded, expected %s", name, want_msg);
 	assert_int_equal(errno, want_errno);
@@ -675,7 +680,7 @@ test_open_bad_header(void **state)
 
 	f->hdr->abi_version = 99;
 	expect_open_fail(f->name, 0, EPROTONOSUPPORT,
-			 "data plane speaks ABI 99, this control speaks 1");
+			 "data plane speaks ABI 99, this control speaks 2");
 	f->hdr->abi_version = NPR_ABI_VERSION;
 
 	atomic_store(&f->hdr->state, NPR_SHM_INIT);
@@ -699,15 +704,18 @@ test_open_bad_header(void **state)
 	f->hdr->dp_pid = getpid();
 
 	/* rings that do not fit the segment */
-	uint64_t saved = f->hdr->rep_size;
-	f->hdr->rep_size = saved * 2;
+	uint64_t saved = f->hdr->ring_size;
+	f->hdr->ring_size = saved * 2;
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
-	f->hdr->rep_size = saved;
-	f->hdr->req_off = 100; /* unaligned, inside the header */
+	f->hdr->ring_size = saved;
+	f->hdr->slot_off = 100; /* unaligned, inside the header */
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
-	f->hdr->req_off = NPR_SHM_HDR_SIZE;
+	f->hdr->slot_off = NPR_SHM_HDR_SIZE;
+	f->hdr->n_slots = 2; /* more slots than the segment holds */
+	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
+	f->hdr->n_slots = 1;
 	f->req.r->mask = 0xffff; /* ring struct disagrees with the header */
-	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
+	expect_open_fail(f->name, 0, EPROTO, "corrupt rings in session slot 0");
 	f->req.r->mask = f->req.mask;
 	f->hdr->hdr_size = 64;
 	expect_open_fail(f->name, 0, EPROTO, "corrupt segment layout");
@@ -748,7 +756,7 @@ test_open_waits_for_ready(void **state)
 	assert_int_equal(pthread_create(&t, NULL, ready_later, &l), 0);
 	char err[256];
 	uint64_t t0 = npr_now_ms();
-	struct npr_client *c = npr_client_open(f->name, 3000, err, sizeof(err));
+	struct npr_client *c = npr_client_open(f->name, NPR_ORIGIN_CLI, 3000, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
 	assert_true(npr_now_ms() - t0 >= 80);
@@ -765,8 +773,7 @@ test_open_lock(void **state)
 	fake_start(f);
 	struct npr_client *c1 = open_ok(f);
 	char want[64];
-	snprintf(want, sizeof(want), "another control session (pid %d) holds the data plane",
-		 (int)getpid());
+	snprintf(want, sizeof(want), "all 1 control sessions of the data plane are in use");
 	uint64_t t0 = npr_now_ms();
 	expect_open_fail(f->name, 150, EBUSY, want);
 	assert_true(npr_now_ms() - t0 >= 150);
@@ -1759,7 +1766,7 @@ test_cli(void **state)
 	struct fake_dp *f = fake_new(1u << 20, 2 * NPR_MSG_MAX);
 	fake_start(f);
 	EXPECT_CLI(f, 0, "data plane up, instance 1234567890abcdef", "hello");
-	EXPECT_CLI(f, 0, "{\"instance_id\":1311768467294899695}", "--json hello");
+	EXPECT_CLI(f, 0, "{\"instance_id\":1311768467294899695,\"session\":0}", "--json hello");
 	EXPECT_CLI(f, 0,
 		   "1    port1            1     net_null1            02:00:00:00:00:02  1500  up",
 		   "show interfaces");
@@ -1867,15 +1874,18 @@ test_cli(void **state)
 	EXPECT_CLI(f, 0, "10.78.31.0/24 nexthop 20000", "show routes 4");
 	/* sorted by prefix whatever order the data plane dumps in */
 	EXPECT_CLI(f, 0,
-		   "10.0.0.0/24 via 192.0.2.2 dev port0 (nexthop 1)\n"
-		   "10.0.1.0/24 via 192.0.2.3 dev port0 (nexthop 2)\n"
-		   "10.0.2.0/24 blackhole (nexthop 3)\n10.0.3.0/24 nexthop 4\n",
+		   "10.0.0.0/24 via 192.0.2.2 dev port0 (nexthop 1) [cli 1]\n"
+		   "10.0.1.0/24 via 192.0.2.3 dev port0 (nexthop 2) [cli 1]\n"
+		   "10.0.2.0/24 blackhole (nexthop 3) [cli 1]\n10.0.3.0/24 nexthop 4 [cli 1]\n",
 		   "show routes 4");
 	EXPECT_CLI(f, 0,
 		   "[{\"prefix\":\"10.0.0.0/"
-		   "24\",\"target\":1,\"nexthop\":1},{\"prefix\":\"10.0.1.0/24\"",
+		   "24\",\"target\":1,\"origin\":\"cli\",\"distance\":1,\"proto\":0,"
+		   "\"active\":true,\"nexthop\":1},{\"prefix\":\"10.0.1.0/24\"",
 		   "--json show routes");
-	EXPECT_CLI(f, 0, "{\"prefix\":\"10.0.1.0/24\",\"target\":2,\"nexthop\":2}",
+	EXPECT_CLI(f, 0,
+		   "{\"prefix\":\"10.0.1.0/24\",\"target\":2,\"origin\":\"cli\",\"distance\":1,"
+		   "\"proto\":0,\"active\":true,\"nexthop\":2}",
 		   "--json show routes");
 
 	/* statistics: every non-zero reason by name, with totals */
@@ -1896,8 +1906,7 @@ test_cli(void **state)
 	/* the lock: a second session waits, then says who holds it */
 	struct npr_client *c = open_ok(f);
 	char want[256];
-	snprintf(want, sizeof(want), "another control session (pid %d) holds the data plane",
-		 (int)getpid());
+	snprintf(want, sizeof(want), "all 1 control sessions of the data plane are in use");
 	EXPECT_CLI(f, 3, want, "--timeout 100 hello");
 	npr_client_close(c);
 
