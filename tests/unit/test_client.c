@@ -465,7 +465,8 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 	case NPR_MSG_LOOKUP: {
 		const struct npr_msg_lookup *m = (const void *)h;
 		uint32_t t = m->family == NPR_AF_INET ? fake_lookup4(f, m->addr) : 0;
-		fake_reply(f, h->seq, 0, t != 0 ? NPR_ORIGIN_CLI : 0, t, NULL); /* index: its origin */
+		fake_reply(f, h->seq, 0, t != 0 ? NPR_ORIGIN_CLI : 0, t,
+			   NULL); /* index: its origin */
 		return;
 	}
 	case NPR_MSG_DUMP_REQ: {
