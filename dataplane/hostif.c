@@ -347,6 +347,9 @@ link_sync(struct hostif *h, unsigned ifid, const struct cfg_iface *ci)
 	x->v6 = v6;
 }
 
+/* cfg_version moves with every publish. The full look once a second may see a batch that is
+ * still open (cfg shows its staged objects); the next look after its commit or abort puts
+ * the TAPs right. */
 void
 hostif_sync(struct hostif *h, uint64_t now)
 {
