@@ -83,6 +83,7 @@ struct cfg_iface {
 	uint16_t mtu;
 	bool up;
 	uint8_t mac[6]; /* effective */
+	char name[NPR_NAME_LEN];
 };
 
 struct cfg_addr {

@@ -6,7 +6,8 @@
  * FIB writer), reclaims memory after QSBR grace periods, runs the slow path (slowpath/: ARP,
  * ND, ICMP) on the exceptions and hands what it sends to the workers' inject rings, and
  * reports counters. Every other EAL lcore is a worker (fwd.c) that owns one RX queue and one
- * TX queue on every port.
+ * TX queue on every port. With host ports (hostif.c) it also keeps a Linux TAP per interface
+ * and moves frames between the TAPs and the slow path.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +38,7 @@
 #include "npr/util.h"
 #include "cfg.h"
 #include "fwd.h"
+#include "hostif.h"
 #include "shm_server.h"
 #include "slowpath.h"
 #include "stats.h"
@@ -62,6 +64,7 @@ struct opts {
 	uint16_t txd;
 	unsigned stats_interval; /* seconds; 0: only at exit */
 	int promisc;
+	int host_ports; /* -1: when /dev/net/tun is usable; 0: off; 1: on or fail */
 	/* slow path (0: its defaults) */
 	uint32_t icmp_rate, icmp_burst, neigh_retry_ms, neigh_retries, neigh_reachable_ms;
 };
@@ -77,6 +80,7 @@ struct dp {
 	struct cfg *cfg;
 	struct shm_server *shm;
 	struct slowpath *sp;
+	struct hostif *host; /* NULL: host ports off */
 	struct stats stats;
 };
 
@@ -136,6 +140,11 @@ usage(void)
 	       "  --neigh-reachable-ms N  learnt neighbours are re-checked after this (default "
 	       "30000)\n"
 	       "  --no-promisc          do not put ports in promiscuous mode\n"
+	       "  --host-ports          a Linux TAP named like each interface for the host stack:\n"
+	       "                        what the router does not answer itself goes there\n"
+	       "                        (default: on when /dev/net/tun is usable)\n"
+	       "  --no-host-ports       no TAPs; packets for the router with no service are "
+	       "dropped\n"
 	       "  -h, --help            this text\n",
 	       NPR_SHM_DEFAULT_NAME);
 }
@@ -167,6 +176,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "txd", required_argument, NULL, 't' },
 		{ "stats-interval", required_argument, NULL, 'i' },
 		{ "no-promisc", no_argument, NULL, 'P' },
+		{ "host-ports", no_argument, NULL, 'H' },
+		{ "no-host-ports", no_argument, NULL, 'K' },
 		{ "icmp-rate", required_argument, NULL, 'R' },
 		{ "icmp-burst", required_argument, NULL, 'B' },
 		{ "neigh-retry-ms", required_argument, NULL, 'T' },
@@ -189,6 +200,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		.rxd = 1024,
 		.txd = 1024,
 		.promisc = 1,
+		.host_ports = -1,
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -235,6 +247,12 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'P':
 			o->promisc = 0;
+			break;
+		case 'H':
+			o->host_ports = 1;
+			break;
+		case 'K':
+			o->host_ports = 0;
 			break;
 		case 'R':
 			o->icmp_rate = (uint32_t)parse_num("--icmp-rate", optarg, 1, 1000000000);
@@ -364,6 +382,45 @@ inject_tx(void *ctx, struct rte_mbuf *m)
 	struct fwd_worker *w = dp->workers[m->port % dp->n_workers];
 
 	return rte_ring_sp_enqueue(w->inject, m) == 0 ? 0 : -ENOBUFS;
+}
+
+/* Host ports: the slow path gives the host stack a frame; the host stack sent one. */
+static int
+host_tx(void *ctx, unsigned ifid, const void *frame, uint32_t len)
+{
+	return hostif_write(ctx, ifid, frame, len);
+}
+
+static void
+host_rx(void *ctx, unsigned ifid, const void *frame, uint32_t len)
+{
+	struct dp *dp = ctx;
+
+	sp_host_input(dp->sp, ifid, frame, len, npr_now_ns());
+}
+
+/* One line either way: whether the host stack gets the router's interfaces. */
+static void
+host_ports_start(struct dp *dp)
+{
+	char err[160];
+
+	if (dp->o.host_ports == 0) {
+		printf(PROG ": host ports off (--no-host-ports): packets for the router that it "
+			    "does not answer itself are dropped\n");
+		return;
+	}
+	dp->host = hostif_create(dp->cfg, err, sizeof(err));
+	if (dp->host == NULL && dp->o.host_ports == 1)
+		die("--host-ports: %s", err);
+	if (dp->host == NULL) {
+		printf(PROG ": host ports off: %s; packets for the router that it does not answer "
+			    "itself are dropped\n",
+		       err);
+		return;
+	}
+	printf(PROG ": host ports on: each interface gets a Linux TAP of its name for the host "
+		    "stack (--no-host-ports: off)\n");
 }
 
 /* Exceptions go to the slow path (which frees or sends every one); without one (shutting
@@ -543,6 +600,7 @@ main(int argc, char **argv)
 		    cc.nh_max, cc.route4_max, cc.route6_max, strerror(errno));
 	for (w = 0; w < dp.n_workers; w++)
 		dp.workers[w]->t = cfg_tables(dp.cfg);
+	host_ports_start(&dp);
 	struct sp_conf spc = {
 		.cfg = dp.cfg,
 		.pool = dp.pool,
@@ -553,6 +611,8 @@ main(int argc, char **argv)
 		.retry_ms = dp.o.neigh_retry_ms,
 		.retries = dp.o.neigh_retries,
 		.reachable_ms = dp.o.neigh_reachable_ms,
+		.host_tx = dp.host != NULL ? host_tx : NULL,
+		.host_ctx = dp.host,
 	};
 	dp.sp = sp_create(&spc);
 	if (dp.sp == NULL)
@@ -582,15 +642,20 @@ main(int argc, char **argv)
 	shm_server_ready(dp.shm);
 
 	/* Control loop: requests first (bounded per round so exceptions keep flowing), then
-	 * exceptions, housekeeping; nap briefly when idle. */
+	 * exceptions, frames from the host stack (bounded per TAP), housekeeping (following the
+	 * configuration with the TAPs too); nap briefly when idle. */
 	uint64_t last_periodic = 0, last_stats = npr_now_ns(), idle = 0;
 	while (!stop_flag) {
 		unsigned n = shm_server_poll(dp.shm, dp.cfg, 64);
 		n += drain_exceptions(&dp);
+		if (dp.host != NULL)
+			n += hostif_poll(dp.host, host_rx, &dp);
 		uint64_t t = npr_now_ns();
 		if (t - last_periodic > 1000000) {
 			cfg_periodic(dp.cfg);
 			sp_periodic(dp.sp, t);
+			if (dp.host != NULL)
+				hostif_sync(dp.host, t);
 			last_periodic = t;
 		}
 		if (dp.o.stats_interval != 0 &&
@@ -618,6 +683,8 @@ main(int argc, char **argv)
 			rte_pktmbuf_free(m);
 	}
 	stats_print(&dp.stats, stdout);
+	hostif_free(dp.host); /* the TAPs go away */
+	dp.host = NULL;
 	sp_free(dp.sp);
 	dp.sp = NULL;
 	dp.stats.sp = NULL;

@@ -18,6 +18,14 @@
  *   forwarding   packets whose next hop was unresolved wait in a bounded queue per neighbour
  *                and go out once it answers; IPv4 without DF larger than the egress MTU is
  *                fragmented here.
+ *   host ports   with conf.host_tx (hostif.h: a Linux TAP per interface), what is for the
+ *                router and not answered above goes to the host stack as the whole frame, on
+ *                the interface it arrived on: TCP, UDP, ICMP other than echo requests, IPv4
+ *                fragments, link-local multicast (224.0.0.0/24, ff02::/16) and the limited
+ *                broadcast. ARP and NS/NA are handled here and copied there too, so that the
+ *                host stack knows its neighbours. What the host stack sends (sp_host_input)
+ *                leaves by the interface's port, except its ARP replies and neighbour
+ *                advertisements for the router's addresses (answered here already).
  *
  * Learnt neighbours are published through cfg_neigh_learn (the workers then forward to them
  * without us); configured (static) ones are never aged. Everything the slow path sends goes
@@ -44,6 +52,11 @@ struct sp_conf {
 	 * it and counts INJECT_FULL). */
 	int (*tx)(void *ctx, struct rte_mbuf *m);
 	void *tx_ctx;
+	/* Host ports: give one frame to the host stack on interface ifid's host port (copied
+	 * before it returns). 0; -ENODEV: that interface has none; -EAGAIN / -ENOBUFS: its
+	 * queue is full; another -errno: the write failed. NULL: host ports are off. */
+	int (*host_tx)(void *ctx, unsigned ifid, const void *frame, uint32_t len);
+	void *host_ctx;
 	/* 0: the default in brackets */
 	uint32_t icmp_rate;    /* ICMP errors per second, all kinds together [100] */
 	uint32_t icmp_burst;   /* token bucket depth [50] */
@@ -63,6 +76,10 @@ void sp_free(struct slowpath *sp);
 /* One exception from a worker: reason in m->hash.usr (fwd_exc_reason), rx port in m->port.
  * Takes the mbuf. */
 void sp_input(struct slowpath *sp, struct rte_mbuf *m, uint64_t now);
+/* A frame the host stack sent on interface ifid's host port (copied: the caller keeps
+ * frame): out of the interface's port, or dropped and counted. */
+void sp_host_input(struct slowpath *sp, unsigned ifid, const void *frame, uint32_t len,
+		   uint64_t now);
 /* Timers (retries, refresh, aging), the ICMP bucket, and configuration changes (gratuitous
  * ARP, flushing neighbours of removed addresses or interfaces that went down). Call often
  * (every millisecond or so). */

@@ -32,7 +32,7 @@ packages=(
     build-essential meson ninja-build pkg-config
     dpdk dpdk-dev libdpdk-dev dpdk-doc libnuma-dev
     libyang2-dev libyang2-tools libyuma-base
-    libcmocka-dev libpcap-dev zlib1g-dev
+    libcmocka-dev libpcap-dev zlib1g-dev libmnl-dev
     python3 python3-scapy tcpdump iproute2 procps
     clang-format
     iputils-ping traceroute netcat-openbsd iperf3 ethtool

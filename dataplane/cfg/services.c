@@ -26,6 +26,7 @@ cfg_iface_get(const struct cfg *c, unsigned ifid, struct cfg_iface *out)
 	out->mtu = i->mtu;
 	out->up = (i->flags & NPR_IFACE_F_UP) != 0;
 	memcpy(out->mac, ifc_mac(c, ifid), 6);
+	memcpy(out->name, i->name, sizeof(out->name));
 	return 0;
 }
 

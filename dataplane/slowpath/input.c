@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* What the slow path receives: packets to forward again, ARP, neighbour discovery, ICMP
- * echo and other traffic to the router (layer 3, sp_int.h). */
+ * echo, and other traffic to the router, which goes to the host stack when host ports are on
+ * (layer 4, sp_int.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -153,6 +154,9 @@ arp_input(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, uint64_t now)
 		return;
 	}
 	CNT(sp, ARP_RX);
+	/* the host stack learns its neighbours from them too (its answers are dropped:
+	 * host_output) */
+	host_copy(sp, m, ifid);
 	bool for_us = ours_on(sp, ifid, NPR_AF_INET, tpa);
 	/* RFC 826: update an entry we have; add the sender when it asks for us (it is about to
 	 * talk to us) and is on our subnet. A sender claiming our own address is not learnt. */
@@ -314,35 +318,27 @@ echo_reply(struct slowpath *sp, struct rte_mbuf *m, const struct ipinfo *pi, uns
 void
 ip6_input(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, bool mcast, uint64_t now)
 {
+	unsigned nodrop = mcast ? NPR_SLOW_MCAST_DROP : NPR_SLOW_LOCAL_DROP;
 	struct ipinfo pi;
 
 	if (ip_parse(m, &pi) < 0 || pi.family != NPR_AF_INET6) {
-		drop(sp, m, mcast ? NPR_SLOW_MCAST_DROP : NPR_SLOW_LOCAL_DROP);
+		drop(sp, m, nodrop);
 		return;
 	}
-	unsigned nodrop = mcast ? NPR_SLOW_MCAST_DROP : NPR_SLOW_LOCAL_DROP;
 	if (!mcast && !ours_on(sp, ifid, NPR_AF_INET6, pi.dst) &&
 	    cfg_addr_local(sp->conf.cfg, NPR_AF_INET6, pi.dst) < 0) {
 		drop(sp, m, NPR_SLOW_LOCAL_DROP); /* someone else's link-local address */
 		return;
 	}
-	if (pi.proto == 17 && !mcast) {
-		icmp_error(sp, m, ifid, ICMP6_UNREACH, ICMP6_PORT_UNREACH, 0,
-			   NPR_SLOW_ICMP_UNREACH_TX, now);
-		return;
-	}
-	if (pi.proto != 58 || pi.len < 48) {
-		drop(sp, m, nodrop);
-		return;
-	}
 	const uint8_t *icmp = pi.ip + 40;
-	uint8_t type = icmp[0];
+	uint8_t type = pi.proto == 58 && pi.len >= 48 ? icmp[0] : 0;
 	if (type == ICMP6_NS || type == ICMP6_NA) {
 		if (pi.ttl != 255 || icmp[1] != 0 || pi.len < 40 + 24 ||
 		    icmp6_check(pi.src, pi.dst, icmp, pi.len - 40) != 0) {
 			drop(sp, m, NPR_SLOW_ND_BAD);
 			return;
 		}
+		host_copy(sp, m, ifid); /* as for ARP */
 		if (type == ICMP6_NS)
 			nd_ns_input(sp, m, &pi, ifid, now);
 		else
@@ -355,7 +351,15 @@ ip6_input(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, bool mcast, ui
 		echo_reply(sp, m, &pi, ifid, now);
 		return;
 	}
-	drop(sp, m, nodrop); /* RS, RA, MLD, redirects, errors to us... */
+	/* the rest is the host stack's: TCP, UDP, RS, RA, MLD, errors to us, groups on the link */
+	if ((!mcast || host_link_group(NPR_AF_INET6, pi.dst)) && host_punt(sp, m, ifid, nodrop))
+		return;
+	if (pi.proto == 17 && !mcast) {
+		icmp_error(sp, m, ifid, ICMP6_UNREACH, ICMP6_PORT_UNREACH, 0,
+			   NPR_SLOW_ICMP_UNREACH_TX, now);
+		return;
+	}
+	drop(sp, m, nodrop);
 }
 
 /* IPv4 to one of the router's addresses. */
@@ -364,22 +368,40 @@ ip4_local(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, uint64_t now)
 {
 	struct ipinfo pi;
 
-	if (ip_parse(m, &pi) < 0 || pi.family != NPR_AF_INET || pi.frag ||
+	if (ip_parse(m, &pi) < 0 || pi.family != NPR_AF_INET ||
 	    cfg_addr_local(sp->conf.cfg, NPR_AF_INET, pi.dst) < 0) {
-		drop(sp, m, NPR_SLOW_LOCAL_DROP); /* fragments to us are not reassembled */
-		return;
-	}
-	if (pi.proto == 17) {
-		icmp_error(sp, m, ifid, ICMP4_UNREACH, ICMP4_PORT_UNREACH, 0,
-			   NPR_SLOW_ICMP_UNREACH_TX, now);
+		drop(sp, m, NPR_SLOW_LOCAL_DROP);
 		return;
 	}
 	const uint8_t *icmp = pi.ip + pi.hlen;
 	uint32_t ilen = pi.len - pi.hlen;
-	if (pi.proto == 1 && ilen >= 8 && icmp[0] == ICMP4_ECHO && icmp[1] == 0 &&
+	if (!pi.frag && pi.proto == 1 && ilen >= 8 && icmp[0] == ICMP4_ECHO && icmp[1] == 0 &&
 	    icmp_fold(icmp_sum(icmp, ilen, 0)) == 0) {
 		echo_reply(sp, m, &pi, ifid, now);
 		return;
 	}
-	drop(sp, m, NPR_SLOW_LOCAL_DROP);
+	/* the rest is the host stack's, fragments included (it reassembles them) */
+	if (host_punt(sp, m, ifid, NPR_SLOW_LOCAL_DROP))
+		return;
+	if (pi.proto == 17 && !pi.frag) {
+		icmp_error(sp, m, ifid, ICMP4_UNREACH, ICMP4_PORT_UNREACH, 0,
+			   NPR_SLOW_ICMP_UNREACH_TX, now);
+		return;
+	}
+	drop(sp, m, NPR_SLOW_LOCAL_DROP); /* no host ports: no other service, no reassembly */
+}
+
+/* IPv4 to a group or a broadcast address: those for every host on the link (link-local
+ * groups, the limited broadcast, a connected subnet's broadcast) go to the host stack; the
+ * router routes no multicast. */
+void
+ip4_mcast(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid)
+{
+	struct ipinfo pi;
+
+	if (ip_parse(m, &pi) == 0 && pi.family == NPR_AF_INET &&
+	    (host_link_group(NPR_AF_INET, pi.dst) || is_subnet_bcast4(sp, pi.dst)) &&
+	    host_punt(sp, m, ifid, NPR_SLOW_MCAST_DROP))
+		return;
+	drop(sp, m, NPR_SLOW_MCAST_DROP);
 }

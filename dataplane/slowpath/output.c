@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* What the slow path sends: the neighbour cache and its resolution (ARP/ND requests, hold
- * queues), routed output, ICMP errors (layer 2, sp_int.h). The two call each other: a
+ * queues), routed output, ICMP errors (layer 3, sp_int.h). The two call each other: a
  * failed resolution sends host-unreachable errors, which are routed like any output. */
 #include <errno.h>
 #include <stdbool.h>

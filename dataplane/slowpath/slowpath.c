@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The slow path's entry points: exceptions in, timers, following the configuration,
- * create and free (layer 4, sp_int.h; the contract is slowpath.h). */
+ * create and free (layer 5, sp_int.h; the contract is slowpath.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -167,7 +167,7 @@ sp_input(struct slowpath *sp, struct rte_mbuf *m, uint64_t now)
 		if (v6)
 			ip6_input(sp, m, (unsigned)ifid, true, now);
 		else
-			drop(sp, m, NPR_SLOW_MCAST_DROP);
+			ip4_mcast(sp, m, (unsigned)ifid);
 		return;
 	case NPR_EXC_LOCAL:
 		if (v6)
@@ -190,6 +190,17 @@ sp_input(struct slowpath *sp, struct rte_mbuf *m, uint64_t now)
 	default:
 		drop(sp, m, NPR_SLOW_LOCAL_DROP);
 	}
+}
+
+void
+sp_host_input(struct slowpath *sp, unsigned ifid, const void *frame, uint32_t len, uint64_t now)
+{
+	sp_sync(sp, now);
+	if (ifid >= NPR_MAX_IFACES || !sp->ifs[ifid].used || !sp->ifs[ifid].up) {
+		CNT(sp, IFACE_DOWN_DROP);
+		return;
+	}
+	host_output(sp, ifid, frame, len);
 }
 
 void

@@ -7,11 +7,13 @@
  *
  *   1 base.c      subnets and addresses of the router, frames, sending, the ICMP error token
  *                 bucket, IP parsing
- *   2 output.c    the neighbour cache and resolution (hold queues, ARP requests, neighbour
+ *   2 host.c      host ports: frames to the host stack (punted or copied) and from it
+ *   3 output.c    the neighbour cache and resolution (hold queues, ARP requests, neighbour
  *                 solicitations), routed output, ICMP errors
- *   3 input.c     forwarding what the workers could not (unresolved, too big), ARP, ND,
- *                 ICMP echo, other traffic to the router
- *   4 slowpath.c  sp_input, sp_periodic (timers), sp_sync (configuration changes), create/free
+ *   4 input.c     forwarding what the workers could not (unresolved, too big), ARP, ND,
+ *                 ICMP echo, other traffic to the router (to the host stack)
+ *   5 slowpath.c  sp_input, sp_host_input, sp_periodic (timers), sp_sync (configuration
+ *                 changes), create/free
  *
  * Thread: the control thread only.
  */
@@ -137,7 +139,22 @@ struct ipinfo {
 /* 0 if m holds a whole IPv4 or IPv6 datagram (the workers checked it; checked again). */
 int ip_parse(struct rte_mbuf *m, struct ipinfo *pi);
 
-/* ---- 2. output.c -------------------------------------------------------------------- */
+/* ---- 2. host.c ---------------------------------------------------------------------- */
+
+/* Link-local multicast or the limited broadcast (224.0.0.0/24, 255.255.255.255, ff02::/16):
+ * for every host on the link, the host stack included. */
+bool host_link_group(unsigned family, const uint8_t *dst);
+/* Give m (received on ifid, for the router) to the host stack and free it, counted
+ * HOST_TO_KERNEL, or dropped: HOST_DROP when there is no host port on ifid or its queue is
+ * full, `fail` when the write failed. false: host ports are off; m is left to the caller
+ * (who does what the router did without them). */
+bool host_punt(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, unsigned fail);
+/* A copy of m to the host stack (ARP, NS/NA: the slow path handles them too); m stays. */
+void host_copy(struct slowpath *sp, const struct rte_mbuf *m, unsigned ifid);
+/* What the host stack sent on ifid's host port: checked, copied and sent (sp_host_input). */
+void host_output(struct slowpath *sp, unsigned ifid, const uint8_t *f, uint32_t len);
+
+/* ---- 3. output.c -------------------------------------------------------------------- */
 
 struct sp_nb *nb_lookup(struct slowpath *sp, unsigned ifid, unsigned family, const uint8_t *a);
 struct sp_nb *nb_create(struct slowpath *sp, unsigned ifid, unsigned family, const uint8_t *a,
@@ -168,7 +185,7 @@ void icmp_unreach(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, unsign
 void icmp_time_exceeded(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, unsigned family,
 			uint64_t now);
 
-/* ---- 3. input.c --------------------------------------------------------------------- */
+/* ---- 4. input.c --------------------------------------------------------------------- */
 
 /* A packet the workers could not forward by themselves: route it again (the tables may
  * have changed) and send it, queue it, fragment it or answer with an ICMP error. */
@@ -178,5 +195,7 @@ void arp_input(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, uint64_t 
 void ip6_input(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, bool mcast, uint64_t now);
 /* IPv4 to one of the router's addresses. */
 void ip4_local(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, uint64_t now);
+/* IPv4 to a group or a broadcast address (link-layer broadcast or multicast). */
+void ip4_mcast(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid);
 
 #endif

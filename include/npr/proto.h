@@ -482,7 +482,11 @@ enum npr_exc { NPR_EXC_REASONS(NPR_X_ENUM_EXC) NPR_EXC_MAX };
 	X(IFACE_DOWN_DROP, "slow-path packets for an interface that is down or gone")              \
 	X(INJECT_TX, "packets handed to the workers to send")                                      \
 	X(INJECT_FULL, "packets dropped: worker inject ring full")                                 \
-	X(NOMBUF, "packets not built: out of buffers")
+	X(NOMBUF, "packets not built: out of buffers")                                             \
+	X(HOST_TO_KERNEL, "packets for the router passed to the host stack")                       \
+	X(HOST_FROM_KERNEL, "frames from the host stack sent")                                     \
+	X(HOST_DROP, "frames to/from the host stack dropped: no host port, queue full, too big, "  \
+		     "duplicate reply")
 
 #define NPR_X_ENUM_SLOW(name, text) NPR_SLOW_##name,
 enum npr_slow { NPR_SLOW_COUNTERS(NPR_X_ENUM_SLOW) NPR_SLOW_MAX };

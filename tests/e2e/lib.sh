@@ -8,11 +8,13 @@ NPR_NAME="npr-test-$$"
 NPR_DP_PID=
 
 # start_dp LOGFILE EAL-ARGS... -- DP-ARGS...: start the data plane in the background, wait until
-# it answers on the ring (fails after 20 s, printing its log).
+# it answers on the ring (fails after 20 s, printing its log). Without host ports: it runs in
+# the machine's own namespace, whose stack must not get TAPs with the tests' addresses, and
+# the tests compare every frame it sends (netns_hostports.sh tests host ports, in namespaces).
 start_dp() {
     local log=$1; shift
     "$NPR_DP" --no-pci --no-huge -m 512 --no-shconf --file-prefix "$NPR_NAME" \
-        --log-level='*:warning' "$@" --shm "$NPR_NAME" >"$log" 2>&1 &
+        --log-level='*:warning' "$@" --shm "$NPR_NAME" --no-host-ports >"$log" 2>&1 &
     NPR_DP_PID=$!
     for _ in $(seq 200); do
         if ! kill -0 "$NPR_DP_PID" 2>/dev/null; then

@@ -9,7 +9,8 @@
 #                         EXIT trap that removes every namespace and stops the data plane
 #   ns_add NAME           a namespace $NS_<NAME> (loopback up, no IPv6 DAD)
 #   ns_link HOST HIF RIF  a veth pair: HIF in the host's namespace, RIF in the router's
-#   start_router LOG PORT...  the data plane in the router namespace, one port per RIF
+#   start_router LOG RIF... [-- DP-ARGS...]  the data plane in the router namespace, one port
+#                         per RIF (host ports on, as by default: TAPs in the router namespace)
 #   nsx NAME CMD...       run CMD in namespace NAME
 #
 # Addresses: documentation ranges only (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
@@ -71,13 +72,16 @@ ns_add() {
 nsx() { local n=$1; shift; eval "ip netns exec \"\$NS_$n\" \"\$@\""; }
 
 # ns_link HOST HIF RIF: veth HIF (in HOST) <-> RIF (in R). Offloads off on both ends: the
-# data plane (af_packet) must see every frame whole, with its checksums computed.
+# data plane (af_packet) must see every frame whole, with its checksums computed. R's own
+# stack sees RIF's frames too, and has the router's addresses (on the host ports): no ARP and
+# no IPv6 on RIF, or it would answer for them with RIF's MAC.
 ns_link() {
     local h=$1 hif=$2 rif=$3 hns rns
     eval "hns=\$NS_$h"; rns=$NS_R
     ip link add "$rif" netns "$rns" type veth peer name "$hif" netns "$hns" ||
         { echo "FAIL: veth $hif/$rif"; exit 1; }
     ip netns exec "$rns" sysctl -qw "net.ipv6.conf.$rif.disable_ipv6=1"
+    ip netns exec "$rns" ip link set "$rif" arp off
     ip netns exec "$rns" ethtool -K "$rif" tx off tso off gso off gro off >/dev/null 2>&1
     ip netns exec "$hns" ethtool -K "$hif" tx off tso off gso off gro off >/dev/null 2>&1
     ip netns exec "$rns" ip link set "$rif" up
@@ -105,14 +109,18 @@ two_hosts() {
     host B b0 198.51.100.2/24 198.51.100.1 2001:db8:b::2/64 2001:db8:b::1
 }
 
-# start_router LOG RIF...: the data plane in the router namespace, port i on RIF i
+# start_router LOG RIF... [-- DP-ARGS...]: the data plane in the router namespace, port i on
+# RIF i
 start_router() {
     local log=$1; shift
-    local vdevs=() i=0 rif
-    for rif in "$@"; do vdevs+=(--vdev "net_af_packet$i,iface=$rif"); i=$((i + 1)); done
+    local vdevs=() i=0
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        vdevs+=(--vdev "net_af_packet$i,iface=$1"); i=$((i + 1)); shift
+    done
+    [ $# -gt 0 ] && shift
     ip netns exec "$NS_R" "$NPR_DP" --no-pci --no-huge -m 512 --no-shconf \
         --file-prefix "$NPR_NAME" --log-level='*:warning' -l 0,1 "${vdevs[@]}" -- \
-        --neigh-retry-ms 300 --shm "$NPR_NAME" >"$log" 2>&1 &
+        --neigh-retry-ms 300 --shm "$NPR_NAME" "$@" >"$log" 2>&1 &
     NPR_DP_PID=$!
     for _ in $(seq 200); do
         if ! kill -0 "$NPR_DP_PID" 2>/dev/null; then

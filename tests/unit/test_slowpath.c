@@ -3,9 +3,11 @@
  * Unit tests for the slow path (dataplane/slowpath/, icmp.c) over a real cfg (cfg/)
  * programmed with hand-encoded records: ARP and ND answers, resolution with retries, queue
  * bounds and failure, aging, ICMP errors and echo replies, rate limit, fragmentation, and
- * the connected routes / learnt neighbours of cfg. Frames are built and checked byte by byte
- * here; checksums are verified with an independent computation (ref_sum). Time is driven by
- * the test. Every test gets a fresh cfg and slow path.
+ * the connected routes / learnt neighbours of cfg, and host ports (what goes to the host
+ * stack, what is copied there, what it sends and what of that is dropped) through a fake
+ * host_tx. Frames are built and checked byte by byte here; checksums are verified with an
+ * independent computation (ref_sum). Time is driven by the test. Every test gets a fresh cfg
+ * and slow path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +43,12 @@ static struct rte_mbuf *sent[MAX_SENT];
 static unsigned n_sent;
 static int tx_refuse; /* the inject ring is "full" */
 static struct npr_reply last;
+/* the fake host ports: frames given to the host stack, and what they answer */
+#define MAX_HOST 16u
+static uint8_t host_frame[MAX_HOST][256];
+static uint32_t host_len[MAX_HOST];
+static unsigned host_ifid[MAX_HOST], n_host;
+static int host_rc;
 static uint32_t dump_count;		 /* entries in the dump chunks since reset */
 static struct npr_dump_neigh dump_neigh; /* the last neighbour entry dumped */
 
@@ -399,6 +407,19 @@ tx(void *ctx, struct rte_mbuf *m)
 	return 0;
 }
 
+static int
+host_tx(void *ctx, unsigned ifid, const void *f, uint32_t len)
+{
+	(void)ctx;
+	if (host_rc != 0)
+		return host_rc;
+	assert_true(n_host < MAX_HOST);
+	memcpy(host_frame[n_host], f, len < 256 ? len : 256);
+	host_len[n_host] = len;
+	host_ifid[n_host++] = ifid;
+	return 0;
+}
+
 static void
 clear_sent(void)
 {
@@ -507,7 +528,37 @@ setup_each(void **state)
 	SP = make_sp(1000, 1000);
 	sp_periodic(SP, T0); /* gratuitous ARPs and advertisements */
 	tx_refuse = 0;
+	n_host = 0;
+	host_rc = 0;
 	return 0;
+}
+
+/* The slow path again, with host ports (the fake host_tx); nothing sent yet. */
+static void
+host_on(void)
+{
+	struct sp_conf sc = { .cfg = C,
+			      .pool = pool,
+			      .tx = tx,
+			      .host_tx = host_tx,
+			      .icmp_rate = 1000,
+			      .icmp_burst = 1000,
+			      .hold_max = 16 };
+	sp_free(SP);
+	SP = sp_create(&sc);
+	assert_non_null(SP);
+	sp_periodic(SP, T0);
+	clear_sent();
+}
+
+/* the last frame given to the host stack is f (len bytes), on ifid */
+static void
+check_host(unsigned n, const uint8_t *f, unsigned len, unsigned ifid)
+{
+	assert_int_equal(n_host, n);
+	assert_int_equal(host_len[n - 1], len);
+	assert_int_equal(host_ifid[n - 1], ifid);
+	assert_memory_equal(host_frame[n - 1], f, len < 256 ? len : 256);
 }
 
 static int
@@ -1214,6 +1265,254 @@ test_batch_open(void **state)
 	assert_int_equal(fwd_nh_kind(word_for4("192.0.2.2")), FWD_NH_FORWARD);
 }
 
+/* Host ports: what is for the router and not answered here goes to the host stack whole,
+ * on the interface it came in on; echo requests are still answered here. */
+static void
+test_host_punt(void **state)
+{
+	uint8_t f[256];
+	unsigned n;
+	(void)state;
+
+	OK(neigh(NPR_MSG_NEIGH_SET, 0, "192.0.2.2", H0));
+	OK(neigh(NPR_MSG_NEIGH_SET, 0, "2001:db8::2", H0));
+	host_on();
+	n = ip4(f, R0, H0, "192.0.2.2", "192.0.2.1", 64, 6, 0, 20); /* TCP (BGP, SSH) */
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	check_host(1, f, n, 0);
+	/* UDP (BFD) to the other interface's address: no port unreachable, to the host stack
+	 * on the interface it arrived on */
+	n = udp4(f, R0, "192.0.2.2", "198.51.100.1", 64, 0, 24);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	check_host(2, f, n, 0);
+	/* the first fragment of an echo request: the host stack reassembles it */
+	n = ip4(f, R0, H0, "192.0.2.2", "192.0.2.1", 64, 1, 0x2000, 40);
+	f[34] = 8;
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	check_host(3, f, n, 0);
+	assert_int_equal(n_sent, 0);
+	/* an echo request: answered here */
+	n = echo4(f, "192.0.2.2", "192.0.2.1", 8);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(n_host, 3);
+	/* an echo reply (the host stack pinged) is the host stack's */
+	f[34] = 0;
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	check_host(4, f, n, 0);
+	/* IPv6: TCP to a global address and to our link-local one; someone else's link-local
+	 * address is dropped; echo answered here */
+	n = ip6(f, R0, H0, "2001:db8::2", "2001:db8::1", 64, 6, 20);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	check_host(5, f, n, 0);
+	n = ip6(f, R1, G1, "fe80::2", "fe80::ff:fe00:101", 64, 6, 20);
+	input(f, n, 1, NPR_EXC_LOCAL, T0);
+	check_host(6, f, n, 1);
+	n = ip6(f, R0, H0, "fe80::2", "fe80::99", 64, 6, 20);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	n = ip6(f, R0, H0, "2001:db8::2", "2001:db8::1", 64, 17, 20); /* UDP */
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	check_host(7, f, n, 0);
+	n = echo6(f, "2001:db8::2", "2001:db8::1", 8);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(n_sent, 2);
+	assert_int_equal(n_host, 7);
+	assert_int_equal(counter(NPR_SLOW_HOST_TO_KERNEL), 7);
+	assert_int_equal(counter(NPR_SLOW_ECHO_TX), 2);
+	assert_int_equal(counter(NPR_SLOW_LOCAL_DROP), 1);
+	assert_int_equal(counter(NPR_SLOW_ICMP_UNREACH_TX), 0);
+}
+
+/* Link-local groups and broadcasts go to the host stack; other groups are dropped. */
+static void
+test_host_mcast(void **state)
+{
+	static const uint8_t M5[6] = { 0x01, 0, 0x5e, 0, 0, 5 }, M1[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t f[256];
+	unsigned n;
+	(void)state;
+
+	host_on();
+	n = ip4(f, M5, H0, "192.0.2.2", "224.0.0.5", 1, 89, 0, 40); /* OSPF hello */
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	check_host(1, f, n, 0);
+	n = ip4(f, M5, H0, "192.0.2.2", "239.1.2.3", 8, 17, 0, 40);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	n = udp4(f, BC, "192.0.2.2", "255.255.255.255", 64, 0, 20);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	check_host(2, f, n, 0);
+	n = udp4(f, BC, "192.0.2.2", "192.0.2.255", 64, 0, 20); /* the subnet's broadcast */
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	check_host(3, f, n, 0);
+	/* IPv6: a router advertisement to all nodes, MLD (hop-by-hop first), an echo request
+	 * to all nodes (the host stack answers it); site scope is dropped */
+	n = ip6(f, M1, H0, "fe80::2", "ff02::1", 255, 58, 16);
+	f[54] = 134;
+	fix_icmp6(f, 16);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	check_host(4, f, n, 0);
+	n = ip6(f, M1, H0, "fe80::2", "ff02::16", 1, 0, 16);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	check_host(5, f, n, 0);
+	n = echo6(f, "fe80::2", "ff02::1", 8);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	check_host(6, f, n, 0);
+	n = ip6(f, M1, H0, "2001:db8::2", "ff05::2", 8, 17, 16);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	assert_int_equal(n_host, 6);
+	assert_int_equal(n_sent, 0);
+	assert_int_equal(counter(NPR_SLOW_MCAST_DROP), 2);
+}
+
+/* ARP and NS/NA: handled here, and a copy to the host stack. */
+static void
+test_host_copy(void **state)
+{
+	uint8_t f[256];
+	(void)state;
+
+	host_on();
+	arp(f, BC, 1, H0, "192.0.2.2", NULL, "192.0.2.1");
+	input(f, 42, 0, EXC_ARP, T0);
+	assert_int_equal(n_sent, 1); /* answered */
+	assert_int_equal(get16(frame(0) + 20), 2);
+	check_host(1, f, 42, 0);
+	arp(f, BC, 1, H0, "192.0.2.2", NULL, "192.0.2.77"); /* someone else's */
+	input(f, 42, 0, EXC_ARP, T0);
+	assert_int_equal(n_sent, 1);
+	check_host(2, f, 42, 0);
+	arp(f, R1, 2, G1, "198.51.100.2", R1, "198.51.100.1"); /* a reply */
+	input(f, 42, 1, EXC_ARP, T0);
+	check_host(3, f, 42, 1);
+	arp(f, BC, 1, H0, "192.0.2.2", NULL, "192.0.2.1");
+	f[14 + 5] = 16; /* malformed: not copied */
+	input(f, 42, 0, EXC_ARP, T0);
+	assert_int_equal(n_host, 3);
+	ns6(f, (const uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 0x01 }, H0, "2001:db8::2",
+	    "ff02::1:ff00:1", "2001:db8::1");
+	input(f, 14 + 40 + 32, 0, NPR_EXC_L2_MULTICAST, T0);
+	assert_int_equal(n_sent, 2); /* the advertisement */
+	check_host(4, f, 14 + 40 + 32, 0);
+	na6(f, R1, G1, "2001:db8:1::2", "2001:db8:1::1", "2001:db8:1::2", 0x60);
+	input(f, 14 + 40 + 32, 1, NPR_EXC_LOCAL, T0);
+	check_host(5, f, 14 + 40 + 32, 1);
+	f[14 + 7] = 64; /* invalid (hop limit): not copied */
+	input(f, 14 + 40 + 32, 1, NPR_EXC_LOCAL, T0);
+	assert_int_equal(n_host, 5);
+	/* no host port there: the copy is dropped, the request still answered */
+	host_rc = -ENODEV;
+	arp(f, BC, 1, H0, "192.0.2.2", NULL, "192.0.2.1");
+	input(f, 42, 0, EXC_ARP, T0);
+	assert_int_equal(n_sent, 3);
+	assert_int_equal(counter(NPR_SLOW_HOST_DROP), 1);
+	assert_int_equal(counter(NPR_SLOW_HOST_TO_KERNEL), 5);
+}
+
+/* When the host stack cannot take a packet, and without host ports. */
+static void
+test_host_fail(void **state)
+{
+	uint8_t f[256];
+	unsigned n = ip4(f, R0, H0, "192.0.2.2", "192.0.2.1", 64, 6, 0, 20);
+	(void)state;
+
+	OK(neigh(NPR_MSG_NEIGH_SET, 0, "192.0.2.2", H0));
+	/* off: no service (LOCAL_DROP), UDP gets port unreachable, fragments are dropped */
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(counter(NPR_SLOW_LOCAL_DROP), 1);
+	n = ip4(f, R0, H0, "192.0.2.2", "192.0.2.1", 64, 1, 0x2000, 40);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(counter(NPR_SLOW_LOCAL_DROP), 2);
+	n = udp4(f, R0, "192.0.2.2", "192.0.2.1", 64, 0, 20);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(counter(NPR_SLOW_ICMP_UNREACH_TX), 1);
+	assert_int_equal(counter(NPR_SLOW_HOST_DROP) + counter(NPR_SLOW_HOST_TO_KERNEL), 0);
+
+	host_on();
+	n = udp4(f, R0, "192.0.2.2", "192.0.2.1", 64, 0, 20);
+	host_rc = -ENODEV; /* no host port on that interface (its name was taken) */
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	host_rc = -EAGAIN; /* the TAP's queue is full */
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(counter(NPR_SLOW_HOST_DROP), 2);
+	host_rc = -EIO; /* the write failed */
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(counter(NPR_SLOW_LOCAL_DROP), 1);
+	n = ip4(f, (const uint8_t[]){ 0x01, 0, 0x5e, 0, 0, 5 }, H0, "192.0.2.2", "224.0.0.5", 1, 89,
+		0, 40);
+	input(f, n, 0, NPR_EXC_L2_MULTICAST, T0);
+	assert_int_equal(counter(NPR_SLOW_MCAST_DROP), 1);
+	assert_int_equal(n_sent, 0); /* never a port unreachable with host ports */
+	assert_int_equal(n_host, 0);
+}
+
+/* What the host stack sends: out of the interface's port as it is, except its answers for
+ * the router's addresses, frames over the MTU and runts. */
+static void
+test_host_output(void **state)
+{
+	static uint8_t f[9100], got[9100];
+	const uint8_t MC2[6] = { 0x33, 0x33, 0xff, 0, 0, 2 };
+	unsigned n;
+	(void)state;
+
+	host_on();
+	arp(f, BC, 1, R0, "192.0.2.1", NULL, "192.0.2.2"); /* it resolves a peer */
+	sp_host_input(SP, 0, f, 42, T0);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(sent[0]->port, 0);
+	assert_int_equal(rte_pktmbuf_pkt_len(sent[0]), 42);
+	assert_memory_equal(frame(0), f, 42);
+	/* its answers for the router's addresses (this interface's, another's, link-local):
+	 * the slow path gave them already */
+	arp(f, H0, 2, R0, "192.0.2.1", H0, "192.0.2.2");
+	sp_host_input(SP, 0, f, 42, T0);
+	arp(f, H0, 2, R0, "198.51.100.1", H0, "192.0.2.2");
+	sp_host_input(SP, 0, f, 42, T0);
+	na6(f, H0, R0, "2001:db8::1", "2001:db8::2", "2001:db8::1", 0x60);
+	sp_host_input(SP, 0, f, 14 + 40 + 32, T0);
+	na6(f, H0, R0, "fe80::ff:fe00:1", "fe80::2", "fe80::ff:fe00:1", 0x60);
+	sp_host_input(SP, 0, f, 14 + 40 + 32, T0);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(counter(NPR_SLOW_HOST_DROP), 4);
+	/* other answers and its solicitations go */
+	arp(f, H0, 2, R0, "192.0.2.50", H0, "192.0.2.2");
+	sp_host_input(SP, 0, f, 42, T0);
+	ns6(f, MC2, R0, "2001:db8::1", "ff02::1:ff00:2", "2001:db8::2");
+	sp_host_input(SP, 0, f, 14 + 40 + 32, T0);
+	assert_int_equal(n_sent, 3);
+	assert_memory_equal(frame(2), f, 14 + 40 + 32);
+	/* wan's MTU is 1400: a full frame goes, one byte more does not; nor does a runt */
+	n = ip4(f, G1, R1, "198.51.100.1", "198.51.100.2", 64, 6, 0, 1380);
+	sp_host_input(SP, 1, f, n, T0);
+	assert_int_equal(n_sent, 4);
+	assert_int_equal(sent[3]->port, 1);
+	n = ip4(f, G1, R1, "198.51.100.1", "198.51.100.2", 64, 6, 0, 1381);
+	sp_host_input(SP, 1, f, n, T0);
+	sp_host_input(SP, 1, f, 13, T0);
+	assert_int_equal(n_sent, 4);
+	assert_int_equal(counter(NPR_SLOW_HOST_DROP), 6);
+	assert_int_equal(counter(NPR_SLOW_HOST_FROM_KERNEL), 4);
+	/* a jumbo frame (MTU 9000): chained buffers, the same bytes */
+	OK(iface(0, 0, R0, 9000, true, "lan"));
+	n = ip4(f, H0, R0, "192.0.2.1", "192.0.2.2", 64, 6, 0, 8980);
+	sp_host_input(SP, 0, f, n, T0);
+	assert_int_equal(n_sent, 5);
+	assert_true(sent[4]->nb_segs > 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(sent[4]), n);
+	assert_memory_equal(rte_pktmbuf_read(sent[4], 0, n, got), f, n);
+	/* an interface down or unknown; the inject ring full */
+	OK(iface(1, 1, R1, 1400, false, "wan"));
+	sp_host_input(SP, 1, f, 42, T0);
+	sp_host_input(SP, 7, f, 42, T0);
+	assert_int_equal(counter(NPR_SLOW_IFACE_DOWN_DROP), 2);
+	tx_refuse = 1;
+	arp(f, BC, 1, R0, "192.0.2.1", NULL, "192.0.2.2");
+	sp_host_input(SP, 0, f, 42, T0);
+	assert_int_equal(counter(NPR_SLOW_INJECT_FULL), 1);
+	assert_int_equal(counter(NPR_SLOW_HOST_FROM_KERNEL), 5);
+}
+
 int
 main(void)
 {
@@ -1245,6 +1544,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_too_big, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_connected, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_batch_open, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_host_punt, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_host_mcast, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_host_copy, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_host_fail, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_host_output, setup_each, teardown_each),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_mempool_free(pool);

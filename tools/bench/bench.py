@@ -540,6 +540,19 @@ def start_l3fwd(k, sc, pcap, count, mode, tables):
     return p
 
 
+def no_host_ports(binary, seen={}):
+    """["--no-host-ports"] if that build has host ports (a Linux TAP per interface): none in
+    a benchmark, whose ports carry only the traffic it sends."""
+    if binary not in seen:
+        try:
+            r = subprocess.run([binary, "--", "--help"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+            seen[binary] = ["--no-host-ports"] if "--no-host-ports" in r.stdout else []
+        except OSError:
+            seen[binary] = []
+    return seen[binary]
+
+
 class Npr:
     """nprouter-dataplane plus nprouter-control on its segment."""
     seq = 0
@@ -550,7 +563,7 @@ class Npr:
         Npr.seq += 1
         self.shm = "nprb-%d-%d" % (os.getpid(), Npr.seq)
         argv = [binary or k.dp] + eal + ["-l", k.lcores] + vdevs + [
-            "--", "--shm", self.shm, "--mbufs", str(mbufs)]
+            "--", "--shm", self.shm, "--mbufs", str(mbufs)] + no_host_ports(binary or k.dp)
         self.proc = Proc(k, name, argv)
 
     def start(self):

@@ -95,7 +95,7 @@ EOF
 start_dp() {
     rm -f "$work"/memif*.sock # a server left behind by the previous topology
     "$DP" --no-pci --no-huge -m 1024 --file-prefix "$name-dp" -l 0,1 --log-level='*:warning' \
-        "$@" -- --shm "$name" >"$work/dp.log" 2>&1 &
+        "$@" -- --shm "$name" --no-host-ports >"$work/dp.log" 2>&1 &
     dp_pid=$!
     for _ in $(seq 100); do
         ctl --timeout 200 hello >/dev/null 2>&1 && return 0
