@@ -295,5 +295,6 @@ main(int argc, char **argv)
 	free(x.ifaces);
 	free(x.ports);
 	free(x.nhs);
+	free(x.all_nhs);
 	return rc;
 }

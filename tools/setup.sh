@@ -36,6 +36,7 @@ packages=(
     python3 python3-scapy tcpdump iproute2 procps
     clang-format
     iputils-ping traceroute netcat-openbsd iperf3 ethtool
+    frr bird2
 )
 missing=()
 for p in "${packages[@]}"; do
