@@ -107,10 +107,10 @@ frr_start() {
     nsx R /usr/lib/frr/bgpd -d -f "$d/bgpd.conf" -i "$d/bgpd.pid" -z "$d/zserv.api" \
         --vty_socket "$d" -p 179 --log "file:$d/bgpd.log" || bad "bgpd start"
 }
-frr_stop() {
+frr_stop() { # [SIGNAL]: TERM (default) is a clean stop, KILL a crash
     local f
     for f in bgpd zebra; do
-        [ -f "$d/$f.pid" ] && kill "$(cat "$d/$f.pid")" 2>/dev/null
+        [ -f "$d/$f.pid" ] && kill "-${1:-TERM}" "$(cat "$d/$f.pid")" 2>/dev/null
     done
     for _ in $(seq 50); do
         pgrep -f "zebra -d -f $d/" >/dev/null || pgrep -f "bgpd -d -f $d/" >/dev/null || return 0
@@ -165,12 +165,19 @@ EOF
 bird_start() { nsx "$1" /usr/sbin/bird -c "$d/$1.conf" -s "$d/$1.ctl" -P "$d/$1.pid" || bad "bird $1"; }
 birdc() { local n=$1; shift; nsx "$n" /usr/sbin/birdc -s "$d/$n.ctl" "$@"; }
 
-bridge_start() {
-    nsx R "$NPR_CTL" --shm "$NPR_NAME" fpm --listen "127.0.0.1:$FPM_PORT" --hold "${1:-5}" \
-        >>"$d/bridge.log" 2>&1 &
+bridge_start() { # HOLD-SECONDS (ip netns exec execs the program: $! is the bridge)
+    ip netns exec "$NS_R" "$NPR_CTL" --shm "$NPR_NAME" fpm --listen "127.0.0.1:$FPM_PORT" \
+        --hold "${1:-5}" >>"$d/bridge.log" 2>&1 &
     BRIDGE_PID=$!
 }
-bridge_stop() { kill "$BRIDGE_PID" 2>/dev/null; wait "$BRIDGE_PID" 2>/dev/null; }
+bridge_stop() {
+    kill "$BRIDGE_PID" 2>/dev/null
+    wait "$BRIDGE_PID" 2>/dev/null
+    if pgrep -f "fpm --listen 127.0.0.1:$FPM_PORT" >/dev/null; then
+        bad "the bridge did not stop"
+        pkill -KILL -f "fpm --listen 127.0.0.1:$FPM_PORT"
+    fi
+}
 
 # eventually DESCRIPTION SECONDS PATTERN CMD...: CMD's output matches PATTERN within SECONDS
 eventually() {
@@ -225,15 +232,22 @@ expect "ping H -> 198.18.2.1 (ECMP)" " 0% packet loss" nsx H ping -c 3 -i 0.2 -W
 g=$(routes | sed -nE 's/^198.18.2.0\/24 group ([0-9]+) .*/\1/p')
 expect "the group has both peers" "^$g +[0-9]+ +[0-9]+:[0-9]+ [0-9]+:[0-9]+ \[zebra\]" ctl show groups
 
-# ECMP really spreads: UDP flows from many source ports reach both peers
-c1=$(nsx P1 cat /sys/class/net/p1/statistics/rx_packets)
-c2=$(nsx P2 cat /sys/class/net/p2/statistics/rx_packets)
-for sp in $(seq 20000 20063); do
-    nsx H python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', $sp)); s.sendto(b'x', ('198.18.2.1', 9))"
-done
-c1=$(( $(nsx P1 cat /sys/class/net/p1/statistics/rx_packets) - c1 ))
-c2=$(( $(nsx P2 cat /sys/class/net/p2/statistics/rx_packets) - c2 ))
-[ "$c1" -ge 8 ] && [ "$c2" -ge 8 ] && ok "64 flows spread over both peers ($c1 / $c2)" ||
+# ECMP really spreads: UDP flows from 64 source ports to a closed port, counted where they
+# arrive (each peer's UDP NoPorts counter)
+c1=$(snmp P1 Udp NoPorts)
+c2=$(snmp P2 Udp NoPorts)
+nsx H $PY -c "
+import socket
+for sp in range(20000, 20064):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('', sp))
+    s.sendto(b'x', ('198.18.2.1', 9))
+    s.close()"
+sleep 0.5
+c1=$(( $(snmp P1 Udp NoPorts) - c1 ))
+c2=$(( $(snmp P2 Udp NoPorts) - c2 ))
+[ "$c1" -ge 8 ] && [ "$c2" -ge 8 ] && [ $((c1 + c2)) -eq 64 ] &&
+    ok "64 flows spread over both peers ($c1 / $c2)" ||
     bad "64 flows spread over both peers ($c1 / $c2)"
 
 # neither origin clobbers the other: a configuration resync keeps zebra's routes, and the
@@ -250,10 +264,11 @@ expect "static route untouched" '^198.18.100.0/24 .*\[config 1\]' routes
 birdc P1 enable up4 >/dev/null
 eventually "P1 back: 198.18.1.0/24 again" 30 '^198.18.1.0/24 via 198.51.100.2' routes
 
-# restart FRR: nprouter keeps forwarding meanwhile (hold time), routes come back
-frr_stop
-expect "FRR stopped: routes held" '^198.18.1.0/24 .*\[zebra' routes
-expect "FRR stopped: still forwarding" " 0% packet loss" nsx H ping -c 2 -i 0.2 -W 2 198.18.1.1
+# FRR crashes: nprouter keeps forwarding its routes meanwhile (hold time); FRR restarted, they
+# are replayed and nothing is lost
+frr_stop KILL
+expect "FRR crashed: routes held" '^198.18.1.0/24 .*\[zebra' routes
+expect "FRR crashed: still forwarding" " 0% packet loss" nsx H ping -c 2 -i 0.2 -W 2 198.18.1.1
 frr_start
 eventually "FRR restarted: BGP up again" 60 '^3 established' bgp_up
 eventually "FRR restarted: routes there" 30 '^198.18.2.0/24 group' routes
@@ -266,11 +281,21 @@ sleep 5 # zebra reconnects within 3 s and replays; the bridge sweeps after the r
 expect "bridge restarted: routes there" '^198.18.2.0/24 group .*\[zebra' routes
 expect "bridge restarted: forwarding" " 0% packet loss" nsx H ping -c 2 -i 0.2 -W 2 198.18.1.1
 
+# restart the data plane: its TAPs go and come back, BGP re-establishes over them, and the
+# bridge (which reconnects by itself) programs the new data plane
+stop_dp || bad "the data plane did not stop cleanly"
+start_router "$d/dp2.log" rh rp1 rp2
+apply "$d/r.json"
+eventually "data plane restarted: BGP up again" 60 '^3 established' bgp_up
+eventually "data plane restarted: zebra's routes back" 30 '^198.18.1.0/24 via 198.51.100.2 dev up1 .*\[zebra' routes
+eventually "data plane restarted: ECMP back" 30 '^198.18.2.0/24 group' routes
+expect "data plane restarted: forwarding" " 0% packet loss" nsx H ping -c 2 -i 0.2 -W 2 198.18.1.1
+
 # FRR gone for longer than the hold time (a bridge holding 3 s): its routes are withdrawn
 bridge_stop
 bridge_start 3
 sleep 5
-frr_stop
+frr_stop KILL
 eventually_not "FRR gone past the hold time: its routes withdrawn" 20 '\[zebra' routes
 expect "the static route stays" '^198.18.100.0/24 .*\[config 1\]' routes
 

@@ -146,7 +146,7 @@ trap cleanup_all EXIT
 
 start_router "$d/dp.log" rp1 -- --routes4 $((N4 + 1000)) --routes6 $((N6 + 1000))
 apply "$d/r.json"
-nsx R "$NPR_CTL" --shm "$NPR_NAME" fpm --listen "127.0.0.1:$FPM_PORT" >"$d/bridge.log" 2>&1 &
+ip netns exec "$NS_R" "$NPR_CTL" --shm "$NPR_NAME" fpm --listen "127.0.0.1:$FPM_PORT" >"$d/bridge.log" 2>&1 &
 BRIDGE_PID=$!
 chown -R frr:frr "$d" 2>/dev/null
 nsx R /usr/lib/frr/zebra -d -f "$d/zebra.conf" -i "$d/zebra.pid" -z "$d/zserv.api" \
