@@ -175,6 +175,7 @@ struct rtab {
 	uint8_t *e;
 	uint32_t mask, n;
 	unsigned alen, esize;
+	uint64_t moves; /* insertions and removals: entries may have moved */
 };
 
 struct rbuf {
@@ -190,6 +191,8 @@ struct touch {
 	uint8_t pre_flags; /* RF_INST / RF_FAILED */
 	uint8_t pre_proto;
 	uint32_t pre_target;
+	int64_t slot; /* where it is now (-1: gone), valid while the table's moves is */
+	uint64_t moves;
 };
 
 struct fev {
@@ -228,18 +231,23 @@ struct fpm_state {
 	struct iddel *del; /* data-plane objects to delete after the routes */
 	size_t n_del, cap_del;
 	uint32_t special[NPR_NH_PROHIBIT + 1];
+	uint32_t last_zid, last_zobj; /* the zebra object found last: routes come in runs */
 
 	struct rtab rt[2];
 	struct rbuf rb[2];
 
-	uint8_t *arena; /* the frame's events */
+	uint8_t *arena; /* the events of the frames not applied yet */
 	size_t n_arena, cap_arena;
 	struct fev *fe;
 	size_t n_fe, cap_fe;
+	size_t *fend; /* where each whole frame's events end in fe */
+	size_t n_fend, cap_fend;
+	size_t open_fe, open_arena; /* where the frame being delivered starts */
 	bool frame_bad;
 	struct touch *tch;
 	size_t n_tch, cap_tch;
 
+	bool mute; /* nothing is handed to the sink (attach: for the data plane that went) */
 	bool replay_open;
 	bool dp_sync_open;
 	uint8_t seen_bit;
@@ -359,6 +367,8 @@ static void
 emit(struct fpm_state *st, void *m)
 {
 	const struct npr_msg_hdr *h = m;
+	if (st->mute)
+		return;
 	if (h->type <= NPR_MSG_REQ_LAST)
 		st->st.msgs[h->type]++;
 	st->sink.msg(st->sink.ctx, h);
@@ -678,6 +688,8 @@ obj_free(struct fpm_state *st, uint32_t idx)
 		st->st.zebra_objects--;
 	if (o->keyk == FK_SPECIAL)
 		st->special[o->zid] = 0;
+	if (st->last_zobj == idx)
+		st->last_zobj = 0;
 	o->keyk = 0;
 	if (grow_array(&st->free_obj, &st->cap_free, st->n_free + 1, sizeof(uint32_t)) == 0)
 		st->free_obj[st->n_free++] = idx;
@@ -917,10 +929,16 @@ obj_update(struct fpm_state *st, uint32_t idx, bool send)
 static uint32_t
 get_zebra(struct fpm_state *st, uint32_t zid)
 {
+	if (st->last_zobj != 0 && st->last_zid == zid)
+		return st->last_zobj;
 	struct okey k = { .keyk = FK_ZEBRA, .zid = zid };
 	uint32_t h = okey_hash(&k);
 	uint32_t idx = omap_find(st, &k, h);
-	return idx != 0 ? idx : obj_new(st, &k, h);
+	if (idx == 0)
+		idx = obj_new(st, &k, h);
+	st->last_zid = zid;
+	st->last_zobj = idx;
+	return idx;
 }
 
 static uint32_t
@@ -1089,11 +1107,15 @@ rt_set_obj(const struct rtab *t, uint8_t *e, uint32_t v)
 static inline uint32_t
 rt_hash(const struct rtab *t, const uint8_t *key)
 {
-	if (t->alen == 4) {
+	if (t->alen == 4) { /* prefix and length in one word, mixed (MurmurHash3's fmix64) */
 		uint64_t v = 0;
 		memcpy(&v, key, 5);
-		v *= 0x9e3779b97f4a7c15ull;
-		return (uint32_t)(v >> 32);
+		v ^= v >> 33;
+		v *= 0xff51afd7ed558ccdull;
+		v ^= v >> 33;
+		v *= 0xc4ceb9fe1a85ec53ull;
+		v ^= v >> 33;
+		return (uint32_t)v;
 	}
 	return (uint32_t)(npr_hash(key, 17, 0x7274) >> 32);
 }
@@ -1102,12 +1124,24 @@ rt_hash(const struct rtab *t, const uint8_t *key)
 static int64_t
 rt_find(const struct rtab *t, const uint8_t *key)
 {
-	unsigned kl = t->alen + 1;
+	if (t->alen == 4) { /* prefix and length compared as one word */
+		uint64_t k = 0;
+		memcpy(&k, key, 5);
+		for (uint32_t i = rt_hash(t, key) & t->mask;; i = (i + 1) & t->mask) {
+			const uint8_t *e = rt_at(t, i);
+			if (!(e[6] & RF_USED))
+				return -1;
+			uint64_t v = 0;
+			memcpy(&v, e, 5);
+			if (v == k)
+				return i;
+		}
+	}
 	for (uint32_t i = rt_hash(t, key) & t->mask;; i = (i + 1) & t->mask) {
 		uint8_t *e = rt_at(t, i);
 		if (!(*rt_flags(t, e) & RF_USED))
 			return -1;
-		if (memcmp(e, key, kl) == 0)
+		if (memcmp(e, key, 17) == 0)
 			return i;
 	}
 }
@@ -1118,16 +1152,30 @@ rt_grow(struct rtab *t)
 	struct rtab n;
 	if ((uint64_t)t->mask + 1 >= (1ull << 31) || rtab_init(&n, t->alen, (t->mask + 1) * 2) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i <= t->mask; i++) {
-		uint8_t *e = rt_at(t, i);
-		if (!(*rt_flags(t, e) & RF_USED))
-			continue;
-		uint32_t j = rt_hash(&n, e) & n.mask;
-		while (*rt_flags(&n, rt_at(&n, j)) & RF_USED)
-			j = (j + 1) & n.mask;
-		memcpy(rt_at(&n, j), e, t->esize);
+	/* in blocks: the new slots of a block are loaded (prefetched) before it is moved, as
+	 * each is a cache miss in a table larger than the cache */
+	enum { BLOCK = 16 };
+	uint32_t at[BLOCK], home[BLOCK];
+	for (uint32_t i = 0; i <= t->mask;) {
+		unsigned k = 0;
+		for (; i <= t->mask && k < BLOCK; i++) {
+			const uint8_t *e = rt_at(t, i);
+			if (!(e[t->alen + 2] & RF_USED))
+				continue;
+			at[k] = i;
+			home[k] = rt_hash(&n, e) & n.mask;
+			__builtin_prefetch(rt_at(&n, home[k]), 1);
+			k++;
+		}
+		for (unsigned j = 0; j < k; j++) {
+			uint32_t d = home[j];
+			while (*rt_flags(&n, rt_at(&n, d)) & RF_USED)
+				d = (d + 1) & n.mask;
+			memcpy(rt_at(&n, d), rt_at(t, at[j]), t->esize);
+		}
 	}
 	n.n = t->n;
+	n.moves = t->moves + 1;
 	free(t->e);
 	*t = n;
 	return 0;
@@ -1149,6 +1197,7 @@ rt_insert(struct rtab *t, const uint8_t *key)
 	*rt_flags(t, e) = RF_USED;
 	e[t->alen + 3] = FPM_WHY_PENDING;
 	t->n++;
+	t->moves++;
 	return i;
 }
 
@@ -1168,6 +1217,7 @@ rt_remove(struct rtab *t, uint32_t i)
 	}
 	memset(rt_at(t, i), 0, t->esize);
 	t->n--;
+	t->moves++;
 }
 
 static void
@@ -1215,6 +1265,8 @@ route_eval(const struct fpm_state *st, int fam, const uint8_t *e, uint32_t *targ
 static void
 log_route_why(struct fpm_state *st, int fam, const uint8_t *e, uint8_t why)
 {
+	if (why != FPM_WHY_RFC5549 && why != FPM_WHY_FAMILY && why != FPM_WHY_GROUP)
+		return;
 	char p[NPR_PREFIX_STRLEN];
 	const struct rtab *t = &st->rt[fam];
 	const struct fo *o = &st->obj[rt_obj(t, e)];
@@ -1226,7 +1278,7 @@ log_route_why(struct fpm_state *st, int fam, const uint8_t *e, uint8_t why)
 		     p);
 	else if (why == FPM_WHY_FAMILY)
 		slog(st, "family", "%s: IPv6 route over an IPv4 gateway: not installed", p);
-	else if (why == FPM_WHY_GROUP)
+	else
 		slog(st, "group",
 		     "%s: next-hop group %u has a member that is not a forward next hop: not "
 		     "installed",
@@ -1273,29 +1325,39 @@ key_of(const struct fpm_route *r, uint8_t *key)
 	return r->family == NPR_AF_INET ? 0 : 1;
 }
 
-/* Note the route's state before the frame, the first time the frame touches it. */
-static void
+/* The frame's record of a route: its state before the frame, noted the first time the frame
+ * touches it. Returns it with its slot now (-1: absent), or NULL if out of memory. */
+static struct touch *
 touch(struct fpm_state *st, int fam, const uint8_t *key)
 {
 	struct rtab *t = &st->rt[fam];
 	unsigned kl = t->alen + 1;
-	for (size_t i = 0; i < st->n_tch; i++)
-		if (st->tch[i].fam == fam && memcmp(st->tch[i].key, key, kl) == 0)
-			return;
+	for (size_t i = 0; i < st->n_tch; i++) {
+		struct touch *c = &st->tch[i];
+		if (c->fam == fam && memcmp(c->key, key, kl) == 0) {
+			if (c->moves != t->moves) {
+				c->slot = rt_find(t, key);
+				c->moves = t->moves;
+			}
+			return c;
+		}
+	}
 	if (grow_array(&st->tch, &st->cap_tch, st->n_tch + 1, sizeof(*st->tch)) < 0)
-		return;
+		return NULL;
 	struct touch *c = &st->tch[st->n_tch++];
 	memset(c, 0, sizeof(*c));
 	c->fam = (uint8_t)fam;
 	memcpy(c->key, key, kl);
-	int64_t s = rt_find(t, key);
-	if (s >= 0) {
-		uint8_t *e = rt_at(t, (uint32_t)s);
+	c->slot = rt_find(t, key);
+	c->moves = t->moves;
+	if (c->slot >= 0) {
+		uint8_t *e = rt_at(t, (uint32_t)c->slot);
 		c->pre_flags = *rt_flags(t, e) & (RF_INST | RF_FAILED);
 		c->pre_proto = e[t->alen + 1];
 		if (c->pre_flags & RF_INST)
 			c->pre_target = obj_target(&st->obj[rt_obj(t, e)]);
 	}
+	return c;
 }
 
 static void
@@ -1306,20 +1368,26 @@ apply_route(struct fpm_state *st, const struct fpm_route *r)
 	struct rtab *t = &st->rt[fam];
 
 	st->st.route_events++;
-	touch(st, fam, key);
-	if (r->del) {
-		int64_t s = rt_find(t, key);
-		if (s >= 0)
-			route_forget(st, fam, (uint32_t)s); /* settled at the frame's end */
+	struct touch *c = touch(st, fam, key);
+	if (c == NULL) {
+		slog(st, "oom", "out of memory: a route is not mirrored");
 		return;
 	}
+	if (r->del) {
+		if (c->slot >= 0)
+			route_forget(st, fam, (uint32_t)c->slot); /* settled at the frame's end */
+		c->slot = -1;
+		c->moves = t->moves;
+		return;
+	}
+	/* finding or making its object may not move routes */
 	uint32_t obj = route_obj(st, r);
 	if (obj == 0) {
 		slog(st, "oom", "out of memory: a route is not mirrored");
 		return;
 	}
 	ref(st, obj);
-	int64_t s = rt_find(t, key);
+	int64_t s = c->slot;
 	if (s < 0) {
 		s = rt_insert(t, key);
 		if (s < 0) {
@@ -1329,6 +1397,8 @@ apply_route(struct fpm_state *st, const struct fpm_route *r)
 		}
 		st->st.routes[fam]++;
 		st->st.why[FPM_WHY_PENDING]++;
+		c->slot = s;
+		c->moves = t->moves;
 	} else {
 		uint32_t old = rt_obj(t, rt_at(t, (uint32_t)s));
 		if (old != 0)
@@ -1454,25 +1524,20 @@ fpm_state_frame_error(struct fpm_state *st)
 	st->frame_bad = true;
 }
 
+/* Drop the events of the frame being delivered. */
 static void
-frame_reset(struct fpm_state *st)
+frame_drop_open(struct fpm_state *st)
 {
-	st->n_fe = 0;
-	st->n_arena = 0;
-	st->n_tch = 0;
+	st->n_fe = st->open_fe;
+	st->n_arena = st->open_arena;
 	st->frame_bad = false;
 }
 
-void
-fpm_state_frame_end(struct fpm_state *st)
+/* The frame's events, then its net effect on each route it touched. */
+static void
+frame_apply(struct fpm_state *st, size_t from, size_t to)
 {
-	if (st->frame_bad) {
-		if (st->n_fe > 0)
-			st->st.frames_dropped++;
-		frame_reset(st);
-		return;
-	}
-	for (size_t i = 0; i < st->n_fe; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct fev *f = &st->fe[i];
 		if (f->type == 1) {
 			struct fpm_route r;
@@ -1484,18 +1549,101 @@ fpm_state_frame_end(struct fpm_state *st)
 			apply_nexthop(st, &nh);
 		}
 	}
-	/* the frame's net effect on each route it touched */
 	for (size_t i = 0; i < st->n_tch; i++) {
 		const struct touch *c = &st->tch[i];
 		struct rtab *t = &st->rt[c->fam];
-		int64_t s = rt_find(t, c->key);
+		int64_t s = c->moves == t->moves ? c->slot : rt_find(t, c->key);
 		if (s >= 0)
 			route_settle(st, c->fam, rt_at(t, (uint32_t)s), c->pre_flags, c->pre_target,
 				     c->pre_proto);
 		else if (c->pre_flags & (RF_INST | RF_FAILED))
 			rbuf_add(st, c->fam, true, c->key, 0, 0);
 	}
-	frame_reset(st);
+	st->n_tch = 0;
+}
+
+/* Start loading the table slots the routes of a frame will look at. */
+static void
+frame_prefetch(const struct fpm_state *st, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct fev *f = &st->fe[i];
+		if (f->type != 1)
+			continue;
+		const uint8_t *r = st->arena + f->off;
+		uint8_t family, key[17];
+		memcpy(&family, r + offsetof(struct fpm_route, family), 1);
+		const struct rtab *t = &st->rt[family == NPR_AF_INET ? 0 : 1];
+		memcpy(key, r + offsetof(struct fpm_route, prefix), t->alen);
+		memcpy(key + t->alen, r + offsetof(struct fpm_route, plen), 1);
+		__builtin_prefetch(rt_at(t, rt_hash(t, key) & t->mask));
+	}
+}
+
+#define FRAME_BATCH 64	 /* whole frames gathered before they are applied */
+#define PREFETCH_AHEAD 8 /* frames */
+
+/* Apply the whole frames gathered, in order: a table lookup misses the cache, so the slots
+ * of the frames a few ahead are loaded meanwhile. Called before anything reads or changes
+ * the mirror otherwise. */
+static void
+frames_apply(struct fpm_state *st)
+{
+	size_t n = st->n_fend;
+	if (n == 0)
+		return;
+	for (size_t k = 0; k < n && k < PREFETCH_AHEAD; k++)
+		frame_prefetch(st, k == 0 ? 0 : st->fend[k - 1], st->fend[k]);
+	for (size_t k = 0; k < n; k++) {
+		size_t a = k + PREFETCH_AHEAD;
+		if (a < n)
+			frame_prefetch(st, st->fend[a - 1], st->fend[a]);
+		frame_apply(st, k == 0 ? 0 : st->fend[k - 1], st->fend[k]);
+	}
+	/* a frame being delivered stays, moved to the front */
+	size_t done = st->fend[n - 1], rest = st->n_fe - done;
+	size_t base = rest > 0 ? st->fe[done].off : st->n_arena;
+	memmove(st->fe, st->fe + done, rest * sizeof(*st->fe));
+	for (size_t i = 0; i < rest; i++)
+		st->fe[i].off -= base;
+	memmove(st->arena, st->arena + base, st->n_arena - base);
+	st->n_fe = rest;
+	st->n_arena -= base;
+	st->open_fe = 0;
+	st->open_arena = 0;
+	st->n_fend = 0;
+}
+
+/* Drop the frame being delivered (the connection went), apply the whole ones. */
+static void
+frame_reset(struct fpm_state *st)
+{
+	frame_drop_open(st);
+	frames_apply(st);
+}
+
+void
+fpm_state_frame_end(struct fpm_state *st)
+{
+	if (st->frame_bad) {
+		if (st->n_fe > st->open_fe)
+			st->st.frames_dropped++;
+		frame_drop_open(st);
+		return;
+	}
+	if (st->n_fe == st->open_fe)
+		return; /* nothing for us in it */
+	if (grow_array(&st->fend, &st->cap_fend, st->n_fend + 1, sizeof(size_t)) < 0) {
+		st->st.frames_dropped++;
+		slog(st, "oom", "out of memory: a frame is dropped");
+		frame_drop_open(st);
+		return;
+	}
+	st->fend[st->n_fend++] = st->n_fe;
+	st->open_fe = st->n_fe;
+	st->open_arena = st->n_arena;
+	if (st->n_fend >= FRAME_BATCH)
+		frames_apply(st);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1560,6 +1708,7 @@ send_deletions(struct fpm_state *st)
 void
 fpm_state_flush(struct fpm_state *st)
 {
+	frames_apply(st);
 	rescan(st);
 	rbuf_send(st, 0);
 	rbuf_send(st, 1);
@@ -1642,9 +1791,9 @@ sync_end(struct fpm_state *st)
 void
 fpm_state_replay_end(struct fpm_state *st, struct fpm_sweep *out)
 {
+	frame_reset(st);
 	struct fpm_sweep sw = { .routes_seen = st->replay_routes,
 				.objects_seen = st->replay_objects };
-	frame_reset(st);
 	fpm_state_flush(st);
 	/* routes zebra did not replay: the entries after a removed one move into its slot,
 	 * so the slot is looked at again */
@@ -1698,6 +1847,7 @@ mirror_clear(struct fpm_state *st)
 		memset(st->map.s, 0, ((size_t)st->map.mask + 1) * sizeof(st->map.s[0]));
 	st->map.n = 0;
 	memset(st->special, 0, sizeof(st->special));
+	st->last_zobj = 0;
 	st->n_zero = st->n_aff = st->n_del = 0;
 	memset(st->st.why, 0, sizeof(st->st.why));
 	st->st.objects = st->st.zebra_objects = 0;
@@ -1729,6 +1879,13 @@ int
 fpm_state_attach(struct fpm_state *st, uint32_t nh_max, uint32_t group_max,
 		 const uint32_t *nh_taken, size_t n_nh, const uint32_t *group_taken, size_t n_group)
 {
+	/* the frames gathered change the mirror; what they would send, and what was gathered
+	 * or owed, was for the old data plane */
+	st->mute = true;
+	frame_reset(st);
+	rescan(st);
+	free_unused(st);
+	st->mute = false;
 	uint32_t max[2] = { nh_max != 0 ? nh_max : st->ids[0].max,
 			    group_max != 0 ? group_max : st->ids[1].max };
 	for (int k = 0; k < 2; k++) {
@@ -1741,8 +1898,6 @@ fpm_state_attach(struct fpm_state *st, uint32_t nh_max, uint32_t group_max,
 	for (size_t i = 0; i < n_group; i++)
 		if (group_taken[i] != 0 && group_taken[i] < max[1])
 			id_set(st->ids[1].resv, group_taken[i], true);
-	/* what was gathered or owed is for the old data plane */
-	frame_reset(st);
 	st->rb[0].n = st->rb[1].n = 0;
 	st->rb[0].type = st->rb[1].type = 0;
 	st->n_del = 0;
@@ -1826,6 +1981,7 @@ fpm_state_resync(struct fpm_state *st)
 void
 fpm_state_ifaces_changed(struct fpm_state *st)
 {
+	frames_apply(st);
 	for (size_t i = 1; i < st->n_obj; i++) {
 		struct fo *o = &st->obj[i];
 		if (o->keyk == 0 || o->type != FO_NH || o->kind != NPR_NH_FORWARD)
@@ -1969,6 +2125,7 @@ void
 fpm_state_rejected(struct fpm_state *st, const struct npr_msg_hdr *msg, const struct npr_reply *rep)
 {
 	char k[FPM_ONCE_KEYLEN];
+	frames_apply(st);
 	st->st.rejected++;
 	switch (msg->type) {
 	case NPR_MSG_ROUTE4_ADD:
@@ -2062,6 +2219,7 @@ fpm_state_free(struct fpm_state *st)
 	free(st->rt[1].e);
 	free(st->arena);
 	free(st->fe);
+	free(st->fend);
 	free(st->tch);
 	for (int k = 0; k < 2; k++) {
 		free(st->ids[k].used);
@@ -2071,8 +2229,9 @@ fpm_state_free(struct fpm_state *st)
 }
 
 const struct fpm_state_stats *
-fpm_state_stats(const struct fpm_state *st)
+fpm_state_stats(struct fpm_state *st)
 {
+	frames_apply(st);
 	return &st->st;
 }
 

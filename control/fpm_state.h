@@ -130,7 +130,9 @@ void fpm_state_route(struct fpm_state *st, const struct fpm_route *r);
 void fpm_state_nexthop(struct fpm_state *st, const struct fpm_nexthop *nh);
 /* The frame being delivered has a malformed message: none of its events will be applied. */
 void fpm_state_frame_error(struct fpm_state *st);
-/* Apply the frame's events (their net effect), or drop them after frame_error. */
+/* The frame is whole: its events will be applied (their net effect), or are dropped after
+ * frame_error. Whole frames are gathered and applied in batches (every call below applies
+ * them first), so that the table lookups of the next ones overlap. */
 void fpm_state_frame_end(struct fpm_state *st);
 /* Hand on what is gathered: the route messages, then the deletions of objects no longer
  * used. Call it when the socket has nothing more to read, and before waiting. */
@@ -172,7 +174,8 @@ void fpm_state_sync_done(struct fpm_state *st, int status);
 void fpm_state_rejected(struct fpm_state *st, const struct npr_msg_hdr *msg,
 			const struct npr_reply *rep);
 
-const struct fpm_state_stats *fpm_state_stats(const struct fpm_state *st);
+/* (Applies the frames gathered first.) */
+const struct fpm_state_stats *fpm_state_stats(struct fpm_state *st);
 /* Bytes the mirror's tables and objects take (for the stats line). */
 size_t fpm_state_bytes(const struct fpm_state *st);
 
