@@ -662,7 +662,7 @@ on_skip(void *ctx, enum fpm_skip why, const char *what)
 	struct bridge *b = ctx;
 	char key[FPM_ONCE_KEYLEN];
 	snprintf(key, sizeof(key), "skip %s", fpm_skip_name(why));
-	blog_once(b, key, "skipped: %s", what);
+	blog_once(b, key, "%s (counted, said once)", what);
 }
 
 static void
@@ -679,7 +679,10 @@ on_error(void *ctx, const char *what)
 					    "malformed next hop" };
 	b->decode_errors[kind]++;
 	fpm_state_frame_error(b->st);
-	blog_once(b, keys[kind], "%s: %s (the frame is dropped)", keys[kind], what);
+	/* a bad frame header breaks the stream: the connection is closed (and said so) */
+	bool header = strncmp(what, "FPM header", 10) == 0;
+	blog_once(b, keys[kind], "%s: %s%s", keys[kind], what,
+		  header ? "" : " (the frame is dropped)");
 }
 
 static const struct fpm_ops fpm_ops = {

@@ -22,11 +22,11 @@ One command a line ('#' comments). Interfaces are netdev names of this network n
   bad-header                        a frame header of version 2: the stream is broken
   mpls                              an MPLS route (AF_MPLS), skipped by the bridge
   sleep S
-  flush                             send what is gathered now
 
-Everything is sent as soon as it is built (frames gathered up to 64 KiB). --linger: keep the
-connection open S seconds after the last command (zebra does not close it). --expect-close:
-exit 0 only if the bridge closes the connection (after a broken stream).
+Each line is sent as soon as it is read, so that a test can keep the connection open and
+write commands through a FIFO as it goes; the connection closes at the end of the script
+(--linger: S seconds after it). --expect-close: exit 0 only if the bridge closes the
+connection (after a broken stream).
 
 The encoder functions (route_msg, nexthop_msg, frame) are used by tools/bench/fpm_bench.py.
 """
@@ -256,7 +256,7 @@ def main():
     else:
         raise SystemExit("fpm_feed: cannot connect to %s" % a.connect)
 
-    lines = sys.stdin.read() if a.script == "-" else open(a.script).read()
+    src = sys.stdin if a.script == "-" else open(a.script)
     out = bytearray()
 
     def send():
@@ -264,7 +264,7 @@ def main():
             s.sendall(bytes(out))
             out.clear()
 
-    for raw in lines.splitlines():
+    for raw in src:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -290,13 +290,9 @@ def main():
         elif cmd == "sleep":
             send()
             time.sleep(float(w[1]))
-        elif cmd == "flush":
-            send()
         else:
             raise SystemExit("fpm_feed: unknown command %r" % cmd)
-        if len(out) >= 65536:
-            send()
-    send()
+        send()
     if a.expect_close:
         s.settimeout(5)
         try:
