@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -1029,8 +1030,12 @@ fpm_main(const char *shm, int timeout_ms, int argc, char **argv)
 		poll_replies(b);
 		now = npr_now_ms();
 		if (b->cfd >= 0 && fpm_state_replay_open(b->st)) {
+			/* quiet: nothing read for settle_ms, and nothing waiting to be read (a
+			 * long wait for the data plane is not zebra's silence) */
+			int unread = 0;
 			bool capped = now - b->connected_at >= SETTLE_CAP_MS;
-			if (capped || now - b->last_rx >= b->settle_ms)
+			if (capped || (now - b->last_rx >= b->settle_ms &&
+				       ioctl(b->cfd, FIONREAD, &unread) == 0 && unread == 0))
 				replay_settled(b, now, capped);
 		}
 		if (b->hold_armed && now >= b->hold_at && b->c != NULL && b->cfd < 0) {

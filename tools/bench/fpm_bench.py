@@ -26,6 +26,8 @@ import gzip
 import ipaddress
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -184,7 +186,8 @@ class Bench:
             else:
                 raise SystemExit("fpm_bench: no TAP %s (host ports off?)" % name)
         self.br_log = open("/tmp/%s-bridge.log" % self.ns, "w")
-        wrap = os.environ.get("FPM_BENCH_WRAP", "").split()  # e.g. "perf record -g --"
+        # FPM_BENCH_WRAP="perf record -o FILE --": run the bridge under a profiler
+        wrap = os.environ.get("FPM_BENCH_WRAP", "").split()
         br = subprocess.Popen(wrap + [self.ctl_bin, "--shm", self.shm, "fpm", "--listen",
                                "127.0.0.1:%d" % PORT, "--hold", "0", "--settle", "500"],
                               stdout=self.br_log, stderr=subprocess.STDOUT)
@@ -222,7 +225,6 @@ class Bench:
                 break
         th.join()
         cpu = self.cpu_s(self.br.pid) - cpu0
-        s.close()
         if t_last is None:
             raise SystemExit("fpm_bench: %s: only %d of %d routes after 60 s (see %s)" % (
                 mode, seen, n, self.br_log.name))
@@ -230,6 +232,21 @@ class Bench:
         log("%s: %d routes visible %.3f s after the first byte (all sent after %.3f s): "
             "%.2f M routes/s; the bridge used %.3f s of CPU (%.2f us a route)" % (
                 mode, n, secs, done["sent"] - t0, n / secs / 1e6, cpu, cpu / n * 1e6))
+        # the mirror's size, from the bridge's counters (SIGUSR1)
+        self.br_log.flush()
+        os.kill(self.br.pid, signal.SIGUSR1)
+        mb = None
+        for _ in range(50):
+            time.sleep(0.1)
+            with open(self.br_log.name) as f:
+                m = re.findall(r"stats: mirror (\d+) IPv4 \+ \d+ IPv6 routes \(([0-9.]+) MB\)",
+                               f.read())
+            if m and int(m[-1][0]) == n:
+                mb = float(m[-1][1])
+                break
+        if mb is not None:
+            log("%s: the mirror takes %.1f MB: %.1f bytes a route" % (mode, mb, mb * 1e6 / n))
+        s.close()
         # --hold 0: the bridge withdraws everything as soon as the connection closes
         for _ in range(300):
             if self.zebra_routes() == 0:
