@@ -314,5 +314,6 @@ main(int argc, char **argv)
 	free(x.ifaces);
 	free(x.ports);
 	free(x.nhs);
+	free(x.all_nhs);
 	return rc;
 }
