@@ -1079,6 +1079,11 @@ fpm_main(const char *shm, int timeout_ms, int argc, char **argv)
 		}
 		if (n <= 0)
 			continue;
+		/* zebra first: the counters (SIGUSR1) then include what it sent */
+		if (b->cfd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			zebra_read(b);
+		if (pf[1].revents & POLLIN)
+			zebra_accept(b);
 		if (pf[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			bool stop = false;
@@ -1093,16 +1098,11 @@ fpm_main(const char *shm, int timeout_ms, int argc, char **argv)
 				after_state(b);
 				if (b->c != NULL && npr_client_flush(b->c, b->timeout_ms) == 0)
 					after_state(b);
-				blog("signal: exiting; zebra's routes stay in the data plane (the "
-				     "next "
-				     "bridge resyncs them when zebra connects to it)");
+				blog("signal: exiting; zebra's routes stay in the data plane "
+				     "(the next bridge resyncs them when zebra connects to it)");
 				break;
 			}
 		}
-		if (b->cfd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR)))
-			zebra_read(b);
-		if (pf[1].revents & POLLIN)
-			zebra_accept(b);
 	}
 	if (b->cfd >= 0)
 		close(b->cfd);
