@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <linux/rtnetlink.h>
 
@@ -173,6 +174,8 @@ struct okey {
 
 struct rtab {
 	uint8_t *e;
+	void *map; /* e's mapping when it has its own (map_len bytes); NULL: calloc */
+	size_t map_len;
 	uint32_t mask, n;
 	unsigned alen, esize;
 	uint64_t moves; /* insertions and removals: entries may have moved */
@@ -1065,17 +1068,47 @@ route_obj(struct fpm_state *st, const struct fpm_route *r)
 /* ---------------------------------------------------------------------------------------- */
 /* Route tables */
 
+#define HUGE_2M (2u << 20)
+
+/* A large table gets a mapping of its own, 2 MiB aligned and advised to the kernel as huge
+ * pages: random lookups in tens of MB of 4 KiB pages miss the TLB as often as the cache.
+ * (Zeroed either way.) */
 static int
 rtab_init(struct rtab *t, unsigned alen, uint32_t cap)
 {
+	size_t bytes = (size_t)cap * (alen + 8);
+	memset(t, 0, sizeof(*t));
 	t->alen = alen;
 	t->esize = alen + 8;
-	t->e = calloc(cap, t->esize);
+	if (bytes >= HUGE_2M) {
+		size_t len = bytes + HUGE_2M;
+		void *m =
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			uintptr_t a = ((uintptr_t)m + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1);
+			madvise((void *)a, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+			t->map = m;
+			t->map_len = len;
+			t->e = (uint8_t *)a;
+		}
+	}
+	if (t->e == NULL)
+		t->e = calloc(cap, t->esize);
 	if (t->e == NULL)
 		return -ENOMEM;
 	t->mask = cap - 1;
-	t->n = 0;
 	return 0;
+}
+
+static void
+rtab_free(struct rtab *t)
+{
+	if (t->map != NULL)
+		munmap(t->map, t->map_len);
+	else
+		free(t->e);
+	t->e = NULL;
+	t->map = NULL;
 }
 
 static inline uint8_t *
@@ -1176,7 +1209,7 @@ rt_grow(struct rtab *t)
 	}
 	n.n = t->n;
 	n.moves = t->moves + 1;
-	free(t->e);
+	rtab_free(t);
 	*t = n;
 	return 0;
 }
@@ -2215,8 +2248,8 @@ fpm_state_free(struct fpm_state *st)
 	free(st->zero);
 	free(st->aff);
 	free(st->del);
-	free(st->rt[0].e);
-	free(st->rt[1].e);
+	rtab_free(&st->rt[0]);
+	rtab_free(&st->rt[1]);
 	free(st->arena);
 	free(st->fe);
 	free(st->fend);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """FPM bridge throughput: routes/s from a recorded zebra stream into a running data plane.
 
-  tools/bench/fpm_bench.py [--build DIR] [--table FILE] [--routes N] [--mode both|nhg|inline]
+  tools/bench/fpm_bench.py [--build DIR] [--table FILE] [--routes N] [--mode LIST]
                            [--poll-ms MS]
 
 Generates an FPM stream as FRR 8.4's zebra writes it (tests/e2e/fpm_feed.py's encoder) for the
@@ -17,8 +17,10 @@ In a network namespace of its own: nprouter-dataplane on two net_null ports (hos
 that zebra's ifindexes are the TAPs'), two interfaces, and `nprouter-control fpm --hold 0`. The
 stream (built before the clock starts) is written to the bridge's port in one go while
 `show info` is polled; the rate is routes / (last route visible in route4_by_origin.zebra -
-first byte sent). Between modes the connection is closed and, with --hold 0, the bridge
-withdraws everything before the next mode starts. Needs root (network namespace, TAPs).
+first byte sent). --mode: the modes in the order they run (default nhg,inline); between two
+the connection is closed and, with --hold 0, the bridge withdraws everything. The first run
+meets a cold data plane (its FIB and tables grow as the routes come) and an empty mirror: it
+is slower than the next ones. Needs root (network namespace, TAPs).
 """
 import argparse
 import ctypes
@@ -140,6 +142,7 @@ class Bench:
         self.ctl_bin = os.path.join(a.build, "control", "nprouter-control")
         self.dp_bin = os.path.join(a.build, "dataplane", "nprouter-dataplane")
         self.procs = []
+        self.br = None
 
     def ctl(self, *args, stdin=None):
         r = subprocess.run([self.ctl_bin, "--shm", self.shm] + list(args), input=stdin,
@@ -190,7 +193,8 @@ class Bench:
         wrap = os.environ.get("FPM_BENCH_WRAP", "").split()
         br = subprocess.Popen(wrap + [self.ctl_bin, "--shm", self.shm, "fpm", "--listen",
                                "127.0.0.1:%d" % PORT, "--hold", "0", "--settle", "500"],
-                              stdout=self.br_log, stderr=subprocess.STDOUT)
+                              stdout=self.br_log, stderr=subprocess.STDOUT,
+                              start_new_session=True)  # a wrapper's child goes with it
         self.procs.append(br)
         self.br = br
         time.sleep(0.5)
@@ -257,7 +261,10 @@ class Bench:
     def stop(self):
         for p in reversed(self.procs):
             if p.poll() is None:
-                p.terminate()
+                if p is self.br:
+                    os.killpg(p.pid, signal.SIGTERM)
+                else:
+                    p.terminate()
                 try:
                     p.wait(20)
                 except subprocess.TimeoutExpired:
@@ -274,7 +281,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(SRC, "build"))
     ap.add_argument("--table", default=os.path.join(DATA, "ipv4-full-table.txt.gz"))
     ap.add_argument("--routes", type=int, default=0, help="at most N routes (0: all)")
-    ap.add_argument("--mode", choices=["both", "nhg", "inline"], default="both")
+    ap.add_argument("--mode", default="nhg,inline", help="nhg, inline, in this order (nhg,inline)")
     ap.add_argument("--poll-ms", type=int, default=20)
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -284,12 +291,14 @@ def main():
     rates = {}
     try:
         b.start()
-        for mode in (["nhg", "inline"] if a.mode == "both" else [a.mode]):
-            rates[mode] = b.run(mode, prefixes)
+        for i, mode in enumerate(a.mode.split(",")):
+            if mode not in ("nhg", "inline"):
+                raise SystemExit("fpm_bench: --mode: nhg or inline, not %r" % mode)
+            rates["%s (%s)" % (mode, "cold" if i == 0 else "warm")] = b.run(mode, prefixes)
     finally:
         b.stop()
     for mode, r in rates.items():
-        print("%-7s %d routes: %.2f M routes/s" % (mode, len(prefixes), r / 1e6))
+        print("%-13s %d routes: %.2f M routes/s" % (mode, len(prefixes), r / 1e6))
 
 
 if __name__ == "__main__":
