@@ -5,10 +5,16 @@
  *   ids        our data-plane ids: bitmaps of used and reserved ids, next-fit allocation
  *   objects    next-hop objects (zebra's, inline ones, the special kinds), keyed by an
  *              open-addressing map; evaluation (usable or why not), programming, references
- *   routes     two open-addressing tables (IPv4, IPv6) of compact entries (route layout below)
+ *   routes     two open-addressing tables (IPv4, IPv6) of compact entries (route layout below),
+ *              on huge pages when large; linear probing, backward-shift deletion
  *   output     route messages gathered per family, object messages, deferred deletions
- *   frames     events buffered per frame, applied at its end with their net effect
+ *   frames     a frame's events copied as they come; whole frames gathered (64) and applied
+ *              in order, each with its net effect, the table slots of the ones ahead
+ *              prefetched (a lookup in a full table is a cache miss)
  *   sessions   replay (mark and sweep), attach and resync, withdrawal, refusals
+ *
+ * Memory: 12 bytes an IPv4 route (24 IPv6) in a table at most 3/4 full, sized in powers of
+ * two: 25-34 bytes a route (28 for the full table); an object ~80 bytes.
  *
  * A route entry, alen = 4 (IPv4, 12 bytes) or 16 (IPv6, 24 bytes):
  *
