@@ -23,6 +23,7 @@
 #include "npr/shm.h"
 #include "apply.h"
 #include "cli.h"
+#include "fpm_bridge.h"
 
 /* ---- misc commands ---- */
 
@@ -80,6 +81,13 @@ cmd_run(struct ctl *x, int argc, char **argv)
 	return daemon_main(x->shm, x->timeout_ms, argc, argv);
 }
 
+/* FRR zebra's routes: fpm_bridge.c */
+static int
+cmd_fpm(struct ctl *x, int argc, char **argv)
+{
+	return fpm_main(x->shm, x->timeout_ms, argc, argv);
+}
+
 /* ---- command table ---- */
 
 struct cmd {
@@ -110,6 +118,7 @@ static const struct cmd cmds[] = {
 	{ "hello", NULL, cmd_hello, false },
 	{ "apply", NULL, cmd_apply, false },
 	{ "run", NULL, cmd_run, false },
+	{ "fpm", NULL, cmd_fpm, false },
 };
 
 static const char *
@@ -206,6 +215,16 @@ usage(FILE *f)
 		"        it against the data plane and send the difference as one transaction\n"
 		"  run FILE                       apply FILE, then again whenever it changes (or\n"
 		"                                 on SIGHUP) and after a data plane restart\n"
+		"  fpm [--listen ADDR:PORT] [--hold S] [--settle MS] [--table N]\n"
+		"      [--stats-interval S]\n"
+		"        the FPM bridge: take FRR zebra's routes (dplane_fpm_nl, which connects\n"
+		"        to ADDR:PORT, default 127.0.0.1:2620, or [ADDR6]:PORT) from kernel table\n"
+		"        N (254) and keep the data plane programmed with them, as origin zebra.\n"
+		"        zebra's replay on connect is complete after MS ms without a frame\n"
+		"        (1000; at most 30 s), then what it did not replay is removed; after\n"
+		"        zebra disconnects its routes stay S seconds (90), then are withdrawn.\n"
+		"        Resyncs after a data plane restart. SIGTERM/SIGINT: exit 0, routes left\n"
+		"        in place; SIGUSR1 (or every S seconds): counters on stderr\n"
 		"\n"
 		"  --shm NAME     shared memory name (default " NPR_SHM_DEFAULT_NAME ")\n"
 		"  --json         print one JSON document instead of tables\n"

@@ -91,13 +91,32 @@ attr_walk(const uint8_t *p, size_t len, struct attr *tb, unsigned max, char *why
 
 /* ---- reporting ---- */
 
-/* One message being decoded, and the name its texts start with. */
+/* One message being decoded, and what names it in its texts: "RTM_NEWROUTE 10.0.0.0/8",
+ * "RTM_NEWNEXTHOP id 7". The name is formatted only when a text needs it: most messages
+ * need none, and formatting every prefix would cost more than decoding it. */
 struct msg {
 	struct fpm_reader *r;
 	const struct fpm_ops *ops;
 	void *ctx;
-	char name[80]; /* "RTM_NEWROUTE 10.0.0.0/8", "RTM_NEWNEXTHOP id 7" */
+	const char *type; /* "RTM_NEWROUTE", ... */
+	bool has_prefix, has_id;
+	uint8_t family, plen;
+	uint32_t id;
+	const uint8_t *prefix; /* 16 bytes */
 };
+
+static int
+msg_name(const struct msg *m, char *buf, size_t len)
+{
+	if (m->has_prefix) {
+		char s[NPR_PREFIX_STRLEN];
+		return snprintf(buf, len, "%s %s", m->type,
+				npr_format_prefix(m->family, m->prefix, m->plen, s, sizeof(s)));
+	}
+	if (m->has_id)
+		return snprintf(buf, len, "%s id %u", m->type, m->id);
+	return snprintf(buf, len, "%s", m->type);
+}
 
 #define TEXT_MAX 256
 
@@ -114,7 +133,8 @@ __attribute__((format(printf, 2, 3))) static int
 fail(struct msg *m, const char *fmt, ...)
 {
 	char text[TEXT_MAX];
-	int n = snprintf(text, sizeof(text), "%s: ", m->name);
+	int n = msg_name(m, text, sizeof(text) - 2);
+	n += snprintf(text + n, sizeof(text) - (size_t)n, ": ");
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
@@ -131,7 +151,8 @@ skip(struct msg *m, enum fpm_skip why, const char *fmt, ...)
 	if (m->ops->skip == NULL)
 		return -1;
 	char text[TEXT_MAX];
-	int n = snprintf(text, sizeof(text), "%s: ", m->name);
+	int n = msg_name(m, text, sizeof(text) - 2);
+	n += snprintf(text + n, sizeof(text) - (size_t)n, ": ");
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
@@ -281,6 +302,7 @@ route_multipath(struct msg *m, struct fpm_route *ev, const struct attr *mp)
 			return skip(m, FPM_SKIP_UNSUPPORTED, "unsupported (%sRTA_ENCAP)", where);
 
 		struct fpm_nh *nh = &ev->nh[i];
+		memset(nh, 0, sizeof(*nh));
 		nh->ifindex = (uint32_t)rtnh.rtnh_ifindex;
 		nh->weight = (uint16_t)(rtnh.rtnh_hops + 1u);
 		nh->onlink = (rtnh.rtnh_flags & RTNH_F_ONLINK) != 0;
@@ -323,6 +345,7 @@ route_nexthops(struct msg *m, struct fpm_route *ev, const struct rtmsg *rtm, con
 	if (!gw && !oif)
 		return 0;
 	struct fpm_nh *nh = &ev->nh[0];
+	memset(nh, 0, sizeof(*nh));
 	nh->weight = 1;
 	nh->onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
 	if (oif)
@@ -368,9 +391,10 @@ route_msg(struct msg *m, uint16_t type, const uint8_t *p, size_t len)
 	struct attr tb[RTA_MAX + 1];
 	char why[TEXT_MAX / 2];
 
-	memset(&ev, 0, sizeof(ev));
+	/* the next hops are zeroed as they are filled: the whole array is 1.5 KB a message */
+	memset(&ev, 0, offsetof(struct fpm_route, nh));
 	ev.del = type == RTM_DELROUTE;
-	snprintf(m->name, sizeof(m->name), "%s", ev.del ? "RTM_DELROUTE" : "RTM_NEWROUTE");
+	m->type = ev.del ? "RTM_DELROUTE" : "RTM_NEWROUTE";
 	if (len < sizeof(rtm)) {
 		fail(m, "%zu bytes, too short for struct rtmsg", len);
 		return;
@@ -388,11 +412,11 @@ route_msg(struct msg *m, uint16_t type, const uint8_t *p, size_t len)
 	/* the prefix, named in every text from here on (when it was read before a bad attribute) */
 	const struct attr *dst = &tb[RTA_DST];
 	if (dst->p != NULL && dst->len == alen) {
-		char s[NPR_PREFIX_STRLEN];
 		memcpy(ev.prefix, dst->p, alen);
-		snprintf(m->name, sizeof(m->name), "%s %s",
-			 ev.del ? "RTM_DELROUTE" : "RTM_NEWROUTE",
-			 npr_format_prefix(ev.family, ev.prefix, rtm.rtm_dst_len, s, sizeof(s)));
+		m->has_prefix = true;
+		m->family = ev.family;
+		m->plen = rtm.rtm_dst_len;
+		m->prefix = ev.prefix;
 	}
 	if (walk < 0) {
 		fail(m, "%s", why);
@@ -505,7 +529,7 @@ nexthop_msg(struct msg *m, uint16_t type, const uint8_t *p, size_t len)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.del = type == RTM_DELNEXTHOP;
-	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->type = name;
 	if (len < sizeof(nhm)) {
 		fail(m, "%zu bytes, too short for struct nhmsg", len);
 		return;
@@ -515,7 +539,8 @@ nexthop_msg(struct msg *m, uint16_t type, const uint8_t *p, size_t len)
 			     NHA_MAX, why, sizeof(why));
 	if (tb[NHA_ID].p != NULL && tb[NHA_ID].len == 4) {
 		ev.id = get32(tb[NHA_ID].p);
-		snprintf(m->name, sizeof(m->name), "%s id %u", name, ev.id);
+		m->has_id = true;
+		m->id = ev.id;
 	}
 	if (walk < 0) {
 		fail(m, "%s", why);

@@ -68,7 +68,8 @@ struct fpm_route {
 	uint32_t nh_id;	    /* RTA_NH_ID: the route forwards by this next-hop object; 0: none */
 	/* NPR_NH_FORWARD and not deleted: either nh_id or 1..NPR_GROUP_MAX_MEMBERS next hops
 	 * (one with RTA_GATEWAY / RTA_VIA / RTA_OIF, several with RTA_MULTIPATH). A delete
-	 * carries what it was sent (zebra sends no next hop). Other kinds: none. */
+	 * carries what it was sent (zebra sends no next hop). Other kinds: none. Only
+	 * nh[0..n_nh) is set: the entries after it are not even zeroed. */
 	unsigned n_nh;
 	struct fpm_nh nh[NPR_GROUP_MAX_MEMBERS];
 };
