@@ -576,7 +576,9 @@ class Npr:
             if r.returncode == 0:
                 break
             if time.monotonic() > end:
-                raise Fail("nprouter did not answer within 60 s:\n" + self.proc.tail())
+                tail = self.proc.tail()
+                self.proc.stop()  # never leave a spinning data plane behind
+                raise Fail("nprouter did not answer within 60 s:\n" + tail)
             time.sleep(0.1)
         self.proc.connect()
 
