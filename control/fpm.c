@@ -608,8 +608,13 @@ nexthop_msg(struct msg *m, uint16_t type, const uint8_t *p, size_t len)
 		ev.blackhole = true;
 	} else {
 		if (gw->p != NULL) {
+			/* zebra sends some gateway next hops with nh_family AF_UNSPEC (seen
+			 * after its interfaces went and came back): the gateway's length says
+			 * the family */
+			if (ev.family == 0 && (gw->len == 4 || gw->len == 16))
+				ev.family = gw->len == 4 ? NPR_AF_INET : NPR_AF_INET6;
 			if (ev.family == 0) {
-				fail(m, "NHA_GATEWAY with family AF_UNSPEC");
+				fail(m, "NHA_GATEWAY of %u bytes with family AF_UNSPEC", gw->len);
 				return;
 			}
 			if (gw->len != alen_of(ev.family)) {

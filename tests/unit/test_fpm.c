@@ -572,12 +572,20 @@ test_nexthops(void **state)
 	nh_begin(&fb, RTM_DELNEXTHOP, AF_UNSPEC, 10);
 	msg_end(&fb);
 	frame_end(&fb);
+	frame_begin(&fb); /* a gateway with nh_family AF_UNSPEC, as zebra sends some */
+	nh_begin(&fb, RTM_NEWNEXTHOP, AF_UNSPEC, 11);
+	ip(AF_INET, "192.0.2.9", a);
+	attr(&fb, NHA_GATEWAY, a, 4);
+	attr32(&fb, NHA_OIF, 2);
+	msg_end(&fb);
+	frame_end(&fb);
 	assert_string_equal(decode(), "nh new 1 family 4 proto 11 [192.0.2.1 if 2 w 1]\nend\n"
 				      "nh new 2 family 6 proto 11 [fe80::2 if 3 w 1]\nend\n"
 				      "nh new 3 family 4 proto 11 [- if 4 w 1]\nend\n"
 				      "nh new 4 family 4 proto 11 blackhole\nend\n"
 				      "nh new 10 family 0 proto 11 group 1/1 2/2 3/256\nend\n"
-				      "nh del 10\nend\n");
+				      "nh del 10\nend\n"
+				      "nh new 11 family 4 proto 11 [192.0.2.9 if 2 w 1]\nend\n");
 }
 
 static void
