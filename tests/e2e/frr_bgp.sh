@@ -200,6 +200,7 @@ eventually_not() {
 }
 
 cleanup_all() {
+    [ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null
     bridge_stop
     frr_stop
     for n in P1 P2; do [ -f "$d/$n.pid" ] && kill "$(cat "$d/$n.pid")" 2>/dev/null; done
@@ -208,7 +209,11 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 start_router "$d/dp.log" rh rp1 rp2
-apply "$d/r.json"
+# the YANG daemon applies the configuration and keeps it applied (it resyncs after a data
+# plane restart), a third session beside the bridge's and the CLI's
+ip netns exec "$NS_R" "$NPR_CTL" --shm "$NPR_NAME" run --poll 200 "$d/r.json" >"$d/daemon.log" 2>&1 &
+DAEMON_PID=$!
+eventually "the YANG daemon applied the configuration" 20 'r.json: applied' cat "$d/daemon.log"
 bird_conf P1 198.51.100.2 65001 198.18.1.0/24 198.18.2.0/24 -- 2001:db8:1001::/48
 bird_conf P2 198.51.100.66 65002 198.18.2.0/24
 bird_start P1
@@ -285,7 +290,7 @@ expect "bridge restarted: forwarding" " 0% packet loss" nsx H ping -c 2 -i 0.2 -
 # bridge (which reconnects by itself) programs the new data plane
 stop_dp || bad "the data plane did not stop cleanly"
 start_router "$d/dp2.log" rh rp1 rp2
-apply "$d/r.json"
+eventually "data plane restarted: the YANG daemon resynced it" 30 'resynced' cat "$d/daemon.log"
 eventually "data plane restarted: BGP up again" 60 '^3 established' bgp_up
 eventually "data plane restarted: zebra's routes back" 30 '^198.18.1.0/24 via 198.51.100.2 dev up1 .*\[zebra' routes
 eventually "data plane restarted: ECMP back" 30 '^198.18.2.0/24 group' routes
