@@ -369,6 +369,20 @@ client_try_open(struct npr_client *c, char *err, size_t errlen)
 	struct stat st;
 	if (fstat(c->fd, &st) < 0)
 		return fail(err, errlen, -errno, "cannot stat /dev/shm/%s: %s", n, strerror(errno));
+	/* /dev/shm is writable by everyone: trust only a segment that a data plane of root's or
+	 * ours made, and that nobody else may write (a squatter could pose as the data plane
+	 * and take our routes) */
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return fail(
+			err, errlen, -EPERM,
+			"refusing /dev/shm/%s: it belongs to uid %u, not to root or to us: not a "
+			"data plane's (remove it, then restart the data plane)",
+			n, (unsigned)st.st_uid);
+	if (st.st_mode & S_IWOTH)
+		return fail(err, errlen, -EPERM,
+			    "refusing /dev/shm/%s: anyone may write it (mode %04o): not a data "
+			    "plane's (remove it, then restart the data plane)",
+			    n, (unsigned)(st.st_mode & 07777));
 	if (st.st_size < (off_t)NPR_SHM_HDR_SIZE)
 		return fail(err, errlen, OPEN_STARTING,
 			    "data plane is still starting (/dev/shm/%s)", n);

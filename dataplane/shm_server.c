@@ -61,6 +61,24 @@ check_existing(const char *name, char *err, size_t errlen)
 		return errno == ENOENT ? 0 : -errno;
 	struct stat st;
 	int in_use = 0, pid = 0;
+	if (fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
+		/* not made by a data plane of our user: someone squats the name (whatever its
+		 * header says). Take the name back; clients refuse such a segment anyway. */
+		close(fd);
+		if (shm_unlink(name) < 0) {
+			int e = errno;
+			snprintf(err, errlen,
+				 "shared-memory name '%s' is taken by a file of uid %u that this "
+				 "data plane (uid %u) cannot remove (%s): remove it, or use --shm",
+				 name + 1, (unsigned)st.st_uid, (unsigned)geteuid(), strerror(e));
+			return -EADDRINUSE;
+		}
+		fprintf(stderr,
+			"nprouter-dataplane: /dev/shm%s belonged to uid %u, not to a data plane of "
+			"ours: removed it\n",
+			name, (unsigned)st.st_uid);
+		return 0;
+	}
 	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct npr_shm_hdr)) {
 		struct npr_shm_hdr *h = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
 		if (h != MAP_FAILED) {

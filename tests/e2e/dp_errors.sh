@@ -43,6 +43,29 @@ else
 fi
 expect_fail "control without a data plane" "no data plane" "$NPR_CTL" --shm "$NPR_NAME-none" hello
 
+# a name squatted by another user (a fake header claiming a live pid): the control refuses to
+# talk to it, and a data plane takes the name back
+sq="$NPR_NAME-sq"
+$PY -c "
+import struct, sys
+hdr = struct.pack('<QII', 0x5245545541525031, 2, 4096) + bytes(4096 - 16)
+open('/dev/shm/$sq', 'wb').write(hdr[:120] + struct.pack('<i', 1) + hdr[124:])"
+chown 65534 "/dev/shm/$sq"
+chmod 0644 "/dev/shm/$sq"
+expect_fail "control refuses a segment of another user" "belongs to uid 65534" \
+    "$NPR_CTL" --shm "$sq" --timeout 200 hello
+"$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-sq" -l 0,1 --vdev net_null0 -- --shm "$sq" \
+    >"$d/sq.log" 2>&1 &
+sq_pid=$!
+for _ in $(seq 100); do "$NPR_CTL" --shm "$sq" --timeout 200 hello >/dev/null 2>&1 && break; sleep 0.1; done
+if "$NPR_CTL" --shm "$sq" hello >/dev/null 2>&1 && grep -q "belonged to uid 65534" "$d/sq.log"; then
+    echo "ok: a data plane takes a squatted name back: $(grep -m1 'belonged' "$d/sq.log")"
+else
+    echo "FAIL: a data plane takes a squatted name back:"; cat "$d/sq.log"; fails=$((fails + 1))
+fi
+kill "$sq_pid" 2>/dev/null; wait "$sq_pid" 2>/dev/null
+rm -f "/dev/shm/$sq"
+
 # a running data plane, then everything that must not disturb it
 start_dp "$d/dp.log" -l 0,1 --vdev net_null0 --vdev net_null1 -- || exit 1
 ctl interface set a port 0 up >/dev/null

@@ -684,6 +684,14 @@ test_open_bad_header(void **state)
 			 "data plane speaks ABI 99, this control speaks 2");
 	f->hdr->abi_version = NPR_ABI_VERSION;
 
+	/* a segment someone else could have made or may write: never trusted */
+	assert_int_equal(fchmod(f->fd, 0666), 0);
+	expect_open_fail(f->name, 0, EPERM, "anyone may write it (mode 0666)");
+	assert_int_equal(fchmod(f->fd, 0600), 0);
+	assert_int_equal(fchown(f->fd, 65534, (gid_t)-1), 0);
+	expect_open_fail(f->name, 0, EPERM, "it belongs to uid 65534, not to root or to us");
+	assert_int_equal(fchown(f->fd, 0, (gid_t)-1), 0);
+
 	atomic_store(&f->hdr->state, NPR_SHM_INIT);
 	uint64_t t0 = npr_now_ms();
 	expect_open_fail(f->name, 100, EAGAIN, "still starting");
@@ -1058,14 +1066,15 @@ test_call_timeout(void **state)
 	fake_free(f);
 }
 
-/* Pipeline many requests of random sizes through a 1 MiB request ring while the data plane
+/* Pipeline many requests of random sizes through a 128 KiB request ring while the data plane
  * starts late (so the client fills the ring and blocks) and answers each one with a large
- * chunk plus a reply, so that its reply ring (128 KiB: two chunks) fills while the client is
- * blocked on the full request ring. Every reply must arrive, in order, intact. */
+ * chunk plus a reply, so that its reply ring (128 KiB too, as a slot's rings have one size:
+ * two chunks) fills while the client is blocked on the full request ring. Every reply must
+ * arrive, in order, intact. */
 static void
 pipeline_run(unsigned n, uint32_t chunk_bytes, unsigned slow_every, unsigned slow_us)
 {
-	struct fake_dp *f = fake_new(1u << 20, 2 * NPR_MSG_MAX);
+	struct fake_dp *f = fake_new(2 * NPR_MSG_MAX, 2 * NPR_MSG_MAX);
 	f->chunk_bytes = chunk_bytes;
 	f->slow_every = slow_every;
 	f->slow_us = slow_us;
@@ -1102,7 +1111,7 @@ pipeline_run(unsigned n, uint32_t chunk_bytes, unsigned slow_every, unsigned slo
 	/* the scenario really happened: the reply ring filled, the request ring was near full */
 	if (chunk_bytes > 0)
 		assert_true(atomic_load(&f->rep_full_waits) > 0);
-	assert_true(atomic_load(&f->req_peak) > (1u << 20) - 2 * 16384);
+	assert_true(atomic_load(&f->req_peak) > 2 * NPR_MSG_MAX - 2 * 16384);
 	npr_client_close(c);
 	free(cl.want);
 	free(buf);
