@@ -701,15 +701,22 @@ show_info(struct ctl *x)
 	       in->n_ports, in->n_workers, in->n_ifaces);
 	printf("next hops    ids 1..%" PRIu32 "\ngroups       ids 1..%" PRIu32 "\n",
 	       in->nh_max > 0 ? in->nh_max - 1 : 0, in->group_max > 0 ? in->group_max - 1 : 0);
-	printf("IPv4 routes  %" PRIu32 " of %" PRIu32 ", FIB %.1f MiB", in->route4_count,
-	       in->route4_max, (double)in->fib4_bytes / 1048576.0);
-	if (in->route4_count > 0)
-		printf(" (%.1f bytes/prefix)", (double)in->fib4_bytes / in->route4_count);
-	printf("\nIPv6 routes  %" PRIu32 " of %" PRIu32 ", FIB %.1f MiB", in->route6_count,
-	       in->route6_max, (double)in->fib6_bytes / 1048576.0);
-	if (in->route6_count > 0)
-		printf(" (%.1f bytes/prefix)", (double)in->fib6_bytes / in->route6_count);
-	putchar('\n');
+	/* the capacity counts the clients' routes; the router's own (connected, local) come on
+	 * top of it, so they are shown apart */
+	for (int f = 4; f <= 6; f += 2) {
+		const uint32_t *by = f == 4 ? in->route4_by_origin : in->route6_by_origin;
+		uint32_t all = f == 4 ? in->route4_count : in->route6_count, clients = 0;
+		for (unsigned o = 1; o < NPR_ORIGIN_MAX; o++)
+			clients += by[o]; /* selected or waiting: what the capacity counts */
+		uint64_t bytes = f == 4 ? in->fib4_bytes : in->fib6_bytes;
+		printf("IPv%d routes  %" PRIu32 " of %" PRIu32 " from clients, %" PRIu32
+		       " connected/local; FIB %.1f MiB",
+		       f, clients, f == 4 ? in->route4_max : in->route6_max, by[0],
+		       (double)bytes / 1048576.0);
+		if (all > 0)
+			printf(" (%.1f bytes/prefix)", (double)bytes / all);
+		putchar('\n');
+	}
 	for (int f = 4; f <= 6; f += 2) {
 		const uint32_t *n = f == 4 ? in->route4_by_origin : in->route6_by_origin;
 		printf("  IPv%d by origin", f);

@@ -25,8 +25,9 @@ stats_uptime_ns(const struct stats *s)
 	return npr_now_ns() - s->start_ns;
 }
 
-void
-stats_fill(const struct stats *s, struct npr_stats *st)
+/* The counters as they are, without the baseline. */
+static void
+fill_raw(const struct stats *s, struct npr_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->tsc_hz = rte_get_tsc_hz();
@@ -64,10 +65,32 @@ stats_fill(const struct stats *s, struct npr_stats *st)
 }
 
 void
-stats_clear(const struct stats *s)
+stats_fill(const struct stats *s, struct npr_stats *st)
 {
+	fill_raw(s, st);
+	st->exc_handled -= s->exc_base;
+	for (unsigned i = 0; i < NPR_STATS_SLOW_SLOTS; i++)
+		st->slow[i] -= s->slow_base[i];
+	for (unsigned w = 0; w < s->n_workers; w++) {
+		uint64_t *dst = (uint64_t *)&st->worker[w];
+		const uint64_t *b = (const uint64_t *)&s->base[w];
+		/* the first word is lcore_id + reserved: not a counter */
+		for (size_t i = 1; i < sizeof(struct npr_worker_stats) / 8; i++)
+			dst[i] -= b[i];
+	}
+}
+
+void
+stats_clear(struct stats *s)
+{
+	static struct npr_stats raw; /* 10s of KiB: not on the stack */
+
 	for (unsigned i = 0; i < s->n_ports; i++)
 		rte_eth_stats_reset(s->port_id[i]);
+	fill_raw(s, &raw);
+	s->exc_base = raw.exc_handled;
+	memcpy(s->slow_base, raw.slow, sizeof(s->slow_base));
+	memcpy(s->base, raw.worker, s->n_workers * sizeof(s->base[0]));
 }
 
 void

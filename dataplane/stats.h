@@ -31,6 +31,11 @@ struct stats {
 	const struct slowpath *sp;
 	const struct shm_server *shm;
 	uint64_t exc_handled; /* exceptions the control thread took off the workers' rings */
+	/* at the last stats_clear: what stats_fill subtracts (the workers' counters are
+	 * theirs alone: never zeroed from here) */
+	struct npr_worker_stats base[NPR_MAX_WORKERS];
+	uint64_t slow_base[NPR_STATS_SLOW_SLOTS];
+	uint64_t exc_base;
 };
 
 /* Zero every source and start the clock. */
@@ -38,9 +43,9 @@ void stats_init(struct stats *s);
 uint64_t stats_uptime_ns(const struct stats *s);
 /* Everything in st but the message counters (msgs_ok, msgs_err). st is overwritten. */
 void stats_fill(const struct stats *s, struct npr_stats *st);
-/* Port counters only: worker counters belong to the workers (never written by two
- * threads); readers subtract a baseline instead. */
-void stats_clear(const struct stats *s);
+/* Every counter to zero: ports are reset; the workers' and the slow path's counters belong
+ * to their threads, so a baseline is taken that stats_fill subtracts. */
+void stats_clear(struct stats *s);
 /* The human-readable summary printed every --stats-interval and at exit. */
 void stats_print(const struct stats *s, FILE *out);
 
