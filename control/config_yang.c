@@ -217,6 +217,102 @@ build_free(struct build *b)
 	free(b->gw);
 }
 
+/* ---- a NETCONF <config> wrapper ----
+ * Operators save configurations as NETCONF sends them: the data inside
+ * <config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">. libyang takes the data without
+ * it, so the wrapper's start and end tags are blanked out (spaces, newlines kept: line
+ * numbers in messages stay those of the file). Anything else is left to libyang. */
+
+#define NETCONF_NS "urn:ietf:params:xml:ns:netconf:base:1.0"
+
+/* Skip white space, the XML declaration, processing instructions and comments. */
+static size_t
+xml_skip_misc(const char *t, size_t len, size_t i)
+{
+	for (;;) {
+		while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+			i++;
+		const char *end = NULL;
+		if (i + 1 < len && t[i] == '<' && t[i + 1] == '?')
+			end = strstr(t + i, "?>");
+		else if (i + 3 < len && strncmp(t + i, "<!--", 4) == 0)
+			end = strstr(t + i, "-->");
+		else
+			return i;
+		if (end == NULL)
+			return len;
+		i = (size_t)(end - t) + (end[0] == '?' ? 2 : 3);
+	}
+}
+
+static void
+blank(char *t, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++)
+		if (t[k] != '\n')
+			t[k] = ' ';
+}
+
+/* t: NUL-terminated XML of len bytes, changed in place. */
+static void
+netconf_unwrap(char *t, size_t len)
+{
+	size_t i = xml_skip_misc(t, len, 0);
+	if (i >= len || t[i] != '<')
+		return;
+	size_t n0 = i + 1, n1 = n0;
+	while (n1 < len && !strchr(" \t\r\n/>", t[n1]))
+		n1++;
+	const char *colon = memchr(t + n0, ':', n1 - n0);
+	size_t local = colon != NULL ? (size_t)(colon - t) + 1 : n0;
+	if (n1 - local != 6 || strncmp(t + local, "config", 6) != 0)
+		return;
+	/* the end of the start tag, outside quoted values */
+	size_t e = n1;
+	char q = 0;
+	for (; e < len && (q != 0 || t[e] != '>'); e++)
+		if (q == 0 && (t[e] == '"' || t[e] == '\''))
+			q = t[e];
+		else if (q != 0 && t[e] == q)
+			q = 0;
+	if (e >= len)
+		return;
+	/* the namespace declaration that binds the tag's prefix (or the default one) */
+	char decl[80];
+	if (colon != NULL)
+		snprintf(decl, sizeof(decl), "xmlns:%.*s=", (int)(colon - t - (long)n0), t + n0);
+	else
+		snprintf(decl, sizeof(decl), "xmlns=");
+	char save = t[e];
+	t[e] = '\0';
+	const char *d = strstr(t + n1, decl);
+	bool ours = d != NULL && (d[strlen(decl)] == '"' || d[strlen(decl)] == '\'') &&
+		    strncmp(d + strlen(decl) + 1, NETCONF_NS, strlen(NETCONF_NS)) == 0 &&
+		    d[strlen(decl) + 1 + strlen(NETCONF_NS)] == d[strlen(decl)];
+	t[e] = save;
+	if (!ours)
+		return;
+	if (t[e - 1] == '/') { /* <config .../>: nothing configured */
+		blank(t, i, e + 1);
+		return;
+	}
+	/* its end tag: the last one in the file, only misc after it */
+	char end[80];
+	snprintf(end, sizeof(end), "</%.*s", (int)(n1 - n0), t + n0);
+	const char *last = NULL;
+	for (const char *p = strstr(t + e, end); p != NULL; p = strstr(p + 1, end))
+		last = p;
+	if (last == NULL)
+		return;
+	size_t c = (size_t)(last - t) + strlen(end);
+	while (c < len && (t[c] == ' ' || t[c] == '\t' || t[c] == '\n' || t[c] == '\r'))
+		c++;
+	if (c >= len || t[c] != '>' || xml_skip_misc(t, len, c + 1) != len)
+		return;
+	blank(t, i, e + 1);
+	blank(t, (size_t)(last - t), c + 1);
+}
+
 int
 config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, const char *name,
 		struct config *cfg, struct config_msgs *errs, struct config_msgs *warns)
@@ -243,6 +339,8 @@ config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, c
 	}
 	memcpy(text, buf, len);
 	text[len] = '\0';
+	if (!json)
+		netconf_unwrap(text, len);
 	struct lyd_node *tree = NULL;
 	ly_err_clean(y->ctx, NULL);
 	LY_ERR lr = lyd_parse_data_mem(y->ctx, text, json ? LYD_JSON : LYD_XML,

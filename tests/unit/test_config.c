@@ -885,6 +885,47 @@ test_host_bits_xml(void **state)
 	config_free(&cfg);
 }
 
+/* A configuration saved as NETCONF sends it, inside <config> of the NETCONF namespace
+ * (default or prefixed): the same configuration as without; another namespace is refused. */
+static void
+test_netconf_wrapper(void **state)
+{
+	(void)state;
+	FILE *f = fopen(NPR_SOURCE_DIR "/conf/blackhole.xml", "r");
+	assert_non_null(f);
+	static char body[65536], text[70000];
+	size_t n = fread(body, 1, sizeof(body) - 1, f);
+	fclose(f);
+	body[n] = '\0';
+	const char *data = strstr(body, "?>") + 2; /* after the XML declaration */
+	struct config plain, wrapped;
+	load_mem_ok(body, &plain);
+	static const char *const open_tags[] = {
+		"<config xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\">",
+		"<nc:config xmlns:nc='urn:ietf:params:xml:ns:netconf:base:1.0'>",
+	};
+	static const char *const close_tags[] = { "</config>", "</nc:config >" };
+	for (unsigned k = 0; k < 2; k++) {
+		snprintf(text, sizeof(text), "<?xml version=\"1.0\"?>\n%s%s\n%s\n<!-- end -->\n",
+			 open_tags[k], data, close_tags[k]);
+		load_mem_ok(text, &wrapped);
+		assert_int_equal(wrapped.n_iface, plain.n_iface);
+		assert_int_equal(wrapped.n4, plain.n4);
+		assert_int_equal(wrapped.n6, plain.n6);
+		assert_memory_equal(wrapped.r4, plain.r4, plain.n4 * sizeof(*plain.r4));
+		config_free(&wrapped);
+	}
+	/* another namespace: not a NETCONF wrapper, libyang says what it is */
+	snprintf(text, sizeof(text), "<config xmlns=\"urn:example:other\">%s</config>", data);
+	struct config_msgs errs = { 0 };
+	assert_int_equal(
+		config_load_mem(Y, text, strlen(text), false, "x.xml", &wrapped, &errs, NULL),
+		-EINVAL);
+	config_msgs_free(&errs);
+	config_free(&wrapped);
+	config_free(&plain);
+}
+
 /* ---- generated configurations ---- */
 
 /* n routes 10.(i/256).(i%256).0/24 and 2001:db8:i::/48 over 2 or 3 ports; every 7th route
@@ -1189,11 +1230,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_example_2port),	  cmocka_unit_test(test_example_ecmp),
-		cmocka_unit_test(test_example_blackhole), cmocka_unit_test(test_invalid_corpus),
-		cmocka_unit_test(test_host_bits_xml),	  cmocka_unit_test(test_transitions),
-		cmocka_unit_test(test_minimal_diff),	  cmocka_unit_test(test_resync),
-		cmocka_unit_test(test_interface_swap),	  cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_example_2port),
+		cmocka_unit_test(test_example_ecmp),
+		cmocka_unit_test(test_example_blackhole),
+		cmocka_unit_test(test_invalid_corpus),
+		cmocka_unit_test(test_host_bits_xml),
+		cmocka_unit_test(test_netconf_wrapper),
+		cmocka_unit_test(test_transitions),
+		cmocka_unit_test(test_minimal_diff),
+		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_interface_swap),
+		cmocka_unit_test(test_capacity),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
