@@ -48,11 +48,13 @@ fi
 mem=(--no-huge -m 1024)
 free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
 [ "$free" -ge 512 ] && mem=()
+# --no-host-ports: the demo's interfaces get no Linux TAPs (they would carry its addresses
+# into this machine's own network stack)
 echo "demo: starting the data plane: port 0 replays $work/in.pcap forever, port 1 transmits (dropped)"
 "$dp" --no-pci "${mem[@]}" --file-prefix npr-demo -l 0,1 --log-level='*:warning' \
     --vdev "net_pcap0,rx_pcap=$work/in.pcap,infinite_rx=1" \
     --vdev "net_pcap1,rx_pcap=$work/empty.pcap" \
-    -- --shm npr-demo --mbufs 160000 &
+    -- --shm npr-demo --mbufs 160000 --no-host-ports &
 dp_pid=$!
 up=0
 for _ in $(seq 100); do
