@@ -528,6 +528,9 @@ show_stats(struct ctl *x)
 		json_kv_u64(j, "msgs_ok", st.msgs_ok);
 		json_kv_u64(j, "msgs_err", st.msgs_err);
 		json_kv_u64(j, "ring_resets", st.ring_resets);
+		json_kv_u64(j, "replies_dropped", st.replies_dropped);
+		json_kv_u64(j, "batches_aborted", st.batches_aborted);
+		json_kv_u64(j, "layout_repairs", st.layout_repairs);
 		json_key(j, "ports");
 		json_arr_begin(j);
 		for (unsigned i = 0; i < np; i++) {
@@ -593,9 +596,14 @@ show_stats(struct ctl *x)
 	}
 
 	printf("uptime %.1f s; messages applied %" PRIu64 ", rejected %" PRIu64
-	       "; exceptions handled %" PRIu64 "; ring resets %" PRIu64 "\n\n",
+	       "; exceptions handled %" PRIu64 "; ring resets %" PRIu64 "\n",
 	       (double)st.uptime_ns * 1e-9, st.msgs_ok, st.msgs_err, st.exc_handled,
 	       st.ring_resets);
+	if (st.replies_dropped + st.batches_aborted + st.layout_repairs > 0)
+		printf("replies dropped %" PRIu64 "; batches aborted %" PRIu64
+		       "; segment layout repairs %" PRIu64 "\n",
+		       st.replies_dropped, st.batches_aborted, st.layout_repairs);
+	putchar('\n');
 	printf("%-5s %-16s %14s %14s %12s %12s %12s %12s\n", "PORT", "DEVICE", "RX", "TX",
 	       "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF");
 	uint64_t sum[6] = { 0 };

@@ -43,6 +43,11 @@ struct shm_server {
 	uint64_t ring_resets;
 	uint64_t replies_dropped;
 	uint64_t batches_aborted;
+	/* the layout as created (never read back: anyone who maps the segment can write it) */
+	uint64_t ring_size, instance_id;
+	bool ready;
+	uint64_t layout_checked_ns;
+	uint64_t layout_repairs;
 	_Alignas(8) uint8_t buf[NPR_MSG_MAX]; /* the request, copied out of shared memory */
 };
 
@@ -100,6 +105,24 @@ check_existing(const char *name, char *err, size_t errlen)
 	if (shm_unlink(name) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+/* The header's layout fields, from our own values (at creation, and to repair them). */
+static void
+write_header(struct shm_server *s)
+{
+	struct npr_shm_hdr *h = s->hdr;
+	h->magic = NPR_SHM_MAGIC;
+	h->abi_version = NPR_ABI_VERSION;
+	h->hdr_size = NPR_SHM_HDR_SIZE;
+	h->instance_id = s->instance_id;
+	h->total_size = s->size;
+	h->n_slots = NPR_SHM_SLOTS;
+	h->reserved0 = 0;
+	h->slot_off = NPR_SHM_HDR_SIZE;
+	h->slot_size = npr_shm_slot_size(s->ring_size);
+	h->ring_size = s->ring_size;
+	h->dp_pid = getpid();
 }
 
 struct shm_server *
@@ -162,16 +185,9 @@ shm_server_create(const char *name, mode_t mode, gid_t gid, uint64_t ring_size,
 		goto fail_unlink;
 	}
 	struct npr_shm_hdr *h = s->hdr;
-	h->magic = NPR_SHM_MAGIC;
-	h->abi_version = NPR_ABI_VERSION;
-	h->hdr_size = NPR_SHM_HDR_SIZE;
-	h->instance_id = instance_id;
-	h->total_size = s->size;
-	h->n_slots = NPR_SHM_SLOTS;
-	h->slot_off = NPR_SHM_HDR_SIZE;
-	h->slot_size = npr_shm_slot_size(ring_size);
-	h->ring_size = ring_size;
-	h->dp_pid = getpid();
+	s->ring_size = ring_size;
+	s->instance_id = instance_id;
+	write_header(s);
 	/* offsets from local values, not read back: the segment is writable by others */
 	for (unsigned i = 0; i < NPR_SHM_SLOTS; i++) {
 		struct slot *sl = &s->slot[i];
@@ -256,6 +272,46 @@ shm_server_ready(struct shm_server *s)
 	/* READY last: a control process that sees it (acquire) sees the initialised rings and
 	 * a control thread that serves them. */
 	atomic_store_explicit(&s->hdr->state, NPR_SHM_READY, memory_order_release);
+	s->ready = true;
+}
+
+/* The layout as clients read it (the header and every ring's size and mask) against what we
+ * made; another process that maps the segment may have written over it, which would lock
+ * every later client out ("corrupt segment layout", "bad magic"). We own the layout: put it
+ * back, count it, say it once. The rings' counters are not ours to fix here: a corrupt head
+ * or tail is found and reset where it is used (poll_slot; the client at open). */
+static void
+check_layout(struct shm_server *s)
+{
+	const struct npr_shm_hdr *h = s->hdr;
+	bool bad = h->magic != NPR_SHM_MAGIC || h->abi_version != NPR_ABI_VERSION ||
+		   h->hdr_size != NPR_SHM_HDR_SIZE || h->instance_id != s->instance_id ||
+		   h->total_size != s->size || h->n_slots != NPR_SHM_SLOTS || h->reserved0 != 0 ||
+		   h->slot_off != NPR_SHM_HDR_SIZE ||
+		   h->slot_size != npr_shm_slot_size(s->ring_size) ||
+		   h->ring_size != s->ring_size || h->dp_pid != getpid() ||
+		   atomic_load_explicit(&h->state, memory_order_relaxed) !=
+			   (s->ready ? NPR_SHM_READY : NPR_SHM_INIT);
+	for (unsigned i = 0; i < NPR_SHM_SLOTS; i++) {
+		struct npr_ring *r[2] = { s->slot[i].req.r, s->slot[i].rep.r };
+		for (int k = 0; k < 2; k++) {
+			if (r[k]->size == s->ring_size && r[k]->mask == s->ring_size - 1)
+				continue;
+			r[k]->size = s->ring_size;
+			r[k]->mask = s->ring_size - 1;
+			bad = true;
+		}
+	}
+	if (!bad)
+		return;
+	write_header(s);
+	atomic_store_explicit(&s->hdr->state, s->ready ? NPR_SHM_READY : NPR_SHM_INIT,
+			      memory_order_release);
+	if (s->layout_repairs++ == 0)
+		fprintf(stderr,
+			"control: the shared-memory layout of %s was overwritten by "
+			"another process: rewrote it (counted as layout_repairs)\n",
+			s->name);
 }
 
 /* Handle up to budget requests of one slot. */
@@ -308,6 +364,11 @@ check_owner(struct shm_server *s, struct cfg *c, struct slot *sl)
 unsigned
 shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget)
 {
+	uint64_t now = npr_now_ns();
+	if (now - s->layout_checked_ns > 100000000ull) { /* every 100 ms */
+		s->layout_checked_ns = now;
+		check_layout(s);
+	}
 	int owner = cfg_batch_owner(c);
 	if (owner >= 0 && (unsigned)owner < NPR_SHM_SLOTS) {
 		/* a batch is exclusive: only its session until it ends */
@@ -343,9 +404,10 @@ shm_server_destroy(struct shm_server *s)
 
 void
 shm_server_counters(const struct shm_server *s, uint64_t *ring_resets, uint64_t *replies_dropped,
-		    uint64_t *batches_aborted)
+		    uint64_t *batches_aborted, uint64_t *layout_repairs)
 {
 	*ring_resets = s->ring_resets;
 	*batches_aborted = s->batches_aborted;
+	*layout_repairs = s->layout_repairs;
 	*replies_dropped = s->replies_dropped;
 }

@@ -29,8 +29,10 @@ unsigned shm_server_poll(struct shm_server *s, struct cfg *c, unsigned budget);
 /* Mark the segment gone and unlink it. */
 void shm_server_destroy(struct shm_server *s);
 /* Counters: corrupt-ring recoveries, replies dropped because no control session listened,
- * batches aborted because their session died or stayed silent. */
+ * batches aborted because their session died or stayed silent, segment layouts rewritten
+ * after another process overwrote them. */
 void shm_server_counters(const struct shm_server *s, uint64_t *ring_resets,
-			 uint64_t *replies_dropped, uint64_t *batches_aborted);
+			 uint64_t *replies_dropped, uint64_t *batches_aborted,
+			 uint64_t *layout_repairs);
 
 #endif

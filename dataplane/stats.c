@@ -39,7 +39,7 @@ fill_raw(const struct stats *s, struct npr_stats *st)
 		sp_counters(s->sp, st->slow);
 	if (s->shm != NULL)
 		shm_server_counters(s->shm, &st->ring_resets, &st->replies_dropped,
-				    &st->batches_aborted);
+				    &st->batches_aborted, &st->layout_repairs);
 	for (unsigned i = 0; i < s->n_ports; i++) {
 		struct rte_eth_stats es;
 		struct npr_port_stats *p = &st->port[i];

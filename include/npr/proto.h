@@ -532,7 +532,7 @@ struct npr_stats {
 	uint64_t ring_resets;	  /* corrupt request ring recoveries */
 	uint64_t replies_dropped; /* replies no session was there to read */
 	uint64_t batches_aborted; /* batches of sessions that died or stayed silent */
-	uint64_t reserved;
+	uint64_t layout_repairs;  /* segment layouts rewritten after another process wrote them */
 	struct npr_port_stats port[NPR_MAX_PORTS];
 	struct npr_worker_stats worker[NPR_MAX_WORKERS];
 	uint64_t slow[NPR_STATS_SLOW_SLOTS]; /* enum npr_slow */

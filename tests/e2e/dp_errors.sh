@@ -86,6 +86,26 @@ printf 'route add 13.0.0.0/8 nexthop 1\nroute add 14.0.0.0/8 nexthop 99\n' >"$d/
 expect_fail "batch with one bad line" "99|exist" ctl batch "$d/bad.batch"
 expect_fail "route load with a bad line" ":2:" ctl route load <(printf '15.0.0.0/8 1\n15.0.0.1/8 1\n')
 
+# another process scribbles over the segment's layout (header words, a ring's size and mask):
+# the data plane puts it back, clients get in again, and the repair is counted
+$PY - "/dev/shm/$NPR_NAME" <<'EOF'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 8192)
+m[0:8] = os.urandom(8)        # magic
+m[40:72] = os.urandom(32)     # n_slots, slot_off, slot_size, ring_size
+m[4096 + 128:4096 + 144] = os.urandom(16)  # slot 0's request ring: size, mask
+m.close()
+os.close(fd)
+EOF
+ok_after=0
+for _ in $(seq 30); do ctl --timeout 500 hello >/dev/null 2>&1 && { ok_after=1; break; }; sleep 0.1; done
+if [ $ok_after -eq 1 ] && ctl --json show stats | grep -qE '"layout_repairs":[1-9]'; then
+    echo "ok: a scribbled segment layout is repaired: $(ctl show stats | grep -m1 'layout repairs')"
+else
+    echo "FAIL: a scribbled segment layout is repaired:"; ctl show stats 2>&1 | head -3; fails=$((fails + 1))
+fi
+
 after=$(ctl show routes; ctl show nexthops; ctl show interfaces)
 if [ "$before" != "$after" ]; then
     echo "FAIL: the running configuration changed:"; diff <(echo "$before") <(echo "$after"); fails=$((fails + 1))
