@@ -30,6 +30,7 @@ struct slot {
 	struct npr_ring_ref req;
 	struct npr_ring_ref rep;
 	uint64_t last_ns; /* last request handled */
+	bool stalled;	  /* its reader stopped reading: replies are dropped, not waited for */
 };
 
 struct shm_server {
@@ -57,6 +58,26 @@ pid_alive(int pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* Does the segment (another user's) belong to a live data plane run by that user? Its
+ * header names a live process, and /proc says that process is the file's owner's. */
+static bool
+live_owner(int fd, const struct stat *st)
+{
+	if ((size_t)st->st_size < sizeof(struct npr_shm_hdr))
+		return false;
+	struct npr_shm_hdr *h = mmap(NULL, sizeof(*h), PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return false;
+	int pid = h->dp_pid;
+	bool hdr_ok = h->magic == NPR_SHM_MAGIC && h->state != NPR_SHM_GONE;
+	munmap(h, sizeof(*h));
+	char path[32];
+	struct stat ps;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return hdr_ok && pid > 0 && pid_alive(pid) && stat(path, &ps) == 0 &&
+	       ps.st_uid == st->st_uid;
+}
+
 /* A segment that exists already: in use by a live data plane, or stale (crash, kill -9). */
 static int
 check_existing(const char *name, char *err, size_t errlen)
@@ -66,9 +87,10 @@ check_existing(const char *name, char *err, size_t errlen)
 		return errno == ENOENT ? 0 : -errno;
 	struct stat st;
 	int in_use = 0, pid = 0;
-	if (fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
-		/* not made by a data plane of our user: someone squats the name (whatever its
-		 * header says). Take the name back; clients refuse such a segment anyway. */
+	if (fstat(fd, &st) == 0 && st.st_uid != geteuid() && !live_owner(fd, &st)) {
+		/* not made by a data plane of our user, nor by a live one of its owner's: someone
+		 * squats the name (whatever its header says). Take the name back; clients refuse
+		 * such a segment anyway. */
 		close(fd);
 		if (shm_unlink(name) < 0) {
 			int e = errno;
@@ -239,29 +261,43 @@ emit(void *ctx, const void *rec, uint32_t len)
 {
 	struct slot *sl = ctx;
 	struct shm_server *s = sl->s;
-	struct timespec t0, now, nap = { 0, 20000 };
+	struct timespec nap = { 0, 20000 };
+	uint64_t t0 = npr_now_ns(), checked = t0;
 	int spins = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		int rc = npr_ring_put(&sl->rep, rec, len);
-		if (rc == 0)
+		if (rc == 0) {
+			sl->stalled = false;
 			return;
-		if (rc != -EAGAIN) {
+		}
+		if (rc != -EAGAIN || sl->stalled) {
+			/* a stalled session gets no more waiting until it reads again */
 			s->replies_dropped++;
 			return;
 		}
 		if (++spins < 1000)
 			continue;
 		nanosleep(&nap, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000000000ll + (now.tv_nsec - t0.tv_nsec) >
-		    100000000ll) {
+		uint64_t now = npr_now_ns();
+		if (now - checked > 100000000ull) {
+			checked = now;
 			if (!session_attached(sl)) {
 				s->replies_dropped++;
 				return;
 			}
-			t0 = now;
+		}
+		if (now - t0 > 1000000000ull) {
+			/* a client that does not read (stopped, ^Z) must not stop the control
+			 * thread: the other sessions, ARP and ND, and shutdown wait on it */
+			sl->stalled = true;
+			s->replies_dropped++;
+			fprintf(stderr,
+				"control: session %u does not read its replies: dropping them "
+				"until "
+				"it does\n",
+				sl->id);
+			return;
 		}
 	}
 }

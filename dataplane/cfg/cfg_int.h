@@ -338,6 +338,7 @@ struct host {
 struct sess {
 	uint8_t origin; /* from HELLO; NPR_ORIGIN_CONFIG before one */
 	uint8_t hello;
+	uint8_t batch_lost; /* its batch was aborted (cfg_session_end): refuse until it ends it */
 	uint32_t pid;
 	char name[NPR_NAME_LEN];
 };

@@ -152,7 +152,19 @@ cfg_handle_session(struct cfg *c, unsigned sid, const void *rec, uint32_t len, c
 	/* Another session's batch is open: the server holds our requests until it ends; one
 	 * that gets here anyway is refused, never staged into someone else's batch. */
 	bool other = c->batch_active && c->batch_owner != (int)sid;
-	if (rc == 0 && other && q.h.type != NPR_MSG_HELLO)
+	bool lost = c->sess[sid].batch_lost && rc == 0 && q.h.type != NPR_MSG_HELLO;
+	if (lost && (msg_types[q.h.type].mutating || q.h.type == NPR_MSG_BATCH_COMMIT ||
+		     q.h.type == NPR_MSG_BATCH_ABORT)) {
+		/* the rest of a batch the data plane aborted must not be applied piece by piece:
+		 * refused until the session ends it (COMMIT or ABORT) or says HELLO again */
+		if (q.h.type == NPR_MSG_BATCH_COMMIT || q.h.type == NPR_MSG_BATCH_ABORT)
+			c->sess[sid].batch_lost = 0;
+		rc = q.h.type == NPR_MSG_BATCH_ABORT
+			     ? 0
+			     : fail(&q, -ECANCELED, 0,
+				    "the batch was aborted (the session was silent for %u ms)",
+				    NPR_BATCH_IDLE_MS);
+	} else if (rc == 0 && other && q.h.type != NPR_MSG_HELLO)
 		rc = fail(&q, -EBUSY, 0, "session %d has a batch open", c->batch_owner);
 	else if (rc == 0 && c->batch_active && c->batch_poisoned &&
 		 q.h.type != NPR_MSG_BATCH_COMMIT && q.h.type != NPR_MSG_BATCH_ABORT &&
@@ -204,5 +216,6 @@ cfg_session_end(struct cfg *c, unsigned sid)
 	if (!c->batch_poisoned)
 		rollback(c);
 	c->batch_active = false;
+	c->sess[sid].batch_lost = 1;
 	return c->batch_msgs + 1;
 }

@@ -33,6 +33,23 @@ h_sync_begin(struct rq *q)
 	return 0;
 }
 
+/* Objects of origin o on interface ifid: its next hops, addresses, configured neighbours. */
+static uint32_t
+own_users(const struct cfg *c, unsigned o, unsigned ifid)
+{
+	uint32_t n = 0;
+	for (uint32_t id = nh_int(c, o, 1); id < nh_int(c, o, c->wire_nh); id++)
+		n += c->nh[id].cfg.used && c->nh[id].cfg.kind == NPR_NH_FORWARD &&
+		     c->nh[id].cfg.ifid == ifid;
+	for (uint32_t i = 0; i < CFG_ADDR_MAX; i++)
+		n += c->addr[i].used && c->addr[i].origin == o && c->addr[i].ifid == ifid;
+	for (uint32_t i = 0; i < c->nb.cap; i++) {
+		const struct nb *e = (const struct nb *)ht_at(&c->nb, i);
+		n += e->used && e->has_neigh && !e->dynamic && e->origin == o && e->ifid == ifid;
+	}
+	return n;
+}
+
 /* A route entry (c->rt or c->alt) of origin o that the sync did not re-send. */
 static bool
 rt_stale(const struct cfg *c, const uint8_t *e, unsigned alen, unsigned o)
@@ -47,7 +64,7 @@ h_sync_end(struct rq *q)
 	struct cfg *c = q->c;
 	unsigned o = q->origin;
 	uint32_t gen = c->gen[o];
-	uint32_t n_rt = 0, n_grp = 0, n_nh = 0, n_nb = 0, n_addr = 0, n_ifc = 0;
+	uint32_t n_rt = 0, n_grp = 0, n_nh = 0, n_nb = 0, n_addr = 0, n_ifc = 0, n_kept = 0;
 	uint64_t stale = 1;
 	int rc = 0;
 
@@ -175,6 +192,17 @@ h_sync_end(struct rq *q)
 		struct ifc_cfg z = { 0 };
 		if (!i->cfg.used || i->cfg.origin != o || i->cfg.gen == gen)
 			continue;
+		/* another origin's objects on it: it stays (theirs to remove first), learnt
+		 * neighbours and all; our own re-sent on an interface that was not: an error */
+		uint32_t learnt = 0;
+		for (uint32_t k = 0; k < c->nb.cap; k++) {
+			const struct nb *e = (const struct nb *)ht_at(&c->nb, k);
+			learnt += e->used && e->has_neigh && e->dynamic && e->ifid == id;
+		}
+		if ((i->n_nh || i->n_addr || i->n_neigh > learnt) && own_users(c, o, id) == 0) {
+			n_kept++;
+			continue;
+		}
 		if ((rc = nb_flush_learnt(c, id)) < 0) {
 			fail(q, rc, 0, "out of memory");
 			break;
@@ -197,8 +225,9 @@ h_sync_end(struct rq *q)
 	u->u.sync.origin = (uint8_t)o;
 	c->sync_active[o] = false;
 	snprintf(q->rep->msg, sizeof(q->rep->msg),
-		 "removed %u routes %u groups %u nhs %u neighs %u addrs %u ifaces", n_rt, n_grp,
-		 n_nh, n_nb, n_addr, n_ifc);
+		 "removed %u routes %u groups %u nhs %u neighs %u addrs %u ifaces%s", n_rt, n_grp,
+		 n_nh, n_nb, n_addr, n_ifc,
+		 n_kept != 0 ? "; kept interfaces other origins use" : "");
 	return 0;
 }
 /* ---------------------------------------------------------------------------------------- */
@@ -263,6 +292,7 @@ h_hello(struct rq *q)
 	}
 	ss->origin = m.origin;
 	ss->hello = 1;
+	ss->batch_lost = 0;
 	ss->pid = m.pid;
 	memcpy(ss->name, m.name, sizeof(ss->name));
 	q->rep->value = c->conf.instance_id;

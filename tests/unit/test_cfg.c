@@ -2699,6 +2699,24 @@ test_origins(void **state)
 	assert_int_equal(cfg_batch_owner(C), -1);
 	assert_int_equal(cfg_session_end(C, 0), 0);
 	assert_int_equal(lookup(4, "10.42.1.1"), 0);
+	/* and the rest of that batch is refused, not applied piece by piece, until the session
+	 * ends it */
+	assert_int_equal(route4_1(NPR_MSG_ROUTE4_ADD, "10.43.0.0", 16, 1), -ECANCELED);
+	assert_non_null(strstr(last.msg, "the batch was aborted"));
+	assert_int_equal(simple(NPR_MSG_BATCH_COMMIT), -ECANCELED);
+	assert_int_equal(lookup(4, "10.43.1.1"), 0);
+	OK(route4_1(NPR_MSG_ROUTE4_ADD, "10.43.0.0", 16, 1));
+	check_invariants();
+
+	/* the configuration's resync that drops everything of its own: interfaces that other
+	 * origins still use stay (zebra's next hop on eth1, the CLI's on eth0), the rest goes */
+	SID = 0;
+	OK(simple(NPR_MSG_SYNC_BEGIN));
+	OK(simple(NPR_MSG_SYNC_END));
+	assert_non_null(strstr(last.msg, "kept interfaces other origins use"));
+	assert_int_equal(lookup_o("10.30.1.1", &o), 1); /* zebra's route */
+	assert_int_equal(o, NPR_ORIGIN_ZEBRA);
+	assert_int_equal(lookup(4, "192.168.1.1"), 0); /* config's went */
 	check_invariants();
 }
 
