@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "npr/proto.h"
 #include "npr/shm.h"
 #include "npr/util.h"
@@ -138,16 +139,9 @@ static void blog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 blog(const char *fmt, ...)
 {
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s " PROG " fpm: ", ts);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	ctl_vlog(PROG " fpm", fmt, ap);
 	va_end(ap);
 }
 

@@ -5,8 +5,7 @@
  *   ids        our data-plane ids: bitmaps of used and reserved ids, next-fit allocation
  *   objects    next-hop objects (zebra's, inline ones, the special kinds), keyed by an
  *              open-addressing map; evaluation (usable or why not), programming, references
- *   routes     two open-addressing tables (IPv4, IPv6) of compact entries (route layout below),
- *              on huge pages when large; linear probing, backward-shift deletion
+ *   routes     two tables (IPv4, IPv6) of compact entries (fpm_rtab.h: layout below)
  *   output     route messages gathered per family, object messages, deferred deletions
  *   frames     a frame's events copied as they come; whole frames gathered (64) and applied
  *              in order, each with its net effect, the table slots of the ones ahead
@@ -16,17 +15,10 @@
  * Memory: 12 bytes an IPv4 route (24 IPv6) in a table at most 3/4 full, sized in powers of
  * two: 25-34 bytes a route (28 for the full table); an object ~80 bytes.
  *
- * A route entry, alen = 4 (IPv4, 12 bytes) or 16 (IPv6, 24 bytes):
- *
- *   0        alen   +1      +2      +3      +4               +8
- *   +--------+------+-------+-------+-------+----------------+
- *   | prefix | plen | proto | flags |  why  | object index   |
- *   +--------+------+-------+-------+-------+----------------+
- *    \___ key ____/
- *
- * flags: RF_USED, RF_INST (we sent it; the data plane has it with the object's target),
- * RF_FAILED (an ADD was refused: the data plane may still hold an older target), RF_SEEN
- * (replayed in the current replay when equal to st->seen_bit). The installed target is not
+ * Route entries are laid out in fpm_rtab.h (the tables). Their flags: RF_USED, RF_INST (we
+ * sent it; the data plane has it with the object's target), RF_FAILED (an ADD was refused:
+ * the data plane may still hold an older target), RF_SEEN (replayed in the current replay
+ * when equal to st->seen_bit). The installed target is not
  * stored: an object keeps its data-plane id for life, so it is the object's; when an
  * object's id or usability changes, the routes using it are walked again (rescan).
  */
@@ -36,12 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <linux/rtnetlink.h>
 
 #include "npr/addr.h"
 #include "npr/util.h"
+#include "fpm_rtab.h"
 #include "fpm_state.h"
 #include "grow.h"
 
@@ -171,20 +163,6 @@ struct okey {
 	const struct fpm_nh *nh;
 	const struct fo_member *mb;
 	uint16_t n_mb;
-};
-
-#define RF_USED 0x01u
-#define RF_INST 0x02u
-#define RF_FAILED 0x04u
-#define RF_SEEN 0x08u
-
-struct rtab {
-	uint8_t *e;
-	void *map; /* e's mapping when it has its own (map_len bytes); NULL: calloc */
-	size_t map_len;
-	uint32_t mask, n;
-	unsigned alen, esize;
-	uint64_t moves; /* insertions and removals: entries may have moved */
 };
 
 struct rbuf {
@@ -1072,192 +1050,7 @@ route_obj(struct fpm_state *st, const struct fpm_route *r)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Route tables */
-
-#define HUGE_2M (2u << 20)
-
-/* A large table gets a mapping of its own, 2 MiB aligned and advised to the kernel as huge
- * pages: random lookups in tens of MB of 4 KiB pages miss the TLB as often as the cache.
- * (Zeroed either way.) */
-static int
-rtab_init(struct rtab *t, unsigned alen, uint32_t cap)
-{
-	size_t bytes = (size_t)cap * (alen + 8);
-	memset(t, 0, sizeof(*t));
-	t->alen = alen;
-	t->esize = alen + 8;
-	if (bytes >= HUGE_2M) {
-		size_t len = bytes + HUGE_2M;
-		void *m =
-			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m != MAP_FAILED) {
-			uintptr_t a = ((uintptr_t)m + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1);
-			madvise((void *)a, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
-			t->map = m;
-			t->map_len = len;
-			t->e = (uint8_t *)a;
-		}
-	}
-	if (t->e == NULL)
-		t->e = calloc(cap, t->esize);
-	if (t->e == NULL)
-		return -ENOMEM;
-	t->mask = cap - 1;
-	return 0;
-}
-
-static void
-rtab_free(struct rtab *t)
-{
-	if (t->map != NULL)
-		munmap(t->map, t->map_len);
-	else
-		free(t->e);
-	t->e = NULL;
-	t->map = NULL;
-}
-
-static inline uint8_t *
-rt_at(const struct rtab *t, uint32_t i)
-{
-	return t->e + (size_t)i * t->esize;
-}
-
-static inline uint8_t *
-rt_flags(const struct rtab *t, uint8_t *e)
-{
-	return e + t->alen + 2;
-}
-
-static inline uint32_t
-rt_obj(const struct rtab *t, const uint8_t *e)
-{
-	uint32_t v;
-	memcpy(&v, e + t->alen + 4, 4);
-	return v;
-}
-
-static inline void
-rt_set_obj(const struct rtab *t, uint8_t *e, uint32_t v)
-{
-	memcpy(e + t->alen + 4, &v, 4);
-}
-
-static inline uint32_t
-rt_hash(const struct rtab *t, const uint8_t *key)
-{
-	if (t->alen == 4) { /* prefix and length in one word, mixed (MurmurHash3's fmix64) */
-		uint64_t v = 0;
-		memcpy(&v, key, 5);
-		v ^= v >> 33;
-		v *= 0xff51afd7ed558ccdull;
-		v ^= v >> 33;
-		v *= 0xc4ceb9fe1a85ec53ull;
-		v ^= v >> 33;
-		return (uint32_t)v;
-	}
-	return (uint32_t)(npr_hash(key, 17, 0x7274) >> 32);
-}
-
-/* Slot of key, or -1. */
-static int64_t
-rt_find(const struct rtab *t, const uint8_t *key)
-{
-	if (t->alen == 4) { /* prefix and length compared as one word */
-		uint64_t k = 0;
-		memcpy(&k, key, 5);
-		for (uint32_t i = rt_hash(t, key) & t->mask;; i = (i + 1) & t->mask) {
-			const uint8_t *e = rt_at(t, i);
-			if (!(e[6] & RF_USED))
-				return -1;
-			uint64_t v = 0;
-			memcpy(&v, e, 5);
-			if (v == k)
-				return i;
-		}
-	}
-	for (uint32_t i = rt_hash(t, key) & t->mask;; i = (i + 1) & t->mask) {
-		uint8_t *e = rt_at(t, i);
-		if (!(*rt_flags(t, e) & RF_USED))
-			return -1;
-		if (memcmp(e, key, 17) == 0)
-			return i;
-	}
-}
-
-static int
-rt_grow(struct rtab *t)
-{
-	struct rtab n;
-	if ((uint64_t)t->mask + 1 >= (1ull << 31) || rtab_init(&n, t->alen, (t->mask + 1) * 2) < 0)
-		return -ENOMEM;
-	/* in blocks: the new slots of a block are loaded (prefetched) before it is moved, as
-	 * each is a cache miss in a table larger than the cache */
-	enum { BLOCK = 16 };
-	uint32_t at[BLOCK], home[BLOCK];
-	for (uint32_t i = 0; i <= t->mask;) {
-		unsigned k = 0;
-		for (; i <= t->mask && k < BLOCK; i++) {
-			const uint8_t *e = rt_at(t, i);
-			if (!(e[t->alen + 2] & RF_USED))
-				continue;
-			at[k] = i;
-			home[k] = rt_hash(&n, e) & n.mask;
-			__builtin_prefetch(rt_at(&n, home[k]), 1);
-			k++;
-		}
-		for (unsigned j = 0; j < k; j++) {
-			uint32_t d = home[j];
-			while (*rt_flags(&n, rt_at(&n, d)) & RF_USED)
-				d = (d + 1) & n.mask;
-			memcpy(rt_at(&n, d), rt_at(t, at[j]), t->esize);
-		}
-	}
-	n.n = t->n;
-	n.moves = t->moves + 1;
-	rtab_free(t);
-	*t = n;
-	return 0;
-}
-
-/* A new entry for key (absent): flags RF_USED, why PENDING (counted by the caller). Slot,
- * or -1 if out of memory. */
-static int64_t
-rt_insert(struct rtab *t, const uint8_t *key)
-{
-	if ((t->n + 1) * 4ull > ((uint64_t)t->mask + 1) * 3 && rt_grow(t) < 0)
-		return -1;
-	uint32_t i = rt_hash(t, key) & t->mask;
-	while (*rt_flags(t, rt_at(t, i)) & RF_USED)
-		i = (i + 1) & t->mask;
-	uint8_t *e = rt_at(t, i);
-	memset(e, 0, t->esize);
-	memcpy(e, key, t->alen + 1);
-	*rt_flags(t, e) = RF_USED;
-	e[t->alen + 3] = FPM_WHY_PENDING;
-	t->n++;
-	t->moves++;
-	return i;
-}
-
-/* Remove slot i (backward shift: the entries after it may move into it). */
-static void
-rt_remove(struct rtab *t, uint32_t i)
-{
-	for (uint32_t j = (i + 1) & t->mask;; j = (j + 1) & t->mask) {
-		uint8_t *e = rt_at(t, j);
-		if (!(*rt_flags(t, e) & RF_USED))
-			break;
-		uint32_t home = rt_hash(t, e) & t->mask;
-		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-			memcpy(rt_at(t, i), e, t->esize);
-			i = j;
-		}
-	}
-	memset(rt_at(t, i), 0, t->esize);
-	t->n--;
-	t->moves++;
-}
+/* Routes */
 
 static void
 set_why(struct fpm_state *st, const struct rtab *t, uint8_t *e, uint8_t why)
