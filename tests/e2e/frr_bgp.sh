@@ -20,9 +20,8 @@ BUILD=$1
 SRC=$2
 . "$SRC/tests/e2e/lib.sh"
 . "$SRC/tests/e2e/netns_lib.sh"
-for p in /usr/lib/frr/zebra /usr/lib/frr/bgpd /usr/bin/vtysh /usr/sbin/bird /usr/sbin/birdc; do
-    [ -x "$p" ] || { echo "SKIP: $p not installed (apt-get install frr bird2)"; exit 77; }
-done
+. "$SRC/tests/e2e/frr_lib.sh"
+frr_require
 netns_init
 d=$(mktemp -d /tmp/npr-frr.XXXXXX)
 chmod 755 "$d"
@@ -104,13 +103,6 @@ router bgp 65000
 EOF
 }
 FPM_PORT=$((20000 + $$ % 20000))
-frr_start() {
-    chown -R frr:frr "$d" 2>/dev/null
-    nsx R /usr/lib/frr/zebra -d -f "$d/zebra.conf" -i "$d/zebra.pid" -z "$d/zserv.api" \
-        --vty_socket "$d" -M dplane_fpm_nl --log "file:$d/zebra.log" || bad "zebra start"
-    nsx R /usr/lib/frr/bgpd -d -f "$d/bgpd.conf" -i "$d/bgpd.pid" -z "$d/zserv.api" \
-        --vty_socket "$d" -p 179 --log "file:$d/bgpd.log" || bad "bgpd start"
-}
 frr_stop() { # [SIGNAL]: TERM (default) is a clean stop, KILL a crash
     local f
     for f in bgpd zebra; do
@@ -121,19 +113,6 @@ frr_stop() { # [SIGNAL]: TERM (default) is a clean stop, KILL a crash
         sleep 0.1
     done
     pkill -KILL -f -- "-f $d/" 2>/dev/null
-}
-vtysh() { nsx R /usr/bin/vtysh --vty_socket "$d" "$@"; }
-# bgp_up: "N established": R's BGP sessions (peers) that are up
-bgp_up() {
-    vtysh -c "show bgp summary json" 2>/dev/null | $PY -c '
-import json, sys
-try:
-    v = json.load(sys.stdin)
-except ValueError:
-    v = {}
-up = {a for af in v.values() if isinstance(af, dict)
-      for a, p in af.get("peers", {}).items() if p.get("state") == "Established"}
-print(len(up), "established")'
 }
 
 # ---- bird2 in the peers: static routes exported by BGP

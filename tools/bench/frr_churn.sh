@@ -31,9 +31,8 @@ while [ $# -gt 0 ]; do
 done
 . "$SRC/tests/e2e/lib.sh"
 . "$SRC/tests/e2e/netns_lib.sh"
-for p in /usr/lib/frr/zebra /usr/lib/frr/bgpd /usr/bin/vtysh /usr/sbin/bird /usr/sbin/birdc; do
-    [ -x "$p" ] || { echo "SKIP: $p not installed (apt-get install frr bird2)"; exit 77; }
-done
+. "$SRC/tests/e2e/frr_lib.sh"
+frr_require
 netns_init
 d=$(mktemp -d /tmp/npr-churn.XXXXXX)
 chmod 755 "$d"
@@ -134,11 +133,7 @@ apply "$d/r.json"
 ip netns exec "$NS_R" "$NPR_CTL" --shm "$NPR_NAME" fpm --listen "127.0.0.1:$FPM_PORT" \
     >"$d/bridge.log" 2>&1 &
 BRIDGE_PID=$!
-chown -R frr:frr "$d" 2>/dev/null
-nsx R /usr/lib/frr/zebra -d -f "$d/zebra.conf" -i "$d/zebra.pid" -z "$d/zserv.api" \
-    --vty_socket "$d" -s 90000000 -M dplane_fpm_nl --log "file:$d/zebra.log" || bad "zebra"
-nsx R /usr/lib/frr/bgpd -d -f "$d/bgpd.conf" -i "$d/bgpd.pid" -z "$d/zserv.api" \
-    --vty_socket "$d" --log "file:$d/bgpd.log" || bad "bgpd"
+frr_start -s 90000000 # a netlink buffer for a full table
 for p in P1 P2 P3; do nsx $p /usr/sbin/bird -c "$d/$p.conf" -s "$d/$p.ctl" -P "$d/$p.pid" || bad "bird $p"; done
 
 zebra_routes() { # nprouter's routes of origin zebra

@@ -35,9 +35,8 @@ while [ $# -gt 0 ]; do
 done
 . "$SRC/tests/e2e/lib.sh"
 . "$SRC/tests/e2e/netns_lib.sh"
-for p in /usr/lib/frr/zebra /usr/lib/frr/bgpd /usr/bin/vtysh /usr/sbin/bird /usr/sbin/birdc; do
-    [ -x "$p" ] || { echo "SKIP: $p not installed (apt-get install frr bird2)"; exit 77; }
-done
+. "$SRC/tests/e2e/frr_lib.sh"
+frr_require
 netns_init
 d=$(mktemp -d /tmp/npr-frrfull.XXXXXX)
 chmod 755 "$d"
@@ -148,11 +147,7 @@ start_router "$d/dp.log" rp1 -- --routes4 $((N4 + 1000)) --routes6 $((N6 + 1000)
 apply "$d/r.json"
 ip netns exec "$NS_R" "$NPR_CTL" --shm "$NPR_NAME" fpm --listen "127.0.0.1:$FPM_PORT" >"$d/bridge.log" 2>&1 &
 BRIDGE_PID=$!
-chown -R frr:frr "$d" 2>/dev/null
-nsx R /usr/lib/frr/zebra -d -f "$d/zebra.conf" -i "$d/zebra.pid" -z "$d/zserv.api" \
-    --vty_socket "$d" -s 90000000 -M dplane_fpm_nl --log "file:$d/zebra.log" || bad "zebra"
-nsx R /usr/lib/frr/bgpd -d -f "$d/bgpd.conf" -i "$d/bgpd.pid" -z "$d/zserv.api" \
-    --vty_socket "$d" --log "file:$d/bgpd.log" || bad "bgpd"
+frr_start -s 90000000 # a netlink buffer for a full table
 nsx P /usr/sbin/bird -c "$d/P.conf" -s "$d/P.ctl" -P "$d/P.pid" || bad "bird"
 
 now() { date +%s.%N; }
@@ -176,14 +171,7 @@ kernel_count() {
 t_start=$(now)
 t0=""
 for _ in $(seq 600); do
-    n=$(nsx R /usr/bin/vtysh --vty_socket "$d" -c "show bgp summary json" 2>/dev/null | $PY -c '
-import json, sys
-try:
-    v = json.load(sys.stdin)
-except ValueError:
-    v = {}
-print(len({a for af in v.values() if isinstance(af, dict)
-           for a, p in af.get("peers", {}).items() if p.get("state") == "Established"}))')
+    n=$(bgp_up | cut -d' ' -f1)
     if [ "${n:-0}" -ge 2 ]; then t0=$(now); break; fi
     sleep 0.1
 done
