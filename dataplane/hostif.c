@@ -77,11 +77,14 @@ hlog(FILE *out, const char *name, const char *fmt, ...)
 /* ---------------------------------------------------------------------------------------- */
 /* rtnetlink */
 
-/* Send one request and read its acknowledgement: 0 or the kernel's -errno. The kernel
- * handles a route netlink request inside sendmsg, so the answer is normally there already;
- * otherwise it is waited for at most HOSTIF_NL_WAIT_MS. */
+typedef void (*nl_msg_fn)(const struct nlmsghdr *m, void *data);
+
+/* Send one request and read its answer: each message of it to fn (if any), then 0 or the
+ * kernel's -errno from the acknowledgement (or the end of a dump). The kernel handles a route
+ * netlink request inside sendmsg, so the answer is normally there already; otherwise it is
+ * waited for at most HOSTIF_NL_WAIT_MS. */
 static int
-nl_call(struct hostif *h, struct nlmsghdr *nlh)
+nl_call_fn(struct hostif *h, struct nlmsghdr *nlh, nl_msg_fn fn, void *data)
 {
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = ++h->seq;
@@ -106,13 +109,110 @@ nl_call(struct hostif *h, struct nlmsghdr *nlh)
 		int len = (int)n;
 		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
 			/* answers to earlier requests that timed out are skipped */
-			if (r->nlmsg_seq != nlh->nlmsg_seq || r->nlmsg_type != NLMSG_ERROR ||
-			    r->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
+			if (r->nlmsg_seq != nlh->nlmsg_seq)
+				continue;
+			if (r->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (r->nlmsg_type != NLMSG_ERROR) {
+				if (fn != NULL)
+					fn(r, data);
+				continue;
+			}
+			if (r->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
 				continue;
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
 			return e->error;
 		}
 	}
+}
+
+static int
+nl_call(struct hostif *h, struct nlmsghdr *nlh)
+{
+	return nl_call_fn(h, nlh, NULL, NULL);
+}
+
+/* What the kernel says of a link: enough to know a TAP of ours and take it over. */
+struct nl_linkinfo {
+	int ifindex; /* 0: no answer */
+	bool up, tun, ours;
+	unsigned mtu;
+	uint8_t mac[6];
+};
+
+static void
+linkinfo_parse(const struct nlmsghdr *m, void *data)
+{
+	struct nl_linkinfo *li = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(m);
+	const struct nlattr *a, *b;
+
+	if (m->nlmsg_type != RTM_NEWLINK || m->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+		return;
+	li->ifindex = ifi->ifi_index;
+	li->up = (ifi->ifi_flags & IFF_UP) != 0;
+	mnl_attr_for_each(a, m, sizeof(*ifi))
+	{
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_MTU:
+			if (mnl_attr_get_payload_len(a) >= 4)
+				li->mtu = mnl_attr_get_u32(a);
+			break;
+		case IFLA_ADDRESS:
+			if (mnl_attr_get_payload_len(a) == 6)
+				memcpy(li->mac, mnl_attr_get_payload(a), 6);
+			break;
+		case IFLA_IFALIAS:
+			li->ours = mnl_attr_get_payload_len(a) >= sizeof(HOSTIF_ALIAS) - 1 &&
+				   strncmp(mnl_attr_get_payload(a), HOSTIF_ALIAS,
+					   sizeof(HOSTIF_ALIAS) - 1) == 0;
+			break;
+		case IFLA_LINKINFO:
+			mnl_attr_for_each_nested(b, a)
+			{
+				if (mnl_attr_get_type(b) == IFLA_INFO_KIND &&
+				    strncmp(mnl_attr_get_payload(b), "tun",
+					    mnl_attr_get_payload_len(b)) == 0 &&
+				    mnl_attr_get_payload_len(b) >= 3)
+					li->tun = true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+nl_getlink(struct hostif *h, const char *name, struct nl_linkinfo *li)
+{
+	uint32_t buf[128];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	memset(li, 0, sizeof(*li));
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	int rc = nl_call_fn(h, nlh, linkinfo_parse, li);
+	return rc == 0 && li->ifindex == 0 ? -ENODEV : rc;
+}
+
+/* Mark a TAP as a host port of nprouter's, so that the next data plane takes it over. */
+static int
+nl_alias(struct hostif *h, int ifindex)
+{
+	uint32_t buf[128];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, HOSTIF_ALIAS);
+	return nl_call(h, nlh);
 }
 
 /* MTU (0: unchanged), MAC (NULL: unchanged) and admin state (up < 0: unchanged) of a link. */
@@ -201,6 +301,66 @@ inst_forget(struct hostif *h, unsigned ifid, unsigned family)
 	h->n_inst = k;
 }
 
+struct addr_load {
+	struct hostif *h;
+	unsigned ifid;
+	int ifindex;
+};
+
+static void
+addr_load_one(const struct nlmsghdr *m, void *data)
+{
+	struct addr_load *l = data;
+	struct hostif *h = l->h;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(m);
+	const struct nlattr *a;
+	struct cfg_addr c = { .ifid = (uint16_t)l->ifid };
+
+	if (m->nlmsg_type != RTM_NEWADDR || m->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
+	    (int)ifa->ifa_index != l->ifindex || h->n_inst >= ADDR_MAX)
+		return;
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return;
+	unsigned al = ifa->ifa_family == AF_INET ? 4 : 16;
+	bool got = false;
+	mnl_attr_for_each(a, m, sizeof(*ifa))
+	{
+		unsigned t = mnl_attr_get_type(a);
+		/* IPv4: IFA_LOCAL is the address (IFA_ADDRESS the peer's on point-to-point) */
+		if ((t == IFA_LOCAL || (t == IFA_ADDRESS && !got)) &&
+		    mnl_attr_get_payload_len(a) == al) {
+			memcpy(c.a, mnl_attr_get_payload(a), al);
+			got = true;
+		}
+	}
+	/* the kernel's own link-local addresses are not the configuration's to remove */
+	if (!got || (al == 16 && c.a[0] == 0xfe && (c.a[1] & 0xc0) == 0x80))
+		return;
+	c.family = al == 4 ? NPR_AF_INET : NPR_AF_INET6;
+	c.plen = ifa->ifa_prefixlen;
+	h->inst[h->n_inst++] = c;
+}
+
+/* The addresses a TAP taken over has: installed, as far as addr_sync knows. */
+static void
+inst_load(struct hostif *h, unsigned ifid, int ifindex)
+{
+	uint32_t buf[64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	struct addr_load l = { h, ifid, ifindex };
+
+	inst_forget(h, ifid, 0);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	int rc = nl_call_fn(h, nlh, addr_load_one, &l);
+	if (rc < 0)
+		hlog(stderr, h->ifs[ifid].name, "cannot read its addresses: %s", strerror(-rc));
+	qsort(h->inst, h->n_inst, sizeof(*h->inst), addr_cmp);
+}
+
 static void
 addr_change(struct hostif *h, const struct cfg_addr *a, bool add)
 {
@@ -272,34 +432,54 @@ ip6_conf(const char *name, const char *key, const char *val)
 	close(fd);
 }
 
-/* 0, or -EEXIST: a netdev has that name; another -errno. */
+/* Attach fd to the TAP name, new (TUN_EXCL) or one of ours left by an earlier data plane. */
 static int
-tap_open(struct hostif *h, unsigned ifid, const char *name)
+tap_attach(int fd, const char *name, bool excl)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (excl ? IFF_TUN_EXCL : 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		/* EBUSY: another process has it; EINVAL: a TUN, not a TAP */
+		return errno == EBUSY || errno == EINVAL ? -EEXIST : -errno;
+	return 0;
+}
+
+/* 0 (*adopted: it was there already), or -EEXIST: a netdev not ours has that name; another
+ * -errno. A new TAP is persistent: it outlives this data plane (carrier off), so that the
+ * host stack keeps its ifindex, addresses and sockets across a restart; the next data plane
+ * takes it over by name, recognised by its alias. */
+static int
+tap_open(struct hostif *h, unsigned ifid, const char *name, bool *adopted)
 {
 	struct hif *x = &h->ifs[ifid];
-	struct ifreq ifr;
+	struct nl_linkinfo li = { 0 };
 	int fd, rc;
 
 	if (!name_ok(name))
 		return -EINVAL;
-	if (if_nametoindex(name) != 0)
+	*adopted = if_nametoindex(name) != 0;
+	if (*adopted && (nl_getlink(h, name, &li) != 0 || !li.tun || !li.ours))
 		return -EEXIST;
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	/* TUN_EXCL: never attach to a TAP that exists (someone else's persistent one) */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		rc = errno == EBUSY ? -EEXIST : -errno;
-		close(fd);
-		return rc;
-	}
-	int idx = (int)if_nametoindex(name);
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = ifid };
-	if (idx == 0 || epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	rc = tap_attach(fd, name, !*adopted);
+	if (rc == 0 && !*adopted && ioctl(fd, TUNSETPERSIST, 1) < 0)
 		rc = -errno;
+	int idx = rc == 0 ? (int)if_nametoindex(name) : 0;
+	if (rc == 0 && idx == 0)
+		rc = -errno;
+	if (rc == 0 && !*adopted)
+		rc = nl_alias(h, idx);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = ifid };
+	if (rc == 0 && epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		if (!*adopted)
+			(void)ioctl(fd, TUNSETPERSIST, 0);
 		close(fd);
 		return rc;
 	}
@@ -309,15 +489,24 @@ tap_open(struct hostif *h, unsigned ifid, const char *name)
 	x->fd = fd;
 	x->ifindex = idx;
 	snprintf(x->name, sizeof(x->name), "%s", name);
+	if (*adopted) { /* what it has, so that only what differs changes: no flap */
+		x->up = li.up;
+		x->mtu = (uint16_t)li.mtu;
+		memcpy(x->mac, li.mac, 6);
+		x->v6 = x->up && x->mtu >= IP6_MIN_MTU;
+		inst_load(h, ifid, idx);
+	}
 	return 0;
 }
 
+/* The interface went: its TAP with it (not persistent any more, its last descriptor closed). */
 static void
 tap_close(struct hostif *h, unsigned ifid, const char *why)
 {
 	struct hif *x = &h->ifs[ifid];
 
-	close(x->fd); /* the TAP goes with its only descriptor; epoll forgets it */
+	(void)ioctl(x->fd, TUNSETPERSIST, 0);
+	close(x->fd); /* epoll forgets it */
 	inst_forget(h, ifid, 0);
 	printf(PROG ": host port %s removed (%s)\n", x->name, why);
 	memset(x, 0, sizeof(*x));
@@ -378,7 +567,8 @@ hostif_sync(struct hostif *h, uint64_t now)
 		if (!have[i])
 			continue;
 		if (x->fd < 0) {
-			int rc = tap_open(h, i, want[i].name);
+			bool adopted;
+			int rc = tap_open(h, i, want[i].name, &adopted);
 			if (rc < 0) {
 				if (!x->failed)
 					hlog(stderr, want[i].name,
@@ -394,8 +584,9 @@ hostif_sync(struct hostif *h, uint64_t now)
 				snprintf(x->name, sizeof(x->name), "%s", want[i].name);
 				continue;
 			}
-			printf(PROG ": host port %s: TAP created (ifindex %d) for interface %u\n",
-			       x->name, x->ifindex, i);
+			printf(PROG ": host port %s: TAP %s (ifindex %d) for interface %u\n",
+			       x->name, adopted ? "taken over from an earlier run" : "created",
+			       x->ifindex, i);
 		}
 		link_sync(h, i, &want[i]);
 	}
@@ -513,9 +704,16 @@ hostif_free(struct hostif *h)
 {
 	if (h == NULL)
 		return;
+	unsigned kept = 0;
 	for (unsigned i = 0; i < NPR_MAX_IFACES; i++)
-		if (h->ifs[i].fd >= 0)
+		if (h->ifs[i].fd >= 0) {
 			close(h->ifs[i].fd);
+			kept++;
+		}
+	if (kept > 0)
+		printf(PROG ": %u host port%s stay%s, without carrier, for the next start (ip link "
+			    "del NAME removes one)\n",
+		       kept, kept == 1 ? "" : "s", kept == 1 ? "s" : "");
 	if (h->ep >= 0)
 		close(h->ep);
 	if (h->nl != NULL)

@@ -683,7 +683,7 @@ main(int argc, char **argv)
 			rte_pktmbuf_free(m);
 	}
 	stats_print(&dp.stats, stdout);
-	hostif_free(dp.host); /* the TAPs go away */
+	hostif_free(dp.host); /* the TAPs stay for the next start */
 	dp.host = NULL;
 	sp_free(dp.sp);
 	dp.sp = NULL;

@@ -191,6 +191,12 @@ apply "$d/r.json"
 eventually "interface wan back: TAP wan again" "wan: <[^>]*,UP,LOWER_UP>" nsx R ip -o link show wan
 phase_end "$d/dp.log"
 
+# ---- (f) the TAPs outlive the data plane, without carrier, for the next one to take over
+eventually "stopped: TAP lan stays without carrier" "lan: <NO-CARRIER," nsx R ip -o link show lan
+expect "stopped: and keeps its address" "inet 192.0.2.1/24" nsx R ip -4 -o addr show dev lan
+nsx R ip link del lan
+nsx R ip link del wan
+
 # ---- (g) --no-host-ports: no TAP at all
 start_router "$d/dp2.log" ra rb -- --no-host-ports
 apply "$d/r.json"

@@ -4,10 +4,11 @@
  * programmed with hand-encoded records, in a network namespace of the test's own (unshare):
  * a TAP appears with the interface's name, MAC, MTU, state and addresses, follows their
  * changes, is renamed and goes with the interface; a name already taken is left alone and
- * had once free; frames go both ways (ARP requests written to the TAP are answered by the
- * kernel, the answers read back, at most HOSTIF_BURST per poll). What is checked is read
- * back from the kernel with ioctl and getifaddrs. Skipped (77) without the right to make a
- * namespace or without /dev/net/tun. No EAL.
+ * had once free; TAPs outlive the data plane and the next one takes them over (same ifindex,
+ * addresses put right) but never a TAP not marked as ours; frames go both ways (ARP requests
+ * written to the TAP are answered by the kernel, the answers read back, at most HOSTIF_BURST per
+ * poll). What is checked is read back from the kernel with ioctl and getifaddrs. Skipped (77)
+ * without the right to make a namespace or without /dev/net/tun. No EAL.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -121,7 +123,7 @@ host_sync(void)
 /* ---- what the kernel has ---- */
 
 struct link {
-	bool exists, up;
+	bool exists, up, running; /* running: up with carrier (a process holds the TAP) */
 	unsigned mtu;
 	uint8_t mac[6];
 };
@@ -139,6 +141,7 @@ link_of(const char *name)
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
 		l.exists = true;
 		l.up = (ifr.ifr_flags & IFF_UP) != 0;
+		l.running = (ifr.ifr_flags & IFF_RUNNING) != 0;
 		assert_int_equal(ioctl(s, SIOCGIFMTU, &ifr), 0);
 		l.mtu = (unsigned)ifr.ifr_mtu;
 		assert_int_equal(ioctl(s, SIOCGIFHWADDR, &ifr), 0);
@@ -146,6 +149,19 @@ link_of(const char *name)
 	}
 	close(s);
 	return l;
+}
+
+/* The kernel's operational state follows carrier changes with a delay (linkwatch, up to a
+ * second): wait up to 3 s for name's to be running or not. */
+static bool
+running_becomes(const char *name, bool want)
+{
+	for (int i = 0; i < 300; i++) {
+		if (link_of(name).running == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 /* name has address a (text) with prefix length plen */
@@ -334,6 +350,80 @@ test_taken(void **state)
 	assert_int_equal(hostif_ifindex(H, 0), 0);
 }
 
+/* A restart: the TAPs stay without carrier, keep ifindex and addresses; the next data plane
+ * takes them over, puts right what changed meanwhile, and leaves a TAP not ours alone. */
+static void
+test_restart(void **state)
+{
+	char err[160];
+	struct ifreq ifr;
+	(void)state;
+
+	OK(iface(0, 0, NULL, 1500, true, "npr0"));
+	OK(addr(NPR_MSG_ADDR_ADD, 0, "192.0.2.1", 24));
+	OK(addr(NPR_MSG_ADDR_ADD, 0, "2001:db8::1", 64));
+	host_sync();
+	int idx = (int)if_nametoindex("npr0");
+	assert_true(idx > 0);
+	assert_true(running_becomes("npr0", true));
+
+	/* a TAP of the same kind, persistent but not ours, under the name another interface
+	 * will want */
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "notours");
+	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+	assert_int_equal(ioctl(fd, TUNSETPERSIST, 1), 0);
+	close(fd);
+
+	hostif_free(H); /* the data plane stops */
+	H = NULL;
+	struct link l = link_of("npr0");
+	assert_true(l.exists);
+	assert_true(l.up);
+	assert_true(running_becomes("npr0", false));
+	assert_int_equal((int)if_nametoindex("npr0"), idx);
+	assert_true(has_addr("npr0", "192.0.2.1", 24));
+
+	/* meanwhile: the configuration changes, someone adds an address by hand */
+	OK(addr(NPR_MSG_ADDR_DEL, 0, "192.0.2.1", 24));
+	OK(addr(NPR_MSG_ADDR_ADD, 0, "198.51.100.1", 25));
+	OK(iface(0, 0, M2, 1400, true, "npr0"));
+	OK(iface(1, 1, NULL, 1500, true, "notours"));
+	assert_int_equal(system("ip addr add 203.0.113.9/24 dev npr0"), 0);
+
+	H = hostif_create(C, err, sizeof(err));
+	if (H == NULL)
+		fail_msg("hostif_create: %s", err);
+	host_sync();
+	assert_int_equal(hostif_ifindex(H, 0), idx);
+	assert_true(running_becomes("npr0", true));
+	l = link_of("npr0");
+	assert_int_equal(l.mtu, 1400);
+	assert_memory_equal(l.mac, M2, 6);
+	assert_true(has_addr("npr0", "198.51.100.1", 25));
+	assert_true(has_addr("npr0", "2001:db8::1", 64));
+	assert_false(has_addr("npr0", "192.0.2.1", 24));
+	assert_false(has_addr("npr0", "203.0.113.9", 24));
+	/* not ours: untouched, no host port */
+	assert_int_equal(hostif_ifindex(H, 1), 0);
+	assert_false(link_of("notours").running);
+
+	/* the interface deleted: its TAP goes for good */
+	OK(addr(NPR_MSG_ADDR_DEL, 0, "198.51.100.1", 25));
+	OK(addr(NPR_MSG_ADDR_DEL, 0, "2001:db8::1", 64));
+	OK(iface_del(0));
+	host_sync();
+	assert_false(link_of("npr0").exists);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+	assert_int_equal(ioctl(fd, TUNSETPERSIST, 0), 0);
+	close(fd);
+}
+
 static unsigned n_rx, n_replies;
 
 static void
@@ -408,6 +498,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frames, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
