@@ -506,9 +506,11 @@ show_stats(struct ctl *x)
 
 	unsigned np = st.n_ports < NPR_MAX_PORTS ? st.n_ports : NPR_MAX_PORTS;
 	unsigned nw = st.n_workers < NPR_MAX_WORKERS ? st.n_workers : NPR_MAX_WORKERS;
-	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 }, drop_total = 0,
-		 exc_total = 0;
+	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 }, pol[NPR_PUNT_MAX] = { 0 },
+		 drop_total = 0, exc_total = 0, pol_total = 0;
 	for (unsigned w = 0; w < nw; w++) {
+		for (unsigned i = 0; i < NPR_PUNT_MAX; i++)
+			pol[i] += st.worker[w].policed[i];
 		for (unsigned i = 0; i < NPR_DROP_MAX; i++)
 			drop[i] += st.worker[w].drop[i];
 		for (unsigned i = 0; i < NPR_EXC_MAX; i++)
@@ -518,6 +520,8 @@ show_stats(struct ctl *x)
 		drop_total += drop[i];
 	for (unsigned i = 0; i < NPR_EXC_MAX; i++)
 		exc_total += exc[i];
+	for (unsigned i = 0; i < NPR_PUNT_MAX; i++)
+		pol_total += pol[i];
 
 	if (x->json_out) {
 		struct json *j = &x->j;
@@ -571,6 +575,11 @@ show_stats(struct ctl *x)
 			for (unsigned i = 0; i < NPR_EXC_MAX; i++)
 				json_kv_u64(j, npr_exc_name(i), ws->exc[i]);
 			json_obj_end(j);
+			json_key(j, "policed");
+			json_obj_begin(j);
+			for (unsigned i = 0; i < NPR_PUNT_MAX; i++)
+				json_kv_u64(j, npr_punt_name(i), ws->policed[i]);
+			json_obj_end(j);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
@@ -586,6 +595,12 @@ show_stats(struct ctl *x)
 			json_kv_u64(j, npr_exc_name(i), exc[i]);
 		json_obj_end(j);
 		json_kv_u64(j, "exceptions_total", exc_total);
+		json_key(j, "policed");
+		json_obj_begin(j);
+		for (unsigned i = 0; i < NPR_PUNT_MAX; i++)
+			json_kv_u64(j, npr_punt_name(i), pol[i]);
+		json_obj_end(j);
+		json_kv_u64(j, "policed_total", pol_total);
 		json_key(j, "slowpath");
 		json_obj_begin(j);
 		for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
@@ -655,6 +670,15 @@ show_stats(struct ctl *x)
 			printf("  %-16s %14" PRIu64 "  %s\n", npr_exc_name(i), exc[i],
 			       npr_exc_text(i));
 	printf("  %-16s %14" PRIu64 "\n", "total", exc_total);
+	if (pol_total != 0) {
+		printf("punt policing (exceptions over their class's rate, dropped; in drops "
+		       "too):\n");
+		for (unsigned i = 0; i < NPR_PUNT_MAX; i++)
+			if (pol[i] != 0)
+				printf("  %-16s %14" PRIu64 "  %s\n", npr_punt_name(i), pol[i],
+				       npr_punt_text(i));
+		printf("  %-16s %14" PRIu64 "\n", "total", pol_total);
+	}
 	uint64_t inj = 0;
 	for (unsigned w = 0; w < nw; w++)
 		inj += st.worker[w].inject_pkts;

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -134,6 +135,7 @@ _Static_assert(FWD_BURST <= 32 && FWD_BURST <= FIB_BULK,
 /* What one burst collects between the stages; lives on the worker's stack. */
 struct fwd_burst {
 	unsigned n_drop, n_exc;
+	unsigned rx_port;
 	uint32_t fast6; /* bit i: m6[i] passed pkt_ip6_fast */
 	struct rte_mbuf *drop[FWD_BURST];
 	struct rte_mbuf *exc[FWD_BURST];
@@ -149,10 +151,118 @@ struct fwd_burst {
 	uint8_t out_port[FWD_BURST];
 };
 
+/* ---- punt policing (exceptions only: off the common path) ---- */
+
+void
+fwd_punt_set(struct fwd_worker *w, unsigned cls, uint32_t rate, uint32_t burst, uint64_t tsc_hz)
+{
+	for (unsigned port = 0; port < NPR_MAX_PORTS; port++) {
+		struct fwd_policer *p = &w->punt[port][cls];
+		p->tat = 0;
+		p->cost = rate == 0 ? 0 : RTE_MAX(tsc_hz / rate, (uint64_t)1);
+		p->tol = p->cost * (burst > 0 ? burst - 1 : 0);
+	}
+}
+
+static inline uint16_t
+fwd_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* What a packet for the router (or multicast) is, from its L4 header when it has one in the
+ * first segment: ND, echo request, BGP, or the default class dflt. */
+static unsigned
+fwd_punt_l4(const uint8_t *l4, uint32_t avail, unsigned proto, int v6, unsigned dflt)
+{
+	if (proto == (v6 ? 58u : 1u) && avail >= 1) {
+		if (v6 && l4[0] >= 133 && l4[0] <= 137)
+			return NPR_PUNT_ND;
+		if (l4[0] == (v6 ? 128 : 8) && dflt == NPR_PUNT_LOCAL)
+			return NPR_PUNT_ECHO;
+	} else if (proto == 6 && avail >= 4 && dflt == NPR_PUNT_LOCAL) {
+		if (fwd_get16(l4) == 179 || fwd_get16(l4 + 2) == 179)
+			return NPR_PUNT_BGP;
+	}
+	return dflt;
+}
+
+unsigned
+fwd_punt_class(const struct rte_mbuf *m, unsigned reason)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *), *ip = f + PKT_ETH_LEN;
+	uint32_t seg = m->data_len;
+	unsigned dflt;
+
+	switch (reason) {
+	case NPR_EXC_ARP:
+		return NPR_PUNT_ARP;
+	case NPR_EXC_UNRESOLVED:
+		return NPR_PUNT_RESOLVE;
+	case NPR_EXC_TOO_BIG:
+		return NPR_PUNT_TOO_BIG;
+	case NPR_EXC_TTL_EXPIRED:
+	case NPR_EXC_NO_ROUTE:
+	case NPR_EXC_UNREACHABLE:
+	case NPR_EXC_PROHIBIT:
+		return NPR_PUNT_ICMP_ERR;
+	case NPR_EXC_L2_MULTICAST:
+		dflt = NPR_PUNT_MCAST;
+		break;
+	default:
+		dflt = NPR_PUNT_LOCAL;
+		break;
+	}
+	if (seg < PKT_ETH_LEN + 20)
+		return dflt;
+	uint16_t et = fwd_get16(f + 12);
+	if (et == 0x0800) {
+		uint32_t ihl = (ip[0] & 0xfu) * 4u;
+		/* a later fragment has no L4 header */
+		if ((fwd_get16(ip + 6) & 0x1fff) != 0 || ihl < 20 || PKT_ETH_LEN + ihl > seg)
+			return dflt;
+		return fwd_punt_l4(ip + ihl, seg - PKT_ETH_LEN - ihl, ip[9], 0, dflt);
+	}
+	if (et == 0x86dd && seg >= PKT_ETH_LEN + 40)
+		return fwd_punt_l4(ip + 40, seg - PKT_ETH_LEN - 40, ip[6], 1, dflt);
+	return dflt;
+}
+
+/* What a policed exception counts as among the drops: the route's own verdict where it has
+ * one (only the ICMP error is lost), else POLICED. */
+static const uint8_t fwd_policed_drop[NPR_EXC_MAX] = {
+	[NPR_EXC_ARP] = NPR_DROP_POLICED,	  [NPR_EXC_L2_MULTICAST] = NPR_DROP_POLICED,
+	[NPR_EXC_TTL_EXPIRED] = NPR_DROP_POLICED, [NPR_EXC_LOCAL] = NPR_DROP_POLICED,
+	[NPR_EXC_UNRESOLVED] = NPR_DROP_POLICED,  [NPR_EXC_IP_OPTIONS] = NPR_DROP_POLICED,
+	[NPR_EXC_NO_ROUTE] = NPR_DROP_NO_ROUTE,	  [NPR_EXC_UNREACHABLE] = NPR_DROP_UNREACHABLE,
+	[NPR_EXC_PROHIBIT] = NPR_DROP_PROHIBIT,	  [NPR_EXC_TOO_BIG] = NPR_DROP_POLICED,
+};
+
+/* Whether an exception may go to the slow path: its class's bucket has a token. Else it is
+ * counted (policed[class]) and the caller drops it. */
+static __rte_noinline int
+fwd_punt_ok(struct fwd_worker *w, const struct rte_mbuf *m, unsigned reason, unsigned rx_port)
+{
+	unsigned cls = fwd_punt_class(m, reason);
+	struct fwd_policer *p = &w->punt[rx_port % NPR_MAX_PORTS][cls];
+
+	if (p->cost == 0)
+		return 1;
+	uint64_t now = rte_rdtsc(), t = p->tat > now ? p->tat : now;
+	if (t - now > p->tol) {
+		stat_add(&w->stats.policed[cls], 1);
+		return 0;
+	}
+	p->tat = t + p->cost;
+	return 1;
+}
+
 /* The single exit of a packet that is not forwarded: v is PKT_DROP|reason or PKT_EXC|reason. */
 static inline void
 fwd_exit(struct fwd_worker *w, struct fwd_burst *b, struct rte_mbuf *m, unsigned v)
 {
+	if ((v & PKT_EXC) && unlikely(!fwd_punt_ok(w, m, PKT_REASON(v), b->rx_port)))
+		v = PKT_DROP | fwd_policed_drop[PKT_REASON(v) % NPR_EXC_MAX];
 	if (v & PKT_EXC) {
 		m->hash.usr = PKT_REASON(v);
 		b->exc_reason[b->n_exc] = (uint8_t)PKT_REASON(v);
@@ -322,6 +432,25 @@ fwd_check(struct rte_mbuf *m, uint64_t port_mac, uint32_t port_up, uint32_t *dst
 							   : PKT_DROP | NPR_DROP_BAD_LENGTH;
 	}
 	return v;
+}
+
+static inline uint32_t
+fwd_src4(const struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *h =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, PKT_ETH_LEN);
+	return rte_be_to_cpu_32(h->src_addr);
+}
+
+/* An IPv4 packet from or to 169.254/16 (RFC 3927 7): fine for the router itself (PKT_IP4: it
+ * goes on to its LOCAL route), never forwarded. Rare: its own lookup, here. */
+static __rte_noinline unsigned
+fwd_link_local4(const struct fwd_tables *t, const struct rte_mbuf *m, uint32_t dst)
+{
+	if (fib4_lookup(t->fib4, dst) & NPR_TARGET_LOCAL)
+		return PKT_IP4;
+	return pkt_ip4_link_local(fwd_src4(m)) ? PKT_DROP | NPR_DROP_BAD_SRC
+					       : PKT_DROP | NPR_DROP_BAD_DST;
 }
 
 /*
@@ -544,6 +673,7 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 	unsigned i, v, n4 = 0, n6 = 0, k = 0;
 
 	b.n_drop = b.n_exc = 0;
+	b.rx_port = rx_port;
 	if (likely(rx_port < NPR_MAX_PORTS)) {
 		port_mac = fwd_port_mac(&t->port[rx_port]);
 		port_up = atomic_load_explicit(&t->port[rx_port].up, memory_order_relaxed);
@@ -576,6 +706,9 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 				continue;
 			}
 			v = fwd_check(m, port_mac, port_up, &b.dst4[n4]);
+			if (v == PKT_IP4 && unlikely(pkt_ip4_link_local(b.dst4[n4]) ||
+						     pkt_ip4_link_local(fwd_src4(m))))
+				v = fwd_link_local4(t, m, b.dst4[n4]);
 			if (v == PKT_IP4)
 				m4[n4++] = m;
 			else if (v == PKT_IP6)

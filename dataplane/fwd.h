@@ -93,9 +93,18 @@ struct fwd_rxq {
 };
 
 /* One per worker lcore; allocated cache-aligned, written only by its worker (except stop). */
+/* One punt class's token bucket, as a theoretical arrival time in TSC cycles (GCRA): a packet
+ * is let through when tat - now <= tol, and then moves tat on by cost. cost 0: no limit. */
+struct fwd_policer {
+	uint64_t tat, cost, tol;
+};
+
 struct fwd_worker {
 	struct npr_worker_stats stats; /* read by the control thread without locks */
-	unsigned idx;		       /* worker index, also its QSBR thread id */
+	/* this worker's share of each class's rate, per receiving port: a flood on one port
+	 * leaves the others their share */
+	struct fwd_policer punt[NPR_MAX_PORTS][NPR_PUNT_MAX];
+	unsigned idx; /* worker index, also its QSBR thread id */
 	unsigned n_rxq;
 	struct fwd_rxq rxq[NPR_MAX_PORTS];
 	uint16_t txq[NPR_MAX_PORTS]; /* this worker's tx queue on each port */
@@ -122,6 +131,13 @@ fwd_exc_reason(const struct rte_mbuf *m)
 /* Process one received burst from rx_port: validate, look up, rewrite, stage for tx, hand
  * exceptions to w->exc, free drops; every packet is counted exactly once in w->stats
  * (tx staging counts happen at flush). Does not transmit: call fwd_flush after. */
+/* Set w's share of a punt class on every port: rate packets per second (0: no limit), burst
+ * packets at once (at least 1), tsc_hz the TSC's frequency. Before the worker starts. */
+void fwd_punt_set(struct fwd_worker *w, unsigned cls, uint32_t rate, uint32_t burst,
+		  uint64_t tsc_hz);
+/* The punt class of an exception (reason, and for packets to the router what they are). */
+unsigned fwd_punt_class(const struct rte_mbuf *m, unsigned reason);
+
 void fwd_process(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, uint16_t n);
 /* Transmit what fwd_process staged; frees and counts (TX_FULL) what the port refused. */
 void fwd_flush(struct fwd_worker *w);

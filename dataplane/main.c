@@ -39,12 +39,15 @@
 #include "cfg.h"
 #include "fwd.h"
 #include "hostif.h"
+#include "punt.h"
 #include "shm_server.h"
 #include "slowpath.h"
 #include "stats.h"
 
 #define PROG "nprouter-dataplane"
-#define EXC_RING_SIZE 1024u
+/* room for the punt classes' bursts (punt.c) and for ~0.5 s of their rates while the control
+ * thread is descheduled: on a shared machine a flood otherwise ends as EXC_FULL */
+#define EXC_RING_SIZE 4096u
 #define INJECT_RING_SIZE 1024u
 
 static volatile int stop_flag;
@@ -67,6 +70,7 @@ struct opts {
 	int host_ports; /* -1: when /dev/net/tun is usable; 0: off; 1: on or fail */
 	/* slow path (0: its defaults) */
 	uint32_t icmp_rate, icmp_burst, neigh_retry_ms, neigh_retries, neigh_reachable_ms;
+	struct punt_conf punt;
 };
 
 struct dp {
@@ -139,6 +143,10 @@ usage(void)
 	       "  --neigh-retries N     ARP/ND: requests before giving up (default 3)\n"
 	       "  --neigh-reachable-ms N  learnt neighbours are re-checked after this (default "
 	       "30000)\n"
+	       "  --punt-rate CLASS=RATE[/BURST][,...]  police what goes to the slow path, per\n"
+	       "                        class: RATE packets/s per port (0: no limit), BURST\n"
+	       "                        per worker; classes arp, nd, mcast, echo, bgp, local,\n"
+	       "                        resolve, icmp_err, too_big (defaults: see README)\n"
 	       "  --no-promisc          do not put ports in promiscuous mode\n"
 	       "  --host-ports          a Linux TAP named like each interface for the host stack:\n"
 	       "                        what the router does not answer itself goes there\n"
@@ -183,9 +191,13 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "neigh-retry-ms", required_argument, NULL, 'T' },
 		{ "neigh-retries", required_argument, NULL, 'N' },
 		{ "neigh-reachable-ms", required_argument, NULL, 'A' },
+		{ "punt-rate", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *punt[32];
+	unsigned n_punt = 0;
+	char err[256];
 	int c;
 
 	*o = (struct opts){
@@ -271,6 +283,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->neigh_reachable_ms =
 				(uint32_t)parse_num("--neigh-reachable-ms", optarg, 10, 86400000);
 			break;
+		case 'U':
+			if (n_punt == sizeof(punt) / sizeof(punt[0]))
+				die("--punt-rate: at most %u times", n_punt);
+			punt[n_punt++] = optarg;
+			break;
 		case 'h':
 			usage();
 			exit(EXIT_SUCCESS);
@@ -281,6 +298,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		die("unexpected argument '%s' (see --help)", argv[optind]);
+	/* after --icmp-rate / --icmp-burst, whatever the order: they are ICMP_ERR's defaults */
+	punt_defaults(&o->punt, o->icmp_rate, o->icmp_burst);
+	for (unsigned i = 0; i < n_punt; i++)
+		if (punt_parse(&o->punt, punt[i], err, sizeof(err)) < 0)
+			die("--punt-rate: %s", err);
 }
 
 /* EAL's own message for missing hugepages is several log lines deep; say it plainly first. */
@@ -552,6 +574,12 @@ main(int argc, char **argv)
 		wk->stop = &stop_flag;
 		rte_rcu_qsbr_thread_register(dp.qsbr, w);
 		dp.workers[w++] = wk;
+	}
+	punt_apply(&dp.o.punt, dp.workers, dp.n_workers, rte_get_tsc_hz());
+	{
+		char pl[512];
+		punt_format(&dp.o.punt, pl, sizeof(pl));
+		printf(PROG ": punt policing, packets/s per port / burst per worker: %s\n", pl);
 	}
 
 	/* Buffers: every RX and TX ring full, plus what each worker can hold in flight. */

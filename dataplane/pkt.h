@@ -230,6 +230,14 @@ pkt_ip4_addr_check(uint32_t src, uint32_t dst)
 	return PKT_OK;
 }
 
+/* 169.254.0.0/16 (RFC 3927): a router must not forward packets from or to it (section 7);
+ * packets to one of the router's own such addresses are fine. a: host order. */
+static inline int
+pkt_ip4_link_local(uint32_t a)
+{
+	return (a >> 16) == 0xa9feu;
+}
+
 /*
  * TTL - 1 with the RFC 1624 (eqn. 3) incremental update HC' = ~(~HC + ~m + m'), m being the
  * 16-bit word TTL|protocol. With m' = m - 0x0100, ~m + m' = 0xfeff; the sum is done on the
@@ -319,13 +327,14 @@ pkt_ip6_hlim_dec(uint8_t *ip)
 #define PKT_FAST_PORT_DOWN (1ull << 48)
 
 /* First octets never forwarded as IPv4 source or destination: 0/8, 127/8, 224/4 and 240/4
- * (RFC 1812 5.3.7; multicast and broadcast go to the slow path); the ordered checks decide. */
+ * (RFC 1812 5.3.7; multicast and broadcast go to the slow path), and 169/8 for its link-local
+ * 169.254/16 (RFC 3927 7); the ordered checks decide. */
 static const uint8_t pkt_ip4_octet_special[256] = {
-	[0] = 1,   [127] = 1, [224] = 1, [225] = 1, [226] = 1, [227] = 1, [228] = 1,
-	[229] = 1, [230] = 1, [231] = 1, [232] = 1, [233] = 1, [234] = 1, [235] = 1,
-	[236] = 1, [237] = 1, [238] = 1, [239] = 1, [240] = 1, [241] = 1, [242] = 1,
-	[243] = 1, [244] = 1, [245] = 1, [246] = 1, [247] = 1, [248] = 1, [249] = 1,
-	[250] = 1, [251] = 1, [252] = 1, [253] = 1, [254] = 1, [255] = 1,
+	[0] = 1,   [127] = 1, [169] = 1, [224] = 1, [225] = 1, [226] = 1, [227] = 1,
+	[228] = 1, [229] = 1, [230] = 1, [231] = 1, [232] = 1, [233] = 1, [234] = 1,
+	[235] = 1, [236] = 1, [237] = 1, [238] = 1, [239] = 1, [240] = 1, [241] = 1,
+	[242] = 1, [243] = 1, [244] = 1, [245] = 1, [246] = 1, [247] = 1, [248] = 1,
+	[249] = 1, [250] = 1, [251] = 1, [252] = 1, [253] = 1, [254] = 1, [255] = 1,
 };
 
 /* First octets of IPv6 addresses the ordered checks look at: ::/8 (::, ::1, IPv4-mapped),

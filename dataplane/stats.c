@@ -109,7 +109,7 @@ stats_print(const struct stats *s, FILE *out)
 			st.port[i].port_id, name, st.port[i].ipackets, st.port[i].opackets,
 			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors);
 	}
-	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 };
+	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 }, pol[NPR_PUNT_MAX] = { 0 };
 	for (unsigned w = 0; w < st.n_workers; w++) {
 		const struct npr_worker_stats *ws = &st.worker[w];
 		fprintf(out,
@@ -120,6 +120,8 @@ stats_print(const struct stats *s, FILE *out)
 			drop[r] += ws->drop[r];
 		for (unsigned r = 0; r < NPR_EXC_MAX; r++)
 			exc[r] += ws->exc[r];
+		for (unsigned r = 0; r < NPR_PUNT_MAX; r++)
+			pol[r] += ws->policed[r];
 	}
 	for (unsigned r = 0; r < NPR_DROP_MAX; r++)
 		if (drop[r] != 0)
@@ -129,6 +131,10 @@ stats_print(const struct stats *s, FILE *out)
 		if (exc[r] != 0)
 			fprintf(out, "exception %-11s %" PRIu64 "  (%s)\n", npr_exc_name(r), exc[r],
 				npr_exc_text(r));
+	for (unsigned r = 0; r < NPR_PUNT_MAX; r++)
+		if (pol[r] != 0)
+			fprintf(out, "policed %-13s %" PRIu64 "  (%s)\n", npr_punt_name(r), pol[r],
+				npr_punt_text(r));
 	for (unsigned r = 0; r < NPR_SLOW_MAX; r++)
 		if (st.slow[r] != 0)
 			fprintf(out, "slowpath %-17s %" PRIu64 "  (%s)\n", npr_slow_name(r),

@@ -56,6 +56,7 @@ nb_create(struct slowpath *sp, unsigned ifid, unsigned family, const uint8_t *a,
 	e->ifid = (uint16_t)ifid;
 	e->family = (uint8_t)family;
 	e->state = NB_INCOMPLETE;
+	sp->unres[ifid]++;
 	e->deadline = now;
 	e->next = *b;
 	*b = idx + 1;
@@ -71,6 +72,8 @@ nb_delete(struct slowpath *sp, struct sp_nb *e)
 	uint32_t idx = (uint32_t)(e - sp->nb), *p;
 	uint32_t last = sp->used[--sp->n_used];
 
+	if (e->state == NB_INCOMPLETE || e->state == NB_FAILED)
+		sp->unres[e->ifid]--;
 	for (p = &sp->bucket[nb_hash(e->ifid, e->family, e->addr) & sp->bucket_mask]; *p != idx + 1;
 	     p = &sp->nb[*p - 1].next)
 		;
@@ -90,6 +93,7 @@ nb_flush_hold(struct slowpath *sp, struct sp_nb *e, const uint8_t *mac)
 		CNT(sp, HOLD_SENT);
 	}
 	sp->held -= e->n_hold;
+	sp->held_if[e->ifid] -= e->n_hold;
 	e->n_hold = 0;
 }
 
@@ -103,6 +107,7 @@ nb_fail_hold(struct slowpath *sp, struct sp_nb *e, uint64_t now)
 	/* out of the entry first: the errors are routed, maybe through this very entry */
 	memcpy(q, e->hold, n * sizeof(q[0]));
 	sp->held -= n;
+	sp->held_if[e->ifid] -= n;
 	e->n_hold = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = q[i];
@@ -128,7 +133,8 @@ nb_fail_hold(struct slowpath *sp, struct sp_nb *e, uint64_t now)
 static void
 nb_hold(struct slowpath *sp, struct sp_nb *e, struct rte_mbuf *m)
 {
-	if (e->n_hold == sp->conf.hold_max || sp->held == SP_HOLD_TOTAL) {
+	if (e->n_hold == sp->conf.hold_max || sp->held == SP_HOLD_TOTAL ||
+	    sp->held_if[e->ifid] >= SP_HOLD_IF) {
 		if (e->n_hold == 0) {
 			drop(sp, m, NPR_SLOW_HOLD_OVERFLOW);
 			return;
@@ -138,9 +144,11 @@ nb_hold(struct slowpath *sp, struct sp_nb *e, struct rte_mbuf *m)
 		memmove(e->hold, e->hold + 1, (e->n_hold - 1) * sizeof(e->hold[0]));
 		e->n_hold--;
 		sp->held--;
+		sp->held_if[e->ifid]--;
 	}
 	e->hold[e->n_hold++] = m;
 	sp->held++;
+	sp->held_if[e->ifid]++;
 	CNT(sp, HOLD_QUEUED);
 }
 
@@ -206,6 +214,8 @@ nb_learn(struct slowpath *sp, unsigned ifid, unsigned family, const uint8_t *a, 
 	}
 	if (e->state == NB_INCOMPLETE)
 		CNT(sp, NEIGH_RESOLVED);
+	if (e->state == NB_INCOMPLETE || e->state == NB_FAILED)
+		sp->unres[e->ifid]--;
 	if (e->state != NB_REACHABLE && e->state != NB_PROBE)
 		CNT(sp, NEIGH_LEARNED);
 	else if (memcmp(e->mac, mac, 6) != 0)
@@ -270,12 +280,17 @@ nb_output(struct slowpath *sp, struct rte_mbuf *m, const struct cfg_route *r, ui
 		e->hold[0] = m; /* the same path as a queue that failed */
 		e->n_hold = 1;
 		sp->held++;
+		sp->held_if[e->ifid]++;
 		nb_fail_hold(sp, e, now);
 		return;
 	}
 	if (e == NULL) {
 		if (r->nh_family == NPR_AF_INET && is_subnet_bcast4(sp, r->nh)) {
 			drop(sp, m, NPR_SLOW_MCAST_DROP);
+			return;
+		}
+		if (sp->unres[r->ifid] >= sp->unres_max) {
+			drop(sp, m, NPR_SLOW_NEIGH_LIMIT);
 			return;
 		}
 		e = nb_create(sp, r->ifid, r->nh_family, r->nh, now);

@@ -294,6 +294,7 @@ sp_create(const struct sp_conf *conf)
 	sp->credit = sp->depth;
 
 	sp->nb_max = c->neigh_max;
+	sp->unres_max = sp->nb_max / 8 > 16 ? sp->nb_max / 8 : 16;
 	uint32_t nbk = 1;
 	while (nbk < sp->nb_max)
 		nbk <<= 1;

@@ -33,8 +33,9 @@
 struct rte_mbuf;
 
 #define SP_HOLD_CAP 64u
-#define SP_HOLD_TOTAL 2048u    /* packets queued for all neighbours together */
-#define SP_TICK_NS 10000000ull /* timers are looked at every 10 ms */
+#define SP_HOLD_TOTAL 2048u	       /* packets queued for all neighbours together */
+#define SP_HOLD_IF (SP_HOLD_TOTAL / 4) /* ... and for those of one interface */
+#define SP_TICK_NS 10000000ull	       /* timers are looked at every 10 ms */
 #define MS 1000000ull
 
 /* GONE: to be forgotten, but cfg refused while a batch was open: retried every tick */
@@ -77,6 +78,10 @@ struct slowpath {
 	uint32_t *freel, n_free;
 	struct rte_mbuf **hold_mem;
 	uint32_t held;
+	/* per interface, so that a flood to one subnet cannot starve the others: entries not
+	 * resolved (INCOMPLETE, FAILED), at most unres_max each, and packets held */
+	uint32_t unres[NPR_MAX_IFACES], unres_max;
+	uint32_t held_if[NPR_MAX_IFACES];
 
 	/* ICMP error token bucket, as nanoseconds of credit: an error costs `cost` */
 	uint64_t credit, cost, depth, last;

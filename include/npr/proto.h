@@ -424,7 +424,8 @@ struct npr_msg_lookup {
 	X(NH_INVALID, "next hop not programmed")                                                   \
 	X(IFACE_DOWN, "egress interface down")                                                     \
 	X(TX_FULL, "transmit queue full")                                                          \
-	X(EXC_FULL, "exception ring full")
+	X(EXC_FULL, "exception ring full")                                                         \
+	X(POLICED, "exception over its punt class's rate")
 /* Exceptions: packets handed to the control thread (slow path). */
 #define NPR_EXC_REASONS(X)                                                                         \
 	X(ARP, "ARP")                                                                              \
@@ -438,10 +439,28 @@ struct npr_msg_lookup {
 	X(PROHIBIT, "prohibit route (for ICMP unreachable)")                                       \
 	X(TOO_BIG, "larger than the egress MTU")
 
+/* Punt classes: before the exception ring, each worker polices what it hands the slow path,
+ * class by class (a token bucket each), so that a flood of one kind cannot crowd out the
+ * others. Over the rate a packet is dropped: counted in policed[class] and as a drop, under
+ * NO_ROUTE / UNREACHABLE / PROHIBIT for those (only their ICMP error is lost), else POLICED. */
+#define NPR_PUNT_CLASSES(X)                                                                        \
+	X(ARP, "ARP")                                                                              \
+	X(ND, "IPv6 neighbour and router discovery")                                               \
+	X(MCAST, "other broadcast and link-local multicast")                                       \
+	X(ECHO, "echo requests to the router")                                                     \
+	X(BGP, "BGP: TCP port 179 to the router")                                                  \
+	X(LOCAL, "other packets to the router")                                                    \
+	X(RESOLVE, "packets waiting for their next hop's MAC")                                     \
+	X(ICMP_ERR, "no route, unreachable, prohibit, TTL expired: for an ICMP error")             \
+	X(TOO_BIG, "larger than the egress MTU: to fragment or answer")
+
 #define NPR_X_ENUM_DROP(name, text) NPR_DROP_##name,
 #define NPR_X_ENUM_EXC(name, text) NPR_EXC_##name,
 enum npr_drop { NPR_DROP_REASONS(NPR_X_ENUM_DROP) NPR_DROP_MAX };
 enum npr_exc { NPR_EXC_REASONS(NPR_X_ENUM_EXC) NPR_EXC_MAX };
+#define NPR_X_ENUM_PUNT(name, text) NPR_PUNT_##name,
+enum npr_punt { NPR_PUNT_CLASSES(NPR_X_ENUM_PUNT) NPR_PUNT_MAX };
+#define NPR_STATS_PUNT_SLOTS 12u
 
 #define NPR_STATS_DROP_SLOTS 24u
 #define NPR_STATS_EXC_SLOTS 12u
@@ -467,6 +486,7 @@ enum npr_exc { NPR_EXC_REASONS(NPR_X_ENUM_EXC) NPR_EXC_MAX };
 	X(HOLD_SENT, "queued packets sent once resolved")                                          \
 	X(HOLD_OVERFLOW, "packets dropped: neighbour queue full")                                  \
 	X(HOLD_FAILED, "packets dropped: resolution failed")                                       \
+	X(NEIGH_LIMIT, "packets dropped: too many unresolved neighbours on the interface")         \
 	X(SLOW_FWD, "packets forwarded by the slow path")                                          \
 	X(FRAG_TX, "fragments sent (IPv4 without DF over a smaller MTU)")                          \
 	X(ECHO_RX, "echo requests to the router")                                                  \
@@ -506,6 +526,7 @@ struct npr_worker_stats {
 	/* packets the slow path handed to this worker to transmit (ARP, ND, ICMP, queued
 	 * packets): rx_pkts + inject_pkts = sum(drop[]) + sum(exc[]) + tx_pkts after a flush */
 	uint64_t inject_pkts;
+	uint64_t policed[NPR_STATS_PUNT_SLOTS]; /* enum npr_punt; also counted in drop[] */
 };
 
 struct npr_port_stats {
@@ -584,11 +605,12 @@ _Static_assert(sizeof(struct npr_dump_group) == 16, "dump_group");
 _Static_assert(sizeof(struct npr_info) == 104, "info");
 _Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
 _Static_assert(sizeof(struct npr_worker_stats) ==
-		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS),
+		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),
 	       "worker_stats");
 _Static_assert(sizeof(struct npr_port_stats) == 72, "port_stats");
 _Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
 _Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");
+_Static_assert(NPR_PUNT_MAX <= NPR_STATS_PUNT_SLOTS, "punt slots");
 _Static_assert(NPR_SLOW_MAX <= NPR_STATS_SLOW_SLOTS, "slow slots");
 _Static_assert(sizeof(struct npr_stats) + sizeof(struct npr_msg_dump_chunk) <= NPR_MSG_MAX,
 	       "stats fit a chunk");
@@ -651,6 +673,18 @@ npr_exc_text(unsigned i)
 {
 	static const char *const n[] = { NPR_EXC_REASONS(NPR_X_TEXT) };
 	return i < NPR_EXC_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_punt_name(unsigned i)
+{
+	static const char *const n[] = { NPR_PUNT_CLASSES(NPR_X_NAME) };
+	return i < NPR_PUNT_MAX ? n[i] : "?";
+}
+static inline const char *
+npr_punt_text(unsigned i)
+{
+	static const char *const n[] = { NPR_PUNT_CLASSES(NPR_X_TEXT) };
+	return i < NPR_PUNT_MAX ? n[i] : "?";
 }
 static inline const char *
 npr_slow_name(unsigned i)

@@ -28,6 +28,7 @@
 
 #include "fib.h"
 #include "fwd.h"
+#include "punt.h"
 #include "ref.h"
 
 #define NH_MAX 64u
@@ -294,7 +295,10 @@ setup(void **state)
 	route4("10.4.0.0", 16, NPR_TARGET_GROUP | 2);
 	route4("10.5.0.0", 16, NPR_TARGET_GROUP | 3);
 	route4("10.6.0.0", 16, NPR_TARGET_GROUP | 100);
-	route4("10.7.0.0", 16, 1000); /* nh id beyond nh_max */
+	route4("10.7.0.0", 16, 1000);		     /* nh id beyond nh_max */
+	route4("169.254.0.0", 16, 1);		     /* even with a route: never forwarded */
+	route4("169.254.7.1", 32, NPR_TARGET_LOCAL); /* the router's own link-local address */
+	route4("169.1.0.0", 16, 1);		     /* 169/8 outside 169.254/16: forwarded */
 	route6("2001:db8:1::", 48, 1);
 	route6("2001:db8:2::", 48, NPR_TARGET_GROUP | 1);
 	route6("2001:db8::1", 128, NPR_TARGET_LOCAL);
@@ -831,6 +835,194 @@ test_exceptions(void **state)
 #undef CASE
 }
 
+/* RFC 3927 7: nothing from or to 169.254/16 is forwarded, whatever the routes; the router's
+ * own such address still gets its packets. The rest of 169/8 is forwarded as usual. */
+static void
+test_link_local(void **state)
+{
+	struct case_ c;
+	(void)state;
+
+#define CASE(name, out, r) memset(&c, 0, sizeof(c)), c.what = name, c.o = out, c.reason = r
+	CASE("v4 from 169.254/16", DROP, NPR_DROP_BAD_SRC);
+	V4(&c, MAC_P0, "169.254.1.1", "198.51.100.7", 64);
+	run_case(&c);
+	CASE("v4 to 169.254/16, with a route", DROP, NPR_DROP_BAD_DST);
+	V4(&c, MAC_P0, "10.0.0.1", "169.254.3.3", 64);
+	run_case(&c);
+	CASE("v4 169.254 to 169.254, not ours", DROP, NPR_DROP_BAD_SRC);
+	V4(&c, MAC_P0, "169.254.1.1", "169.254.3.3", 64);
+	run_case(&c);
+	CASE("v4 to the router's 169.254 address", EXC, NPR_EXC_LOCAL);
+	V4(&c, MAC_P0, "169.254.1.1", "169.254.7.1", 64);
+	run_case(&c);
+	CASE("v4 169/8 outside 169.254/16", TX, P1);
+	V4(&c, MAC_P0, "169.2.0.1", "169.1.2.3", 64);
+	run_case(&c);
+	unstage();
+#undef CASE
+}
+
+/* Frames for fwd_punt_class: a TCP or ICMP packet from the UDP one f4 builds. */
+static unsigned
+f4_proto(uint8_t *f, const uint8_t *dmac, const char *src, const char *dst, unsigned proto,
+	 unsigned b0, unsigned b2)
+{
+	unsigned n = f4(f, dmac, src, dst, 64, 1000, 5, 10);
+	f[23] = (uint8_t)proto;
+	put16(f + 34, b0); /* TCP: source port; ICMP: type and code */
+	put16(f + 36, b2);
+	fix4(f);
+	return n;
+}
+
+static unsigned
+punt_class_of(const uint8_t *f, unsigned len, unsigned reason)
+{
+	struct rte_mbuf *m = mb(f, len);
+	unsigned c = fwd_punt_class(m, reason);
+	rte_pktmbuf_free(m);
+	return c;
+}
+
+/* Each exception falls in its punt class; for the router's own, by what it is. */
+static void
+test_punt_class(void **state)
+{
+	uint8_t f[128];
+	unsigned n;
+	(void)state;
+
+	n = eth(f, MAC_BCAST, 0x0806) + 28;
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_ARP), NPR_PUNT_ARP);
+	n = f4(f, MAC_BCAST, "10.0.0.1", "10.0.0.255", 64, 1000, 5, 10);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_L2_MULTICAST), NPR_PUNT_MCAST);
+	n = f4_proto(f, MAC_P0, "10.0.0.1", "192.0.2.1", 1, 0x0800, 0);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_ECHO);
+	n = f4_proto(f, MAC_P0, "10.0.0.1", "192.0.2.1", 1, 0x0000, 0); /* echo reply */
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_LOCAL);
+	n = f4_proto(f, MAC_P0, "10.0.0.1", "192.0.2.1", 6, 40000, 179);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_BGP);
+	n = f4_proto(f, MAC_P0, "10.0.0.1", "192.0.2.1", 6, 179, 40000);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_BGP);
+	n = f4_proto(f, MAC_P0, "10.0.0.1", "192.0.2.1", 6, 40000, 22);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_LOCAL);
+	n = f4_proto(f, MAC_P0, "10.0.0.1", "192.0.2.1", 6, 40000, 179);
+	put16(f + 20, 0x0010); /* a later fragment: no TCP header to look at */
+	fix4(f);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_LOCAL);
+	n = f4(f, MAC_P0, "10.0.0.1", "192.0.2.1", 64, 1000, 5, 10);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_LOCAL);
+	n = f6(f, MAC_V6MC, "fe80::1", "ff02::1:ff00:1", 255, 1000, 10);
+	f[20] = 58;
+	f[54] = 135; /* neighbour solicitation */
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_L2_MULTICAST), NPR_PUNT_ND);
+	f[54] = 128; /* an echo request to all nodes: multicast, not the router's own */
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_L2_MULTICAST), NPR_PUNT_MCAST);
+	n = f6(f, MAC_P0, "2001:db8:ff::1", "2001:db8::1", 64, 1000, 10);
+	f[20] = 58;
+	f[54] = 128;
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_ECHO);
+	f[54] = 136;
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_ND);
+	f[20] = 6;
+	put16(f + 54, 179);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_BGP);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_UNRESOLVED), NPR_PUNT_RESOLVE);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_NO_ROUTE), NPR_PUNT_ICMP_ERR);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_TTL_EXPIRED), NPR_PUNT_ICMP_ERR);
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_TOO_BIG), NPR_PUNT_TOO_BIG);
+	n = eth(f, MAC_P0, 0x0800) + 10; /* too short to look into */
+	assert_int_equal(punt_class_of(f, n, NPR_EXC_LOCAL), NPR_PUNT_LOCAL);
+}
+
+/* A flood of one class is policed to its burst (no time passes at this rate), counted per
+ * class and as a drop (NO_ROUTE for no-route packets, POLICED otherwise), and another class
+ * still gets through. */
+static void
+test_policing(void **state)
+{
+	struct rte_mbuf *m[32];
+	uint8_t f[128], g[128];
+	unsigned n, k;
+	struct npr_worker_stats a = snap(), b;
+	void *e[64];
+	(void)state;
+
+	/* one packet per 1000 s: only the burst passes during the test */
+	fwd_punt_set(w, NPR_PUNT_LOCAL, 1, 4, 1000000000ull * 1000);
+	fwd_punt_set(w, NPR_PUNT_ICMP_ERR, 1, 2, 1000000000ull * 1000);
+	n = f4(f, MAC_P0, "10.0.0.1", "192.0.2.1", 64, 1000, 5, 10);
+	for (unsigned i = 0; i < 10; i++)
+		m[i] = mb(f, n);
+	k = eth(g, MAC_BCAST, 0x0806) + 28;
+	for (unsigned i = 10; i < 13; i++)
+		m[i] = mb(g, k);
+	fwd_process(w, P0, m, 13);
+	b = snap();
+	assert_int_equal(b.exc[NPR_EXC_LOCAL] - a.exc[NPR_EXC_LOCAL], 4);
+	assert_int_equal(b.exc[NPR_EXC_ARP] - a.exc[NPR_EXC_ARP], 3);
+	assert_int_equal(b.policed[NPR_PUNT_LOCAL] - a.policed[NPR_PUNT_LOCAL], 6);
+	assert_int_equal(b.drop[NPR_DROP_POLICED] - a.drop[NPR_DROP_POLICED], 6);
+	assert_int_equal(rte_ring_dequeue_burst(exc_ring, e, 64, NULL), 7);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, 7);
+
+	n = f4(f, MAC_P0, "10.0.0.1", "198.18.0.1", 64, 1000, 5, 10); /* no route */
+	for (unsigned i = 0; i < 5; i++)
+		m[i] = mb(f, n);
+	a = snap();
+	fwd_process(w, P0, m, 5);
+	b = snap();
+	assert_int_equal(b.exc[NPR_EXC_NO_ROUTE] - a.exc[NPR_EXC_NO_ROUTE], 2);
+	assert_int_equal(b.drop[NPR_DROP_NO_ROUTE] - a.drop[NPR_DROP_NO_ROUTE], 3);
+	assert_int_equal(b.policed[NPR_PUNT_ICMP_ERR] - a.policed[NPR_PUNT_ICMP_ERR], 3);
+	assert_int_equal(b.rx_pkts - a.rx_pkts, 5);
+	assert_int_equal(rte_ring_dequeue_burst(exc_ring, e, 64, NULL), 2);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, 2);
+
+	fwd_punt_set(w, NPR_PUNT_LOCAL, 0, 1, 1);
+	fwd_punt_set(w, NPR_PUNT_ICMP_ERR, 0, 1, 1);
+}
+
+/* --punt-rate: names in any case, '-' for '_', bursts optional; a bad item changes nothing
+ * and the error names the classes. */
+static void
+test_punt_parse(void **state)
+{
+	struct punt_conf c, before;
+	char err[256], buf[512];
+	(void)state;
+
+	punt_defaults(&c, 0, 0);
+	assert_int_equal(c.rate[NPR_PUNT_ICMP_ERR], 100);
+	assert_int_equal(c.burst[NPR_PUNT_ICMP_ERR], 50);
+	punt_defaults(&c, 300, 30); /* --icmp-rate, --icmp-burst */
+	assert_int_equal(c.rate[NPR_PUNT_ICMP_ERR], 300);
+	assert_int_equal(c.burst[NPR_PUNT_ICMP_ERR], 30);
+	assert_int_equal(punt_parse(&c, "ARP=100,icmp-err=7/3,bgp=0", err, sizeof(err)), 0);
+	assert_int_equal(c.rate[NPR_PUNT_ARP], 100);
+	assert_int_equal(c.burst[NPR_PUNT_ARP], 128);
+	assert_int_equal(c.rate[NPR_PUNT_ICMP_ERR], 7);
+	assert_int_equal(c.burst[NPR_PUNT_ICMP_ERR], 3);
+	assert_int_equal(c.rate[NPR_PUNT_BGP], 0);
+	before = c;
+	const char *bad[] = { "arp",	    "nope=1",	  "arp=x", "arp=-1", "arp=1/0",
+			      "arp=1/5000", "arp=1,echo", "=5",	   "arp=1/" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (punt_parse(&c, bad[i], err, sizeof(err)) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_true(err[0] != '\0');
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+	assert_int_equal(punt_parse(&c, "x=1", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ICMP_ERR"));
+	punt_format(&c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "arp 100/128, nd 5000/128"));
+	assert_non_null(strstr(buf, "bgp off"));
+	assert_non_null(strstr(buf, "icmp_err 7/3"));
+}
+
 /* Exceptions beyond the ring's room are dropped as EXC_FULL, not counted as exceptions. */
 static void
 test_exc_full(void **state)
@@ -1260,6 +1452,10 @@ main(void)
 		cmocka_unit_test_setup(test_drops, reset),
 		cmocka_unit_test_setup(test_exceptions, reset),
 		cmocka_unit_test_setup(test_exc_full, reset),
+		cmocka_unit_test_setup(test_link_local, reset),
+		cmocka_unit_test_setup(test_punt_class, reset),
+		cmocka_unit_test_setup(test_policing, reset),
+		cmocka_unit_test(test_punt_parse),
 		cmocka_unit_test_setup(test_ecmp, reset),
 		cmocka_unit_test_setup(test_mixed_burst, reset),
 		cmocka_unit_test_setup(test_burst_order, reset),

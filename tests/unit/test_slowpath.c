@@ -813,6 +813,43 @@ test_resolve_fail(void **state)
 	assert_int_equal(get16(frame(0) + 12), 0x0806);
 }
 
+/* A flood to many hosts of one subnet: unresolved entries on that interface stop at an
+ * eighth of the table (512 here), the rest is dropped and counted, and a new host on another
+ * interface is still resolved. */
+static void
+test_resolve_flood(void **state)
+{
+	uint8_t f[256], want[42];
+	char dst[64];
+	(void)state;
+
+	clear_sent();
+	for (unsigned i = 0; i < 800; i++) {
+		snprintf(dst, sizeof(dst), "2001:db8:1::%x", 0x1000 + i);
+		unsigned n = ip6(f, R0, H0, "2001:db8::9", dst, 64, 17, 8);
+		input(f, n, 0, NPR_EXC_UNRESOLVED, T0 + MSEC);
+		clear_sent();
+	}
+	assert_int_equal(counter(NPR_SLOW_NEIGH_LIMIT), 800 - 512);
+	assert_int_equal(counter(NPR_SLOW_NS_TX), 512);
+	unsigned n = udp4(f, R1, "198.51.100.9", "192.0.2.77", 64, 0, 30);
+	input(f, n, 1, NPR_EXC_UNRESOLVED, T0 + 2 * MSEC);
+	assert_int_equal(n_sent, 1);
+	arp(want, BC, 1, R0, "192.0.2.1", NULL, "192.0.2.77");
+	assert_memory_equal(frame(0), want, 42);
+	assert_int_equal(counter(NPR_SLOW_NEIGH_LIMIT), 800 - 512);
+	/* once they fail and go, that interface resolves again */
+	for (unsigned t = 1; t <= 5; t++)
+		sp_periodic(SP, T0 + t * 1001 * MSEC);
+	clear_sent();
+	uint64_t limited = counter(NPR_SLOW_NEIGH_LIMIT);
+	n = ip6(f, R0, H0, "2001:db8::9", "2001:db8:1::7777", 64, 17, 8);
+	input(f, n, 0, NPR_EXC_UNRESOLVED, T0 + 6000 * MSEC);
+	assert_int_equal(counter(NPR_SLOW_NEIGH_LIMIT), limited);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(get16(frame(0) + 12), 0x86dd);
+}
+
 /* Learnt neighbours are probed (unicast) after reachable_ms and forgotten if silent. */
 static void
 test_aging(void **state)
@@ -1536,6 +1573,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_arp_reply, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_resolve, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_resolve_fail, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_resolve_flood, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_aging, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_nd, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_echo, setup_each, teardown_each),
