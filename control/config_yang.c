@@ -200,6 +200,106 @@ scan_host_bits(const char *buf, size_t len, bool json, const char *name, struct 
 	return n_bad;
 }
 
+/* ---- routes without a next hop ---- */
+
+/* The line of the first place text has value as a JSON string or an XML element's content
+ * after key (the list's key leaf), 0 if none: enough to point at a list entry. */
+static size_t
+text_line(const char *text, size_t len, bool json, const char *key, const char *value)
+{
+	size_t kl = strlen(key), vl = strlen(value);
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *k = memmem(p, (size_t)(end - p), key, kl), *v;
+		if (k == NULL)
+			return 0;
+		p = k + kl;
+		if (json) { /* "key" : "value" */
+			v = p;
+			while (v < end && strchr("\" \t\r\n:", *v) != NULL)
+				v++;
+			if (v == p || v[-1] != '"')
+				continue;
+		} else { /* <key ...> value </key> */
+			if (k == text || k[-1] == '/')
+				continue;
+			v = memchr(p, '>', (size_t)(end - p));
+			if (v == NULL)
+				return 0;
+			v++;
+			while (v < end && strchr(" \t\r\n", *v) != NULL)
+				v++;
+		}
+		if ((size_t)(end - v) > vl && memcmp(v, value, vl) == 0 &&
+		    strchr(json ? "\"" : "< \t\r\n", v[vl]) != NULL) {
+			size_t line = 1;
+			for (const char *c = text; c < k; c++)
+				line += *c == '\n';
+			return line;
+		}
+	}
+	return 0;
+}
+
+static bool
+node_named(const struct lyd_node *n, const char *name)
+{
+	return n->schema != NULL && strcmp(n->schema->name, name) == 0;
+}
+
+/* A static route whose next-hop says nothing (no address, interface, special next hop, or an
+ * empty next-hop-list) fails libyang's validation with "Mandatory choice next-hop-options"
+ * and a path without the route's key: say it first, with the route and its line. Runs on the
+ * parsed tree before validation. Returns how many. */
+static size_t
+check_route_next_hops(const struct lyd_node *tree, const char *text, size_t len, bool json,
+		      const char *name, struct config_msgs *errs)
+{
+	size_t n = 0;
+	const struct lyd_node *top, *it;
+
+	LY_LIST_FOR(tree, top)
+	{
+		LYD_TREE_DFS_BEGIN(top, it)
+		{
+			if (node_named(it, "route") && it->parent != NULL &&
+			    (node_named(lyd_parent(it), "ipv4") ||
+			     node_named(lyd_parent(it), "ipv6"))) {
+				const struct lyd_node *pn = NULL, *nh = NULL;
+				bool any = false;
+				for (const struct lyd_node *c = lyd_child(it); c != NULL;
+				     c = c->next)
+					if (node_named(c, "destination-prefix"))
+						pn = c;
+					else if (node_named(c, "next-hop"))
+						nh = c;
+				for (const struct lyd_node *c = nh != NULL ? lyd_child(nh) : NULL;
+				     c != NULL && !any; c = c->next)
+					any = !node_named(c, "next-hop-list") ||
+					      lyd_child(c) != NULL;
+				if (!any && pn != NULL) {
+					const char *dst = lyd_get_value(pn);
+					size_t line = text_line(text, len, json,
+								"destination-prefix", dst);
+					char where[32] = "";
+					if (line > 0)
+						snprintf(where, sizeof(where), ":%zu", line);
+					config_msgs_add(errs,
+							"%s%s: route %s: no next hop: give "
+							"next-hop-address, "
+							"outgoing-interface, special-next-hop or a "
+							"next-hop-list with at least one next-hop",
+							name, where, dst);
+					n++;
+				}
+			}
+			LYD_TREE_DFS_END(top, it);
+		}
+	}
+	return n;
+}
+
 /* ---- loading ---- */
 
 static void
@@ -346,6 +446,27 @@ config_load_mem(struct config_yang *y, const char *buf, size_t len, bool json, c
 	LY_ERR lr = lyd_parse_data_mem(y->ctx, text, json ? LYD_JSON : LYD_XML,
 				       LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, LYD_VALIDATE_NO_STATE,
 				       &tree);
+	/* a route without a next hop: libyang's message names neither the route nor its line;
+	 * parse again without validating to say which */
+	bool nh_missing = false;
+	for (const struct ly_err_item *e = ly_err_first(y->ctx); e != NULL && lr != LY_SUCCESS;
+	     e = e->next)
+		nh_missing |= e->msg != NULL && strstr(e->msg, "\"next-hop-options\"") != NULL;
+	if (nh_missing) {
+		struct lyd_node *raw = NULL;
+		size_t n = 0;
+		if (lyd_parse_data_mem(y->ctx, text, json ? LYD_JSON : LYD_XML,
+				       LYD_PARSE_STRICT | LYD_PARSE_NO_STATE | LYD_PARSE_ONLY, 0,
+				       &raw) == LY_SUCCESS)
+			n = check_route_next_hops(raw, text, len, json, name, errs);
+		lyd_free_all(raw);
+		if (n > 0) {
+			free(text);
+			ly_err_clean(y->ctx, NULL);
+			lyd_free_all(tree);
+			return -EINVAL;
+		}
+	}
 	free(text);
 	if (lr != LY_SUCCESS) {
 		size_t before = errs->n_total;
