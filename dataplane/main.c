@@ -148,9 +148,8 @@ usage(void)
 	       "  --routes4 N           IPv4 route capacity (default 2097152)\n"
 	       "  --routes6 N           IPv6 route capacity (default 524288)\n"
 	       "  --mbufs N             packet buffers (default: derived from ports and queues)\n"
-	       "  --mbuf-size BYTES     frame bytes one buffer holds (default 2048); a port "
-	       "carries\n"
-	       "                        IP packets up to BYTES - 18: 9018 or more for MTU 9000\n"
+	       "  --mbuf-size BYTES     frame bytes a buffer holds (default 2048): ports carry\n"
+	       "                        IP packets up to BYTES - 18 (9018 for MTU 9000)\n"
 	       "  --rxd N / --txd N     descriptors per RX / TX queue (default 1024)\n"
 	       "  --stats-interval S    print counters every S seconds (default 0: at exit only)\n"
 	       "  --icmp-rate N         ICMP errors per second, token bucket (default 100)\n"
@@ -454,20 +453,19 @@ port_init(struct dp *dp, uint16_t port, unsigned idx, struct cfg_port *cp)
 	if (is_af_packet(&info)) {
 		/* the PMD reads ring frame i at i * framesz, where the kernel puts it only if
 		 * framesz divides the block size (else it receives nothing useful) */
+		unsigned fs = afp_framesz(&info);
 		unsigned bs = devarg_num(&info, "blocksz", (unsigned)getpagesize());
-		if (afp_framesz(&info) == 0 || bs % afp_framesz(&info) != 0)
-			die("port %u (%s): af_packet framesz %u does not divide blocksz %u: the "
-			    "PMD "
-			    "would read its ring at the wrong places (blocksz is a multiple of the "
-			    "page size, %u by default)",
-			    port, name, afp_framesz(&info), bs, (unsigned)getpagesize());
+		if (fs <= AFP_IP_OFFSET || bs % fs != 0)
+			die("port %u (%s): af_packet framesz %u does not divide blocksz %u, or is "
+			    "not above %u: the PMD would read its ring at the wrong places "
+			    "(blocksz: a multiple of the page size, %u by default)",
+			    port, name, fs, bs, (unsigned)AFP_IP_OFFSET, (unsigned)getpagesize());
 		/* the PMD copies a whole ring frame (less its header) into one buffer */
-		unsigned need =
-			afp_framesz(&info) - (unsigned)TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
+		unsigned need = fs - (unsigned)TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
 		if (need > dp->o.mbuf_size)
 			die("port %u (%s): af_packet framesz %u needs buffers of %u bytes: start "
 			    "with --mbuf-size %u or a smaller framesz",
-			    port, name, afp_framesz(&info), need, need);
+			    port, name, fs, need, need);
 	}
 	port_limit(dp, &info, cp);
 	if (cp->max_mtu < NPR_MTU_MIN)

@@ -142,7 +142,7 @@ st_get() { ctl --json show stats | $PY -c "import json,sys; v=json.load(sys.stdi
 # Of the 10 * (1 + 2 + 3 + 6) = 120 frames lan received, the router saw 40: 80 unseen.
 nsx A ip route flush cache
 sleep 1 # nothing left in the rings: what the counters compare starts here
-ctl stats clear >/dev/null
+ctl --timeout 20000 stats clear >/dev/null || bad "stats clear"
 expect "A -> B: the datagrams that fit lan's ring frames arrive" "^received 1400x10 1800x10$" \
     udp A B 198.51.100.2 1400 1800 3000 8000
 n=$(st_get "['ports'][0].get('rx_unseen')")
@@ -157,7 +157,7 @@ expect "show stats: RX-UNSEEN" "^0 +net_af_packet0 .* 80$" ctl show stats
 # lost, though every fragment fit. The limit of fragmented traffic over af_packet is the ring
 # frame, whatever the link's MTU.
 sleep 1
-ctl stats clear >/dev/null
+ctl --timeout 20000 stats clear >/dev/null || bad "stats clear"
 expect "B -> A: a datagram over wan's ring frame is lost even in fragments" "^received 1400x10$" \
     udp B A 192.0.2.2 1400 1472
 n=$(st_get "['ports'][1].get('rx_unseen')")
