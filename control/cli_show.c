@@ -37,10 +37,15 @@ show_port_entry(struct ctl *x, const struct npr_dump_port *p)
 		json_kv_u64(&x->j, "n_rxq", p->n_rxq);
 		json_kv_u64(&x->j, "n_txq", p->n_txq);
 		json_kv_str(&x->j, "mac", mac);
+		json_kv_u64(&x->j, "max_mtu", p->max_mtu);
+		char why[sizeof(p->mtu_why) + 1];
+		snprintf(why, sizeof(why), "%.*s", (int)sizeof(p->mtu_why), p->mtu_why);
+		json_kv_str(&x->j, "max_mtu_by", why);
 		json_obj_end(&x->j);
 	} else {
-		printf("%-5u %-24.*s %-4u %-4u %-18s %s\n", p->port_id, (int)sizeof(p->name),
-		       p->name, p->n_rxq, p->n_txq, mac, ifs[0] != '\0' ? ifs : "-");
+		printf("%-5u %-24.*s %-4u %-4u %-18s %-7u %-16s %.*s\n", p->port_id,
+		       (int)sizeof(p->name), p->name, p->n_rxq, p->n_txq, mac, p->max_mtu,
+		       ifs[0] != '\0' ? ifs : "-", (int)sizeof(p->mtu_why), p->mtu_why);
 	}
 }
 
@@ -55,8 +60,8 @@ show_ports(struct ctl *x)
 	if (x->json_out)
 		json_arr_begin(&x->j);
 	else
-		printf("%-5s %-24s %-4s %-4s %-18s %s\n", "PORT", "DEVICE", "RXQ", "TXQ", "MAC",
-		       "INTERFACES");
+		printf("%-5s %-24s %-4s %-4s %-18s %-7s %-16s %s\n", "PORT", "DEVICE", "RXQ", "TXQ",
+		       "MAC", "MAX-MTU", "INTERFACES", "MAX-MTU SET BY");
 	for (size_t i = 0; i < x->n_ports; i++)
 		show_port_entry(x, &x->ports[i]);
 	if (x->json_out)
@@ -549,6 +554,8 @@ show_stats(struct ctl *x)
 			json_kv_u64(j, "ierrors", p->ierrors);
 			json_kv_u64(j, "oerrors", p->oerrors);
 			json_kv_u64(j, "rx_nombuf", p->rx_nombuf);
+			if (p->flags & NPR_PORT_F_UNSEEN)
+				json_kv_u64(j, "rx_unseen", p->rx_unseen);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
@@ -619,25 +626,37 @@ show_stats(struct ctl *x)
 		       "; segment layout repairs %" PRIu64 "\n",
 		       st.replies_dropped, st.batches_aborted, st.layout_repairs);
 	putchar('\n');
-	printf("%-5s %-16s %14s %14s %12s %12s %12s %12s\n", "PORT", "DEVICE", "RX", "TX",
-	       "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF");
-	uint64_t sum[6] = { 0 };
+	/* RX-UNSEEN: frames the Linux netdev of an af_packet port received and nprouter never
+	 * saw as such: ring overruns, IPv4 fragments the kernel reassembled ("-": not known for
+	 * that kind of port) */
+	printf("%-5s %-16s %14s %14s %12s %12s %12s %12s %12s\n", "PORT", "DEVICE", "RX", "TX",
+	       "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF", "RX-UNSEEN");
+	uint64_t sum[7] = { 0 };
+	bool any_unseen = false;
 	for (unsigned i = 0; i < np; i++) {
 		const struct npr_port_stats *p = &st.port[i];
 		const struct npr_dump_port *dp = port_by_id(x, p->port_id);
+		char unseen[24] = "-";
+		if (p->flags & NPR_PORT_F_UNSEEN) {
+			snprintf(unseen, sizeof(unseen), "%" PRIu64, p->rx_unseen);
+			any_unseen = true;
+		}
 		printf("%-5u %-16.*s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64
-		       " %12" PRIu64 " %12" PRIu64 "\n",
+		       " %12" PRIu64 " %12" PRIu64 " %12s\n",
 		       p->port_id, 16, dp != NULL ? dp->name : "?", p->ipackets, p->opackets,
-		       p->imissed, p->ierrors, p->oerrors, p->rx_nombuf);
-		uint64_t v[sizeof(sum) / sizeof(sum[0])] = {
-			p->ipackets, p->opackets, p->imissed, p->ierrors, p->oerrors, p->rx_nombuf
-		};
+		       p->imissed, p->ierrors, p->oerrors, p->rx_nombuf, unseen);
+		uint64_t v[sizeof(sum) / sizeof(sum[0])] = { p->ipackets, p->opackets, p->imissed,
+							     p->ierrors,  p->oerrors,  p->rx_nombuf,
+							     p->rx_unseen };
 		for (size_t k = 0; k < sizeof(sum) / sizeof(sum[0]); k++)
 			sum[k] += v[k];
 	}
+	char unseen_sum[24] = "-";
+	if (any_unseen)
+		snprintf(unseen_sum, sizeof(unseen_sum), "%" PRIu64, sum[6]);
 	printf("%-22s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-	       " %12" PRIu64 "\n\n",
-	       "total", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
+	       " %12" PRIu64 " %12s\n\n",
+	       "total", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], unseen_sum);
 
 	printf("%-7s %-6s %14s %14s %14s %14s %6s\n", "WORKER", "LCORE", "RX", "TX", "FORWARDED4",
 	       "FORWARDED6", "BUSY%");

@@ -725,6 +725,9 @@ npr_strstatus(int status)
 	case E2BIG:
 		text = "too many entries";
 		break;
+	case ERANGE:
+		text = "out of range";
+		break;
 	case EALREADY:
 		text = "already in progress";
 		break;

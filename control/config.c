@@ -77,6 +77,14 @@ config_port_index(const struct config_iface *ifc, const struct npr_dump_port *po
 	return -1;
 }
 
+uint16_t
+config_iface_mtu(const struct config_iface *ifc, const struct npr_dump_port *port)
+{
+	if (ifc->has_mtu || port == NULL || port->max_mtu == 0 || port->max_mtu >= ifc->mtu)
+		return ifc->mtu;
+	return port->max_mtu;
+}
+
 int
 config_check_dataplane(const struct config *cfg, const char *name,
 		       const struct npr_dump_port *ports, size_t n_ports,
@@ -84,7 +92,18 @@ config_check_dataplane(const struct config *cfg, const char *name,
 {
 	size_t before = errs->n_total;
 	for (size_t i = 0; i < cfg->n_iface; i++) {
-		if (config_port_index(&cfg->iface[i], ports, n_ports) >= 0)
+		const struct config_iface *f = &cfg->iface[i];
+		int pi = config_port_index(f, ports, n_ports);
+		/* the data plane refuses it too, without the file's path */
+		if (pi >= 0 && f->has_mtu && ports[pi].max_mtu != 0 && f->mtu > ports[pi].max_mtu)
+			config_msgs_add(
+				errs,
+				"%s: /ietf-interfaces:interfaces/interface[name='%s']: MTU %u "
+				"above what port %.*s carries: %u (%.*s)",
+				name, f->name, f->mtu, (int)sizeof(ports[pi].name), ports[pi].name,
+				ports[pi].max_mtu, (int)sizeof(ports[pi].mtu_why),
+				ports[pi].mtu_why);
+		if (pi >= 0)
 			continue;
 		char list[512] = "";
 		for (size_t k = 0; k < n_ports; k++) {

@@ -17,7 +17,8 @@
  *
  * Mapping to the data plane (proto.h objects):
  *   interface            one per Ethernet interface (enabled -> up), MTU from npr:mtu,
- *                        else ipv4/mtu, else ipv6/mtu, else 1500
+ *                        else ipv4/mtu, else ipv6/mtu, else 1500 (or what the port
+ *                        carries if that is less)
  *   address              each ietf-ip address of an enabled family (the data plane installs
  *                        the route to its connected subnet itself)
  *   neighbour            each ietf-ip neighbor
@@ -61,7 +62,8 @@ struct config_iface {
 	uint8_t mac[6];
 	bool has_mac; /* else the port's own MAC */
 	bool up;
-	uint16_t mtu;
+	bool has_mtu; /* else the default: 1500, or the port's max_mtu if less */
+	uint16_t mtu; /* 1500 without has_mtu: config_iface_mtu gives the one to use */
 };
 
 struct config_addr {
@@ -153,6 +155,8 @@ int config_check_dataplane(const struct config *cfg, const char *name,
 void config_free(struct config *cfg);
 
 /* Index of the port named like cfg->iface[i].port, -1 if none. */
+/* The MTU interface ifc gets on port (its own, or the data plane's default for that port). */
+uint16_t config_iface_mtu(const struct config_iface *ifc, const struct npr_dump_port *port);
 int config_port_index(const struct config_iface *ifc, const struct npr_dump_port *ports,
 		      size_t n_ports);
 

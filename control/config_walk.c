@@ -340,6 +340,7 @@ walk_interface(struct build *b, const struct lyd_node *ifn)
 	b->en4[ifi] = en4;
 	b->en6[ifi] = en6;
 	/* our module's must statements make them agree */
+	cfg->iface[ifi].has_mtu = mtu != 0 || mtu4 != 0 || mtu6 != 0;
 	cfg->iface[ifi].mtu = (uint16_t)(mtu != 0    ? mtu
 					 : mtu4 != 0 ? mtu4
 					 : mtu6 != 0 ? mtu6

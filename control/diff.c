@@ -232,7 +232,7 @@ diff_ifaces(struct diff *d)
 		m.hdr.len = sizeof(m);
 		m.ifid = id;
 		m.port_id = d->d_port[i];
-		m.mtu = f->mtu;
+		m.mtu = config_iface_mtu(f, &rs->port[pi]);
 		m.flags = f->up ? NPR_IFACE_F_UP : 0;
 		if (f->has_mac)
 			memcpy(m.mac, f->mac, sizeof(m.mac));
@@ -252,7 +252,7 @@ diff_ifaces(struct diff *d)
 		}
 		change(d, PK_IFACE, r == NULL ? '+' : '~',
 		       "interface %s (id %u) port %.*s mtu %u %s%s%s", f->name, id,
-		       (int)sizeof(rs->port[pi].name), rs->port[pi].name, f->mtu,
+		       (int)sizeof(rs->port[pi].name), rs->port[pi].name, m.mtu,
 		       f->up ? "up" : "down", f->has_mac ? " mac " : "",
 		       f->has_mac ? npr_format_mac(f->mac, mac) : "");
 	}

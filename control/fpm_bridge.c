@@ -104,7 +104,7 @@ struct bridge {
 	size_t n_rej, cap_rej;
 	bool sync_end_seen;
 	int sync_end_status;
-	char sync_end_msg[96];
+	char sync_end_msg[sizeof(((struct npr_reply *)0)->msg)];
 
 	/* interfaces */
 	struct npr_dump_iface *ifaces;

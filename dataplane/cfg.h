@@ -28,6 +28,10 @@ struct cfg_port {
 	uint16_t n_txq;
 	uint8_t mac[6];
 	char name[48];
+	/* the largest L3 packet the port carries whole (0: NPR_MTU_MAX) and what sets it, for
+	 * people: an interface MTU above it is refused */
+	uint16_t max_mtu;
+	char mtu_why[32];
 };
 
 #define CFG_SESSIONS 8u /* control sessions at once (shared-memory slots) */

@@ -14,19 +14,26 @@
 #include <glob.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -49,6 +56,15 @@
  * thread is descheduled: on a shared machine a flood otherwise ends as EXC_FULL */
 #define EXC_RING_SIZE 4096u
 #define INJECT_RING_SIZE 1024u
+/* What a frame carries besides its IP packet, as ethdev counts it (Ethernet header and CRC).
+ * Tagged frames are not for us (BAD_ETHERTYPE): no VLAN allowance. */
+#define ETH_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
+/* af_packet (TPACKET_V2 ring): the kernel puts a frame's Ethernet header at
+ * TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14 bytes into its ring frame and cuts what does not
+ * fit (tpacket_rcv); the PMD passes the cut frame on as it is. So the IP packet ends at most
+ * framesz bytes into the ring frame, and starts here: */
+#define AFP_IP_OFFSET TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
+#define AFP_FRAMESZ_DEFAULT 2048u /* the PMD's default framesz (DFLT_FRAME_SIZE) */
 
 static volatile int stop_flag;
 static volatile sig_atomic_t got_signal;
@@ -63,6 +79,7 @@ struct opts {
 	uint32_t route4_max;
 	uint32_t route6_max;
 	uint32_t mbufs;
+	uint32_t mbuf_size; /* frame bytes one packet buffer holds (data room less headroom) */
 	uint16_t rxd;
 	uint16_t txd;
 	unsigned stats_interval; /* seconds; 0: only at exit */
@@ -135,6 +152,8 @@ usage(void)
 	       "  --routes4 N           IPv4 route capacity (default 2097152)\n"
 	       "  --routes6 N           IPv6 route capacity (default 524288)\n"
 	       "  --mbufs N             packet buffers (default: derived from ports and queues)\n"
+	       "  --mbuf-size BYTES     frame bytes a buffer holds (default 2048): ports carry\n"
+	       "                        IP packets up to BYTES - 18 (9018 for MTU 9000)\n"
 	       "  --rxd N / --txd N     descriptors per RX / TX queue (default 1024)\n"
 	       "  --stats-interval S    print counters every S seconds (default 0: at exit only)\n"
 	       "  --icmp-rate N         ICMP errors per second, token bucket (default 100)\n"
@@ -180,6 +199,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "routes4", required_argument, NULL, '4' },
 		{ "routes6", required_argument, NULL, '6' },
 		{ "mbufs", required_argument, NULL, 'm' },
+		{ "mbuf-size", required_argument, NULL, 'S' },
 		{ "rxd", required_argument, NULL, 'r' },
 		{ "txd", required_argument, NULL, 't' },
 		{ "stats-interval", required_argument, NULL, 'i' },
@@ -209,6 +229,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		.group_max = 4096,
 		.route4_max = 2u << 20,
 		.route6_max = 512u << 10,
+		.mbuf_size = RTE_MBUF_DEFAULT_DATAROOM,
 		.rxd = 1024,
 		.txd = 1024,
 		.promisc = 1,
@@ -246,6 +267,10 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'm':
 			o->mbufs = (uint32_t)parse_num("--mbufs", optarg, 1024, 1u << 24);
+			break;
+		case 'S':
+			o->mbuf_size = (uint32_t)parse_num("--mbuf-size", optarg, 1024,
+							   UINT16_MAX - RTE_PKTMBUF_HEADROOM);
 			break;
 		case 'r':
 			o->rxd = (uint16_t)parse_num("--rxd", optarg, 32, 32768);
@@ -336,12 +361,106 @@ check_hugepages(int argc, char **argv)
 		    "nodev /dev/hugepages) or run with the EAL option --no-huge -m 1024");
 }
 
+static bool
+is_af_packet(const struct rte_eth_dev_info *info)
+{
+	return info->driver_name != NULL && strcmp(info->driver_name, "net_af_packet") == 0;
+}
+
+/* A numeric devarg of a port (as the af_packet PMD reads them: decimal), or def. */
+static unsigned
+devarg_num(const struct rte_eth_dev_info *info, const char *key, unsigned def)
+{
+	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	unsigned v = def;
+
+	if (da == NULL || da->args == NULL)
+		return v;
+	struct rte_kvargs *kv = rte_kvargs_parse(da->args, NULL);
+	if (kv == NULL)
+		return v;
+	const char *s = rte_kvargs_get(kv, key);
+	if (s != NULL)
+		v = (unsigned)strtoul(s, NULL, 10);
+	rte_kvargs_free(kv);
+	return v;
+}
+
+/* An af_packet port's ring frame size: its devarg framesz, or the PMD's default. */
+static unsigned
+afp_framesz(const struct rte_eth_dev_info *info)
+{
+	return devarg_num(info, "framesz", AFP_FRAMESZ_DEFAULT);
+}
+
+/* The Linux netdev a port is bound to (af_packet, tap, pcap on an interface): its name in
+ * name (IF_NAMESIZE) and its MTU; 0 if there is none. */
+static unsigned
+kernel_netdev(unsigned if_index, char *name)
+{
+	struct ifreq ifr;
+
+	name[0] = '\0';
+	memset(&ifr, 0, sizeof(ifr));
+	if (if_index == 0 || if_indextoname(if_index, ifr.ifr_name) == NULL)
+		return 0;
+	snprintf(name, IF_NAMESIZE, "%s", ifr.ifr_name);
+	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return 0;
+	int rc = ioctl(sk, SIOCGIFMTU, &ifr);
+	close(sk);
+	return rc == 0 && ifr.ifr_mtu > 0 ? (unsigned)ifr.ifr_mtu : 0;
+}
+
+/* cp->max_mtu = mtu, with its reason, if that is lower. */
+static void __attribute__((format(printf, 3, 4)))
+limit_to(struct cfg_port *cp, unsigned mtu, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (mtu >= cp->max_mtu)
+		return;
+	cp->max_mtu = (uint16_t)mtu;
+	va_start(ap, fmt);
+	vsnprintf(cp->mtu_why, sizeof(cp->mtu_why), fmt, ap);
+	va_end(ap);
+}
+
+/* The largest IP packet a port carries whole: the least of what the device takes, what one
+ * buffer holds (scatter RX is not used: the slow path fragments and quotes packets from one
+ * buffer), an af_packet port's ring frame, and nprouter's maximum. */
 static void
-port_init(struct dp *dp, uint16_t port, unsigned idx)
+port_limit(const struct dp *dp, const struct rte_eth_dev_info *info, struct cfg_port *cp)
+{
+	cp->max_mtu = NPR_MTU_MAX;
+	snprintf(cp->mtu_why, sizeof(cp->mtu_why), "nprouter's maximum");
+	/* ethdev's own rule for the L2 overhead (eth_dev_get_overhead_len) */
+	uint32_t ovh = info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu
+			       ? info->max_rx_pktlen - info->max_mtu
+			       : ETH_OVERHEAD;
+	if (info->max_mtu != UINT16_MAX)
+		limit_to(cp, info->max_mtu, "device max_mtu %u", info->max_mtu);
+	if (info->max_rx_pktlen > ovh)
+		limit_to(cp, info->max_rx_pktlen - ovh, "max_rx_pktlen %" PRIu32 " - %" PRIu32,
+			 info->max_rx_pktlen, ovh);
+	else
+		limit_to(cp, 0, "max_rx_pktlen %" PRIu32, info->max_rx_pktlen);
+	limit_to(cp, dp->o.mbuf_size - ETH_OVERHEAD, "mbuf data room %u - %u", dp->o.mbuf_size,
+		 ETH_OVERHEAD);
+	if (is_af_packet(info)) {
+		unsigned fs = afp_framesz(info);
+		limit_to(cp, fs > AFP_IP_OFFSET ? fs - AFP_IP_OFFSET : 0,
+			 "af_packet framesz %u - %u", fs, (unsigned)AFP_IP_OFFSET);
+	}
+}
+
+static void
+port_init(struct dp *dp, uint16_t port, unsigned idx, struct cfg_port *cp)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
-	char name[RTE_ETH_NAME_MAX_LEN];
+	char name[RTE_ETH_NAME_MAX_LEN], kif[IF_NAMESIZE];
 	int rc;
 
 	rte_eth_dev_get_name_by_port(port, name);
@@ -353,6 +472,27 @@ port_init(struct dp *dp, uint16_t port, unsigned idx)
 		die("port %u (%s) has %u rx / %u tx queues, %u workers need one of each; run fewer "
 		    "workers (-l) or give the device more queues",
 		    port, name, info.max_rx_queues, info.max_tx_queues, nq);
+	if (is_af_packet(&info)) {
+		/* the PMD reads ring frame i at i * framesz, where the kernel puts it only if
+		 * framesz divides the block size (else it receives nothing useful) */
+		unsigned fs = afp_framesz(&info);
+		unsigned bs = devarg_num(&info, "blocksz", (unsigned)getpagesize());
+		if (fs <= AFP_IP_OFFSET || bs % fs != 0)
+			die("port %u (%s): af_packet framesz %u does not divide blocksz %u, or is "
+			    "not above %u: the PMD would read its ring at the wrong places "
+			    "(blocksz: a multiple of the page size, %u by default)",
+			    port, name, fs, bs, (unsigned)AFP_IP_OFFSET, (unsigned)getpagesize());
+		/* the PMD copies a whole ring frame (less its header) into one buffer */
+		unsigned need = fs - (unsigned)TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
+		if (need > dp->o.mbuf_size)
+			die("port %u (%s): af_packet framesz %u needs buffers of %u bytes: start "
+			    "with --mbuf-size %u or a smaller framesz",
+			    port, name, fs, need, need);
+	}
+	port_limit(dp, &info, cp);
+	if (cp->max_mtu < NPR_MTU_MIN)
+		die("port %u (%s) carries IP packets of at most %u bytes (%s), less than %u", port,
+		    name, cp->max_mtu, cp->mtu_why, NPR_MTU_MIN);
 	if (nq > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
@@ -364,9 +504,25 @@ port_init(struct dp *dp, uint16_t port, unsigned idx)
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	/* the port takes every frame it can carry; interface MTUs (at most this) limit what
+	 * is sent */
+	conf.rxmode.mtu = cp->max_mtu;
 	rc = rte_eth_dev_configure(port, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (rc != 0)
 		die("port %u (%s): configure failed: %s", port, name, rte_strerror(-rc));
+	/* configure only records the MTU; set_mtu has the PMD apply it (af_packet and tap set
+	 * their Linux netdev's, which limits what the kernel passes them and lets them send) */
+	rc = rte_eth_dev_set_mtu(port, cp->max_mtu);
+	if (rc != 0 && rc != -ENOTSUP)
+		printf(PROG ": port %u (%s): cannot set MTU %u: %s\n", port, name, cp->max_mtu,
+		       rte_strerror(-rc));
+	/* a bound Linux netdev's MTU bounds the frames it passes (and takes) */
+	unsigned kmtu = kernel_netdev(info.if_index, kif);
+	if (kmtu != 0)
+		limit_to(cp, kmtu, "MTU of Linux %s", kif);
+	if (cp->max_mtu < NPR_MTU_MIN)
+		die("port %u (%s) carries IP packets of at most %u bytes (%s), less than %u", port,
+		    name, cp->max_mtu, cp->mtu_why, NPR_MTU_MIN);
 	uint16_t rxd = dp->o.rxd, txd = dp->o.txd;
 	rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
 	for (unsigned q = 0; q < nq; q++) {
@@ -384,6 +540,11 @@ port_init(struct dp *dp, uint16_t port, unsigned idx)
 		die("port %u (%s): start failed: %s", port, name, rte_strerror(-rc));
 	if (dp->o.promisc)
 		rte_eth_promiscuous_enable(port); /* not every vdev supports it: not fatal */
+	/* af_packet: what its netdev received and the port did not pass on nprouter never saw
+	 * (ring overruns, IPv4 fragments the kernel reassembled first), and DPDK 22.11 does not
+	 * count it: the two counters are compared (rx_unseen) */
+	if (is_af_packet(&info) && kif[0] != '\0')
+		stats_watch_netdev(&dp->stats, idx, kif);
 
 	for (unsigned w = 0; w < dp->n_workers; w++) {
 		struct fwd_worker *wk = dp->workers[w];
@@ -392,7 +553,6 @@ port_init(struct dp *dp, uint16_t port, unsigned idx)
 		wk->n_rxq++;
 		wk->txq[port] = (uint16_t)w;
 	}
-	(void)idx;
 }
 
 /* The slow path's frames go to one worker per port (so that they keep their order); the
@@ -590,12 +750,13 @@ main(int argc, char **argv)
 			dp.n_workers *
 				(FWD_BURST * (dp.n_ports + 2) + EXC_RING_SIZE + INJECT_RING_SIZE) +
 			(rte_lcore_count() * 512) + 4096 + 2048 /* slow path queues */;
-	dp.pool = rte_pktmbuf_pool_create("mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	unsigned room = dp.o.mbuf_size + RTE_PKTMBUF_HEADROOM;
+	dp.pool = rte_pktmbuf_pool_create("mbufs", mbufs, 256, 0, (uint16_t)room,
 					  (int)rte_socket_id());
 	if (dp.pool == NULL)
-		die("cannot allocate %u packet buffers (%u MiB): %s; reserve more hugepages or "
-		    "raise -m",
-		    mbufs, (unsigned)((uint64_t)mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 192) >> 20),
+		die("cannot allocate %u packet buffers of %u bytes (%u MiB): %s; reserve more "
+		    "hugepages, raise -m or lower --mbufs / --mbuf-size",
+		    mbufs, dp.o.mbuf_size, (unsigned)((uint64_t)mbufs * (room + 192) >> 20),
 		    rte_strerror(rte_errno));
 
 	struct cfg_conf cc = {
@@ -620,7 +781,7 @@ main(int argc, char **argv)
 	}
 
 	for (unsigned i = 0; i < dp.n_ports; i++)
-		port_init(&dp, dp.port_ids[i], i);
+		port_init(&dp, dp.port_ids[i], i, &cc.port[i]);
 
 	dp.cfg = cfg_create(&cc);
 	if (dp.cfg == NULL)
@@ -663,9 +824,10 @@ main(int argc, char **argv)
 	printf(PROG ": %u port(s), %u worker(s), control on /dev/shm/%s, instance %016" PRIx64 "\n",
 	       dp.n_ports, dp.n_workers, dp.o.shm_name, cc.instance_id);
 	for (unsigned i = 0; i < dp.n_ports; i++)
-		printf("  port %u %s %02x:%02x:%02x:%02x:%02x:%02x\n", cc.port[i].port_id,
-		       cc.port[i].name, cc.port[i].mac[0], cc.port[i].mac[1], cc.port[i].mac[2],
-		       cc.port[i].mac[3], cc.port[i].mac[4], cc.port[i].mac[5]);
+		printf("  port %u %s %02x:%02x:%02x:%02x:%02x:%02x, MTU up to %u (%s)\n",
+		       cc.port[i].port_id, cc.port[i].name, cc.port[i].mac[0], cc.port[i].mac[1],
+		       cc.port[i].mac[2], cc.port[i].mac[3], cc.port[i].mac[4], cc.port[i].mac[5],
+		       cc.port[i].max_mtu, cc.port[i].mtu_why);
 
 	shm_server_ready(dp.shm);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The data plane's counters: snapshot, clear, printout (stats.h). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -17,6 +18,43 @@ stats_init(struct stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->start_ns = npr_now_ns();
+}
+
+/* rx_packets of Linux netdev name, from /proc/net/dev (the netdevs of this process's network
+ * namespace, which /sys/class/net need not be). 0, or -1: not found. */
+static int
+netdev_rx_packets(const char *name, uint64_t *v)
+{
+	FILE *f = fopen("/proc/net/dev", "r");
+	char line[512];
+	size_t n = strlen(name);
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (rc < 0 && fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line + strspn(line, " ");
+		unsigned long long bytes, pkts;
+		/* "  NAME: rx-bytes rx-packets ..." */
+		if (strncmp(p, name, n) == 0 && p[n] == ':' &&
+		    sscanf(p + n + 1, "%llu %llu", &bytes, &pkts) == 2) {
+			*v = pkts;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+void
+stats_watch_netdev(struct stats *s, unsigned idx, const char *name)
+{
+	uint64_t v;
+
+	if (idx >= NPR_MAX_PORTS || netdev_rx_packets(name, &v) < 0)
+		return;
+	snprintf(s->netdev[idx], sizeof(s->netdev[idx]), "%s", name);
+	s->netdev_base[idx] = v;
 }
 
 uint64_t
@@ -54,6 +92,9 @@ fill_raw(const struct stats *s, struct npr_stats *st)
 			p->oerrors = es.oerrors;
 			p->rx_nombuf = es.rx_nombuf;
 		}
+		/* raw here: the netdev's rx_packets (stats_fill makes it the difference) */
+		if (s->netdev[i][0] != '\0' && netdev_rx_packets(s->netdev[i], &p->rx_unseen) == 0)
+			p->flags |= NPR_PORT_F_UNSEEN;
 	}
 	for (unsigned w = 0; w < s->n_workers; w++) {
 		/* A relaxed atomic load reads each word whole, without slowing the worker. */
@@ -69,6 +110,24 @@ stats_fill(const struct stats *s, struct npr_stats *st)
 {
 	fill_raw(s, st);
 	st->exc_handled -= s->exc_base;
+	for (unsigned i = 0; i < s->n_ports; i++) {
+		struct npr_port_stats *p = &st->port[i];
+		const struct npr_port_stats *b = &s->port_base[i];
+		p->ipackets -= b->ipackets;
+		p->opackets -= b->opackets;
+		p->ibytes -= b->ibytes;
+		p->obytes -= b->obytes;
+		p->imissed -= b->imissed;
+		p->ierrors -= b->ierrors;
+		p->oerrors -= b->oerrors;
+		p->rx_nombuf -= b->rx_nombuf;
+		if (p->flags & NPR_PORT_F_UNSEEN) {
+			/* what the netdev received since, less what the port passed on (frames
+			 * still in the ring count until the port reads them) */
+			uint64_t got = p->rx_unseen - s->netdev_base[i];
+			p->rx_unseen = got > p->ipackets ? got - p->ipackets : 0;
+		}
+	}
 	for (unsigned i = 0; i < NPR_STATS_SLOW_SLOTS; i++)
 		st->slow[i] -= s->slow_base[i];
 	for (unsigned w = 0; w < s->n_workers; w++) {
@@ -85,9 +144,13 @@ stats_clear(struct stats *s)
 {
 	static struct npr_stats raw; /* 10s of KiB: not on the stack */
 
-	for (unsigned i = 0; i < s->n_ports; i++)
-		rte_eth_stats_reset(s->port_id[i]);
+	/* no rte_eth_stats_reset: a software PMD's counters are the worker's to write (af_packet
+	 * adds to them on every poll, and a reset from here can be lost) */
 	fill_raw(s, &raw);
+	memcpy(s->port_base, raw.port, s->n_ports * sizeof(s->port_base[0]));
+	for (unsigned i = 0; i < s->n_ports; i++)
+		if (raw.port[i].flags & NPR_PORT_F_UNSEEN)
+			s->netdev_base[i] = raw.port[i].rx_unseen;
 	s->exc_base = raw.exc_handled;
 	memcpy(s->slow_base, raw.slow, sizeof(s->slow_base));
 	memcpy(s->base, raw.worker, s->n_workers * sizeof(s->base[0]));
@@ -105,9 +168,13 @@ stats_print(const struct stats *s, FILE *out)
 		rte_eth_dev_get_name_by_port(st.port[i].port_id, name);
 		fprintf(out,
 			"port %u %-20s rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
-			" rx-errors %" PRIu64 " tx-errors %" PRIu64 "\n",
+			" rx-errors %" PRIu64 " tx-errors %" PRIu64,
 			st.port[i].port_id, name, st.port[i].ipackets, st.port[i].opackets,
 			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors);
+		if (st.port[i].flags & NPR_PORT_F_UNSEEN)
+			fprintf(out, " unseen %" PRIu64 " (of what Linux %s received)",
+				st.port[i].rx_unseen, s->netdev[i]);
+		fputc('\n', out);
 	}
 	uint64_t drop[NPR_DROP_MAX] = { 0 }, exc[NPR_EXC_MAX] = { 0 }, pol[NPR_PUNT_MAX] = { 0 };
 	for (unsigned w = 0; w < st.n_workers; w++) {

@@ -13,6 +13,7 @@
 #ifndef NPR_STATS_H
 #define NPR_STATS_H
 
+#include <net/if.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,8 +32,14 @@ struct stats {
 	const struct slowpath *sp;
 	const struct shm_server *shm;
 	uint64_t exc_handled; /* exceptions the control thread took off the workers' rings */
+	/* af_packet ports: the Linux netdev they are bound to ("": none) and its rx_packets
+	 * when the port's counters were last zeroed (rx_unseen = what it received since, less
+	 * what the port passed on) */
+	char netdev[NPR_MAX_PORTS][IF_NAMESIZE];
+	uint64_t netdev_base[NPR_MAX_PORTS];
 	/* at the last stats_clear: what stats_fill subtracts (the workers' counters are
-	 * theirs alone: never zeroed from here) */
+	 * theirs alone, and so are a software port's: never zeroed from here) */
+	struct npr_port_stats port_base[NPR_MAX_PORTS];
 	struct npr_worker_stats base[NPR_MAX_WORKERS];
 	uint64_t slow_base[NPR_STATS_SLOW_SLOTS];
 	uint64_t exc_base;
@@ -41,10 +48,13 @@ struct stats {
 /* Zero every source and start the clock. */
 void stats_init(struct stats *s);
 uint64_t stats_uptime_ns(const struct stats *s);
+/* Port idx (the order of port_id[]) is bound to Linux netdev name: report what that
+ * received and the port did not pass on (rx_unseen). Call once its counters start. */
+void stats_watch_netdev(struct stats *s, unsigned idx, const char *name);
 /* Everything in st but the message counters (msgs_ok, msgs_err). st is overwritten. */
 void stats_fill(const struct stats *s, struct npr_stats *st);
-/* Every counter to zero: ports are reset; the workers' and the slow path's counters belong
- * to their threads, so a baseline is taken that stats_fill subtracts. */
+/* Every counter to zero: the ports', the workers' and the slow path's counters belong to
+ * the threads that write them, so a baseline is taken that stats_fill subtracts. */
 void stats_clear(struct stats *s);
 /* The human-readable summary printed every --stats-interval and at exit. */
 void stats_print(const struct stats *s, FILE *out);

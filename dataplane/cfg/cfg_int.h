@@ -64,11 +64,8 @@
 
 #define CFG_ADDR_MAX 1024u    /* router addresses, both families together */
 #define CFG_NEIGH_MAX 262144u /* neighbour entries */
-#define CFG_MTU_MIN 68u
-#define CFG_MTU_MAX 9000u
-#define CFG_MTU_DEF 1500u
-#define CFG_HOST_MIN 1024u  /* host routes to neighbours: at least this many, */
-#define CFG_HOST_MAX 65536u /* at most this many (as many as next hops in between) */
+#define CFG_HOST_MIN 1024u    /* host routes to neighbours: at least this many, */
+#define CFG_HOST_MAX 65536u   /* at most this many (as many as next hops in between) */
 
 enum { F4 = 0, F6 = 1 };
 

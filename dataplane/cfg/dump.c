@@ -129,6 +129,11 @@ h_dump(struct rq *q)
 			memcpy(p.mac, c->conf.port[i].mac, 6);
 			memcpy(p.name, c->conf.port[i].name, sizeof(p.name));
 			p.name[sizeof(p.name) - 1] = 0;
+			p.max_mtu = c->conf.port[i].max_mtu != 0 ? c->conf.port[i].max_mtu
+								 : NPR_MTU_MAX;
+			snprintf(p.mtu_why, sizeof(p.mtu_why), "%s",
+				 c->conf.port[i].max_mtu != 0 ? c->conf.port[i].mtu_why
+							      : "nprouter's maximum");
 			dump_add(&d, &p, sizeof(p));
 		}
 		break;

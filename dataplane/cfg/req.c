@@ -92,10 +92,9 @@ h_iface_set(struct rq *q)
 				    i);
 	if (!all_zero(nul, sizeof(m.name) - nl))
 		return fail(q, -EINVAL, 0, "interface name has bytes after its NUL");
-	uint32_t mtu = m.mtu == 0 ? CFG_MTU_DEF : m.mtu;
-	if (mtu < CFG_MTU_MIN || mtu > CFG_MTU_MAX)
-		return fail(q, -EINVAL, 0, "MTU %u out of range (%u..%u)", mtu, CFG_MTU_MIN,
-			    CFG_MTU_MAX);
+	if (m.mtu != 0 && (m.mtu < NPR_MTU_MIN || m.mtu > NPR_MTU_MAX))
+		return fail(q, -EINVAL, 0, "MTU %u out of range (%u..%u)", m.mtu, NPR_MTU_MIN,
+			    NPR_MTU_MAX);
 	if (m.flags & ~NPR_IFACE_F_UP)
 		return fail(q, -EINVAL, 0, "unknown interface flags 0x%x",
 			    m.flags & ~NPR_IFACE_F_UP);
@@ -104,6 +103,16 @@ h_iface_set(struct rq *q)
 			    npr_format_mac(m.mac, sm));
 	if (m.port_id >= NPR_MAX_PORTS || c->port_idx[m.port_id] < 0)
 		return fail(q, -ENODEV, 0, "port %u is not a port of this data plane", m.port_id);
+	/* what the port carries: a larger MTU would be promised to the hosts (and to path MTU
+	 * discovery) and then lost on the way in */
+	const struct cfg_port *cp = &c->conf.port[c->port_idx[m.port_id]];
+	uint32_t pmax = cp->max_mtu != 0 ? cp->max_mtu : NPR_MTU_MAX;
+	uint32_t mtu = m.mtu != 0 ? m.mtu : NPR_MTU_DEFAULT < pmax ? NPR_MTU_DEFAULT : pmax;
+	if (mtu > pmax)
+		return fail(q, -ERANGE, 0,
+			    "interface %s: MTU %u above what port %u (%s) carries: %u (%s)", m.name,
+			    mtu, m.port_id, cp->name, pmax,
+			    cp->mtu_why[0] != '\0' ? cp->mtu_why : "its limit");
 	int owner = c->port_owner[m.port_id];
 	if (owner >= 0 && owner != m.ifid)
 		return fail(q, -EBUSY, 0, "port %u is already bound to interface %d (%s)",

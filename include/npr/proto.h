@@ -17,6 +17,8 @@
  *
  * Objects:
  *   interface  id 0..NPR_MAX_IFACES-1, bound to one DPDK port, has a name, MAC, MTU, up/down.
+ *              Its MTU is at most what the port carries (npr_dump_port.max_mtu, ABI 3): a
+ *              larger one is refused (-ERANGE), naming the port, its limit and what sets it.
  *   address    (interface, family, address, prefix length): the router's own address; it installs
  *              a host route whose target is NPR_TARGET_LOCAL (packets to it leave the fast path)
  *              and the route to its connected subnet (NPR_TARGET_CONNECTED), unless a route to
@@ -75,11 +77,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NPR_ABI_VERSION 2u
+#define NPR_ABI_VERSION 3u
 #define NPR_SHM_MAGIC 0x5245545541525031ull /* "1PRAUTER" little-endian, arbitrary */
 
 #define NPR_MSG_MAX 65536u /* largest record, header included */
-#define NPR_NAME_LEN 16u   /* interface names: NUL-terminated, at most 15 chars */
+#define NPR_MTU_MIN 68u	   /* interface MTUs: L3, the same for IPv4 and IPv6 */
+#define NPR_MTU_MAX 9000u
+#define NPR_MTU_DEFAULT 1500u
+#define NPR_NAME_LEN 16u /* interface names: NUL-terminated, at most 15 chars */
 #define NPR_MAX_IFACES 256u
 #define NPR_MAX_PORTS 64u
 #define NPR_MAX_WORKERS 64u
@@ -185,7 +190,8 @@ struct npr_msg_iface_set {
 	struct npr_msg_hdr hdr;
 	uint16_t ifid;	  /* < NPR_MAX_IFACES */
 	uint16_t port_id; /* DPDK port id, must be a port the data plane uses */
-	uint16_t mtu;	  /* L3 MTU, 68..9000 for IPv4; 0 = 1500 */
+	uint16_t mtu;	  /* L3 MTU, 68..the port's max_mtu (npr_dump_port, at most NPR_MTU_MAX);
+			   * 0: 1500, or the port's max_mtu if that is less */
 	uint16_t flags;	  /* NPR_IFACE_F_* */
 	uint8_t mac[6];	  /* all zero: the port's own MAC */
 	uint8_t reserved[2];
@@ -326,7 +332,10 @@ struct npr_dump_port {
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	uint8_t mac[6];
-	char name[48]; /* DPDK device name, e.g. net_pcap0 or 0000:01:00.0 */
+	char name[48];	  /* DPDK device name, e.g. net_pcap0 or 0000:01:00.0 */
+	uint16_t max_mtu; /* the largest L3 packet the port carries whole (ABI 3) */
+	uint8_t reserved[2];
+	char mtu_why[32]; /* what sets max_mtu, e.g. "mbuf data room 2048 - 18" */
 };
 /* IFACES: struct npr_msg_iface_set without its header */
 struct npr_dump_iface {
@@ -529,9 +538,11 @@ struct npr_worker_stats {
 	uint64_t policed[NPR_STATS_PUNT_SLOTS]; /* enum npr_punt; also counted in drop[] */
 };
 
+#define NPR_PORT_F_UNSEEN 0x1u /* rx_unseen is known for this port */
 struct npr_port_stats {
 	uint16_t port_id;
-	uint8_t reserved[6];
+	uint8_t flags; /* NPR_PORT_F_* */
+	uint8_t reserved[5];
 	uint64_t ipackets;
 	uint64_t opackets;
 	uint64_t ibytes;
@@ -540,6 +551,11 @@ struct npr_port_stats {
 	uint64_t ierrors;
 	uint64_t oerrors;
 	uint64_t rx_nombuf;
+	/* af_packet: frames its Linux netdev received that nprouter never saw as such: dropped
+	 * because the ring was full, or IPv4 fragments the kernel reassembled first (their
+	 * datagram comes as one frame, cut to the ring's frame size). Valid with
+	 * NPR_PORT_F_UNSEEN (ABI 3) */
+	uint64_t rx_unseen;
 };
 
 struct npr_stats {
@@ -566,7 +582,8 @@ struct npr_reply {
 	uint32_t index;		/* for multi-entry messages: first bad entry */
 	uint64_t value;		/* HELLO: instance id; LOOKUP: target (0: no route), in the
 				 * namespace of the route's origin, which index gives */
-	char msg[96];		/* human-readable detail, NUL-terminated, empty on success */
+	char msg[224];		/* human-readable detail, NUL-terminated, empty on success (ABI 3:
+				 * 224 bytes, was 96) */
 };
 
 /* ---- layout checks: these structs are an ABI between two processes ---- */
@@ -596,7 +613,7 @@ _Static_assert(sizeof(struct npr_msg_route6) + NPR_ROUTE6_MAX * sizeof(struct np
 	       "route6 max");
 _Static_assert(sizeof(struct npr_msg_dump_req) == 24, "dump_req");
 _Static_assert(sizeof(struct npr_msg_dump_chunk) == 24, "dump_chunk");
-_Static_assert(sizeof(struct npr_dump_port) == 60, "dump_port");
+_Static_assert(sizeof(struct npr_dump_port) == 96, "dump_port");
 _Static_assert(sizeof(struct npr_dump_iface) == 32, "dump_iface");
 _Static_assert(sizeof(struct npr_dump_addr) == 24, "dump_addr");
 _Static_assert(sizeof(struct npr_dump_neigh) == 32, "dump_neigh");
@@ -607,14 +624,14 @@ _Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
 _Static_assert(sizeof(struct npr_worker_stats) ==
 		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),
 	       "worker_stats");
-_Static_assert(sizeof(struct npr_port_stats) == 72, "port_stats");
+_Static_assert(sizeof(struct npr_port_stats) == 80, "port_stats");
 _Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
 _Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");
 _Static_assert(NPR_PUNT_MAX <= NPR_STATS_PUNT_SLOTS, "punt slots");
 _Static_assert(NPR_SLOW_MAX <= NPR_STATS_SLOW_SLOTS, "slow slots");
 _Static_assert(sizeof(struct npr_stats) + sizeof(struct npr_msg_dump_chunk) <= NPR_MSG_MAX,
 	       "stats fit a chunk");
-_Static_assert(sizeof(struct npr_reply) == 128, "reply");
+_Static_assert(sizeof(struct npr_reply) == 256, "reply");
 
 /* Size of one entry of a dump chunk of this kind (groups: without their members); 0 for an
  * unknown kind. */

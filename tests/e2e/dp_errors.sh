@@ -32,6 +32,8 @@ expect_fail "unknown option" "unrecognized option|unexpected argument" \
     "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --bogus
 expect_fail "bad number" "--routes4: 'lots' is not a number" \
     "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --routes4 lots
+expect_fail "buffers too small" "--mbuf-size: '512' is not a number in 1024\.\.65407" \
+    "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --mbuf-size 512
 expect_fail "bad shm name" "invalid shared-memory name" \
     "$NPR_DP" "${eal[@]}" --file-prefix "$NPR_NAME-c" -l 0,1 --vdev net_null0 -- --shm a/b
 free=$(cat /sys/kernel/mm/hugepages/hugepages-*/free_hugepages 2>/dev/null | awk '{s+=$1} END {print s+0}')
@@ -48,7 +50,7 @@ expect_fail "control without a data plane" "no data plane" "$NPR_CTL" --shm "$NP
 sq="$NPR_NAME-sq"
 $PY -c "
 import struct, sys
-hdr = struct.pack('<QII', 0x5245545541525031, 2, 4096) + bytes(4096 - 16)
+hdr = struct.pack('<QII', 0x5245545541525031, 3, 4096) + bytes(4096 - 16)
 open('/dev/shm/$sq', 'wb').write(hdr[:120] + struct.pack('<i', 1) + hdr[124:])"
 chown 65534 "/dev/shm/$sq"
 chmod 0644 "/dev/shm/$sq"
@@ -81,6 +83,9 @@ expect_fail "route to unknown next hop" "does not exist|ENOENT|no such" ctl rout
 expect_fail "host bits" "host bits" ctl route add 10.0.0.1/8 nexthop 1
 expect_fail "prefix length" "prefix|length|invalid" ctl route add 10.0.0.0/33 nexthop 1
 expect_fail "delete a used next hop" "in use|EBUSY|busy" ctl nexthop del 1
+expect_fail "MTU above what the port carries" \
+    "interface a: MTU 9000 above what port 0 \(net_null0\) carries: 2030 \(mbuf data room 2048 - 18\)" \
+    ctl interface set a mtu 9000
 expect_fail "delete an absent route" "not|ENOENT" ctl route del 12.0.0.0/8
 printf 'route add 13.0.0.0/8 nexthop 1\nroute add 14.0.0.0/8 nexthop 99\n' >"$d/bad.batch"
 expect_fail "batch with one bad line" "99|exist" ctl batch "$d/bad.batch"
@@ -114,5 +119,15 @@ else
 fi
 stop_dp || { echo "FAIL: data plane did not stop cleanly"; fails=$((fails + 1)); }
 [ -e "/dev/shm/$NPR_NAME" ] && { echo "FAIL: /dev/shm/$NPR_NAME left behind"; fails=$((fails + 1)); }
+
+# buffers for jumbo frames: the ports carry 9000, and an interface may have it
+start_dp "$d/dpj.log" -l 0,1 --vdev net_null0 -- --mbuf-size 9216 || exit 1
+if grep -q "port 0 net_null0 .*MTU up to 9000 (nprouter's maximum)" "$d/dpj.log" &&
+    ctl interface set j port 0 mtu 9000 up >/dev/null && ctl show interfaces | grep -qE "^0 +j .* 9000 +up"; then
+    echo "ok: --mbuf-size 9216: MTU 9000 taken"
+else
+    echo "FAIL: --mbuf-size 9216:"; cat "$d/dpj.log"; ctl show interfaces; fails=$((fails + 1))
+fi
+stop_dp || { echo "FAIL: data plane did not stop cleanly"; fails=$((fails + 1)); }
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -10,7 +10,8 @@
 #   ns_add NAME           a namespace $NS_<NAME> (loopback up, no IPv6 DAD)
 #   ns_link HOST HIF RIF  a veth pair: HIF in the host's namespace, RIF in the router's
 #   start_router LOG RIF... [-- DP-ARGS...]  the data plane in the router namespace, one port
-#                         per RIF (host ports on, as by default: TAPs in the router namespace)
+#                         per RIF (host ports on, as by default: TAPs in the router namespace);
+#                         RIF may carry af_packet devargs: ra,framesz=1536,blocksz=12288
 #   nsx NAME CMD...       run CMD in namespace NAME
 #
 # Addresses: documentation ranges only (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
@@ -110,12 +111,15 @@ two_hosts() {
 }
 
 # start_router LOG RIF... [-- DP-ARGS...]: the data plane in the router namespace, port i on
-# RIF i
+# RIF i. Rings of 4096 frames (the PMD's default, 512, overflows under a few hundred Mbit/s of
+# TCP on a busy machine: frames lost in the kernel, RX-UNSEEN in show stats).
 start_router() {
     local log=$1; shift
-    local vdevs=() i=0
+    local vdevs=() i=0 ring
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-        vdevs+=(--vdev "net_af_packet$i,iface=$1"); i=$((i + 1)); shift
+        ring=",framecnt=4096"
+        [[ $1 == *framecnt=* ]] && ring=
+        vdevs+=(--vdev "net_af_packet$i,iface=$1$ring"); i=$((i + 1)); shift
     done
     [ $# -gt 0 ] && shift
     ip netns exec "$NS_R" "$NPR_DP" --no-pci --no-huge -m 512 --no-shconf \

@@ -915,7 +915,9 @@ test_header_errors(void **state)
 	hdr(&h, NPR_MSG_HELLO, 16);
 	h.version = 1;
 	memcpy(b, &h, 16);
-	expect_err(b, 16, -EPROTO, "ABI version 1, expected 2");
+	char want[64];
+	snprintf(want, sizeof(want), "ABI version 1, expected %u", NPR_ABI_VERSION);
+	expect_err(b, 16, -EPROTO, want);
 	/* reserved */
 	hdr(&h, NPR_MSG_HELLO, 16);
 	h.reserved = 1;
@@ -1157,6 +1159,100 @@ test_iface_down(void **state)
 	/* rebinding moves the next hops to the new port */
 	OK(iface_set(1, 5, NPR_IFACE_F_UP, "eth1"));
 	assert_int_equal(word(2), fwd_nh_pack(FWD_NH_FORWARD, 5, mac48(mac_b)));
+	check_invariants();
+}
+
+/* Ports that carry less than 9000: an interface MTU above a port's limit is refused, naming
+ * the port, the limit and what sets it, and nothing changes; no MTU (0) means 1500, or the
+ * port's limit if that is less; the limit follows a rebinding. */
+static int
+setup_limits(void **state)
+{
+	(void)state;
+	struct cfg_conf cc = test_conf();
+	cc.port[1].max_mtu = 1456; /* port id 1 */
+	snprintf(cc.port[1].mtu_why, sizeof(cc.port[1].mtu_why), "af_packet framesz 1536 - 80");
+	cc.port[2].max_mtu = 2030; /* port id 5 */
+	snprintf(cc.port[2].mtu_why, sizeof(cc.port[2].mtu_why), "mbuf data room 2048 - 18");
+	C = cfg_create(&cc);
+	assert_non_null(C);
+	SID = 0;
+	return 0;
+}
+
+static void
+test_iface_port_limit(void **state)
+{
+	(void)state;
+	struct npr_msg_iface_set m;
+	struct npr_dump_iface e;
+	uint8_t *d;
+
+	/* the ports say what they carry */
+	size_t len;
+	assert_int_equal(dump(NPR_DUMP_PORTS, &d, &len), 3);
+	const struct npr_dump_port *p = (const struct npr_dump_port *)d;
+	assert_int_equal(p[0].max_mtu, NPR_MTU_MAX); /* no limit given: nprouter's */
+	assert_string_equal(p[0].mtu_why, "nprouter's maximum");
+	assert_int_equal(p[1].port_id, 1);
+	assert_int_equal(p[1].max_mtu, 1456);
+	assert_string_equal(p[1].mtu_why, "af_packet framesz 1536 - 80");
+	assert_int_equal(p[2].max_mtu, 2030);
+	free(d);
+
+	/* up to the limit: fine */
+	mk_iface(&m, 0, 5, 2030, NPR_IFACE_F_UP, "core");
+	OK(xsend(&m, sizeof(m)));
+	OK(addr_op(NPR_MSG_ADDR_ADD, 0, 4, 24, "192.0.2.1"));
+	/* above it: refused, and nothing changes (expect_err compares every dump) */
+	mk_iface(&m, 0, 5, 9000, NPR_IFACE_F_UP, "core");
+	expect_err(&m, sizeof(m), -ERANGE,
+		   "interface core: MTU 9000 above what port 5 (net_ring2) carries: 2030 (mbuf "
+		   "data room 2048 - 18)");
+	mk_iface(&m, 0, 5, 2031, 0, "core");
+	expect_err(&m, sizeof(m), -ERANGE, "MTU 2031 above what port 5");
+	/* a new interface too */
+	mk_iface(&m, 1, 1, 1500, NPR_IFACE_F_UP, "wan");
+	expect_err(&m, sizeof(m), -ERANGE,
+		   "interface wan: MTU 1500 above what port 1 (net_ring1) carries: 1456 "
+		   "(af_packet framesz 1536 - 80)");
+	assert_int_equal(dump(NPR_DUMP_IFACES, &d, NULL), 1);
+	free(d);
+	/* no MTU given: 1500, or what the port carries if that is less */
+	mk_iface(&m, 1, 1, 0, NPR_IFACE_F_UP, "wan");
+	OK(xsend(&m, sizeof(m)));
+	mk_iface(&m, 2, 0, 0, NPR_IFACE_F_UP, "lan");
+	OK(xsend(&m, sizeof(m)));
+	assert_int_equal(dump(NPR_DUMP_IFACES, &d, NULL), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		memcpy(&e, d + i * sizeof(e), sizeof(e));
+		assert_int_equal(e.mtu, e.ifid == 0 ? 2030 : e.ifid == 1 ? 1456 : 1500);
+	}
+	free(d);
+	/* the workers check against it */
+	assert_int_equal(atomic_load(&cfg_tables(C)->port[1].mtu), 1456);
+	assert_int_equal(atomic_load(&cfg_tables(C)->port[5].mtu), 2030);
+	/* moving an interface to a port that carries less than its MTU: refused */
+	OK(iface_del(1));
+	mk_iface(&m, 0, 1, 2030, NPR_IFACE_F_UP, "core");
+	expect_err(&m, sizeof(m), -ERANGE, "MTU 2030 above what port 1 (net_ring1) carries: 1456");
+	mk_iface(&m, 0, 1, 1400, NPR_IFACE_F_UP, "core");
+	OK(xsend(&m, sizeof(m)));
+	/* inside a batch: the whole batch goes */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	mk_iface(&m, 0, 1, 1280, NPR_IFACE_F_UP, "core");
+	OK(xsend(&m, sizeof(m)));
+	mk_iface(&m, 2, 0, 9000, NPR_IFACE_F_UP, "lan");
+	assert_int_equal(xsend(&m, sizeof(m)), 0); /* port 0 carries 9000 */
+	mk_iface(&m, 3, 5, 4000, NPR_IFACE_F_UP, "dmz");
+	assert_int_equal(xsend(&m, sizeof(m)), -ERANGE);
+	assert_int_equal(simple(NPR_MSG_BATCH_COMMIT), -ECANCELED);
+	assert_int_equal(dump(NPR_DUMP_IFACES, &d, NULL), 2);
+	for (unsigned i = 0; i < 2; i++) {
+		memcpy(&e, d + i * sizeof(e), sizeof(e));
+		assert_int_equal(e.mtu, e.ifid == 0 ? 1400 : 1500);
+	}
+	free(d);
 	check_invariants();
 }
 
@@ -2818,6 +2914,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_body_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iface_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iface_port_limit, setup_limits, teardown),
 		cmocka_unit_test_setup_teardown(test_addr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nh_neigh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group, setup, teardown),

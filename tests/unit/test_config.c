@@ -222,6 +222,11 @@ sim_msg(struct sim *s, const uint8_t *m)
 			if (strncmp(rs->iface[i].name, x.name, NPR_NAME_LEN) == 0)
 				return -EEXIST;
 		}
+		/* as the data plane: at most what the port carries; 0: 1500 or that */
+		unsigned pmax = rs->port[x.port_id].max_mtu != 0 ? rs->port[x.port_id].max_mtu
+								 : NPR_MTU_MAX;
+		if (x.mtu > pmax)
+			return -ERANGE;
 		int i = find_iface(s, x.ifid);
 		if (i < 0)
 			i = (int)rs->n_iface++;
@@ -229,7 +234,7 @@ sim_msg(struct sim *s, const uint8_t *m)
 		memset(f, 0, sizeof(*f));
 		f->ifid = x.ifid;
 		f->port_id = x.port_id;
-		f->mtu = x.mtu == 0 ? 1500 : x.mtu;
+		f->mtu = (uint16_t)(x.mtu != 0 ? x.mtu : pmax < 1500 ? pmax : 1500);
 		f->flags = x.flags;
 		static const uint8_t z[6];
 		memcpy(f->mac, memcmp(x.mac, z, 6) != 0 ? x.mac : rs->port[x.port_id].mac, 6);
@@ -789,7 +794,9 @@ test_example_blackhole(void **state)
 	char t[200];
 	load_ok(NPR_SOURCE_DIR "/conf/blackhole.xml", &cfg);
 	assert_int_equal(cfg.n_iface, 2);
-	assert_int_equal(cfg.iface[0].mtu, 9000);
+	assert_int_equal(cfg.iface[0].mtu, 1600);
+	assert_true(cfg.iface[0].has_mtu);
+	assert_false(cfg.iface[1].has_mtu);
 	assert_true(cfg.iface[0].up);
 	assert_false(cfg.iface[1].up);
 	cfg_nh_text(&cfg, r4_of(&cfg, "10.0.0.0/8")->target, t, sizeof(t));
@@ -819,8 +826,12 @@ test_invalid_corpus(void **state)
 	unsigned n = 0;
 	struct npr_dump_port ports[3];
 	memset(ports, 0, sizeof(ports));
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < 3; i++) {
 		snprintf(ports[i].name, sizeof(ports[i].name), "net_pcap%u", i);
+		/* as a data plane with the default buffers says */
+		ports[i].max_mtu = 2030;
+		snprintf(ports[i].mtu_why, sizeof(ports[i].mtu_why), "mbuf data room 2048 - 18");
+	}
 	struct npr_info info = {
 		.nh_max = 65536, .group_max = 4096, .route4_max = 2097152, .route6_max = 524288
 	};
@@ -1032,6 +1043,7 @@ transition(struct sim *s, const struct config *cfg, bool resync, struct plan_cou
 
 	struct sim fresh;
 	sim_init(&fresh, (unsigned)s->rs.n_port);
+	memcpy(fresh.rs.port, s->rs.port, s->rs.n_port * sizeof(*fresh.rs.port));
 	assert_int_equal(plan_build(cfg, &fresh.rs, NULL, &p, &errs), 0);
 	assert_int_equal(sim_apply(&fresh, &p), 0);
 	plan_free(&p);
@@ -1181,6 +1193,54 @@ test_interface_swap(void **state)
 	sim_free(&s);
 }
 
+/* A port that carries less than 1500: an interface on it without an MTU gets what the port
+ * carries (and stays unchanged on the next apply); an explicit MTU above it is an error that
+ * names the interface, the port, its limit and why, before anything is sent. */
+static void
+test_port_mtu_limit(void **state)
+{
+	(void)state;
+	static const char implicit[] =
+		"{\"ietf-interfaces:interfaces\":{\"interface\":["
+		"{\"name\":\"lan\",\"type\":\"iana-if-type:ethernetCsmacd\",\"nprouter:port\":"
+		"\"net_pcap0\"},"
+		"{\"name\":\"wan\",\"type\":\"iana-if-type:ethernetCsmacd\",\"nprouter:port\":"
+		"\"net_pcap1\"}]}}";
+	static const char explicit[] =
+		"{\"ietf-interfaces:interfaces\":{\"interface\":["
+		"{\"name\":\"wan\",\"type\":\"iana-if-type:ethernetCsmacd\",\"nprouter:port\":"
+		"\"net_pcap1\",\"ietf-ip:ipv4\":{\"mtu\":1500}}]}}";
+	struct sim s;
+	sim_init(&s, 2);
+	s.rs.port[1].max_mtu = 1456;
+	snprintf(s.rs.port[1].mtu_why, sizeof(s.rs.port[1].mtu_why), "af_packet framesz 1536 - 80");
+	struct config ci, ce;
+	load_mem_ok(implicit, &ci);
+	load_mem_ok(explicit, &ce);
+	struct config_msgs errs = { 0 };
+	assert_int_equal(
+		config_check_dataplane(&ci, "f", s.rs.port, s.rs.n_port, &s.rs.info, &errs), 0);
+	transition(&s, &ci, false, NULL);
+	for (size_t i = 0; i < s.rs.n_iface; i++)
+		assert_int_equal(s.rs.iface[i].mtu, s.rs.iface[i].port_id == 1 ? 1456 : 1500);
+	assert_int_equal(
+		config_check_dataplane(&ce, "f", s.rs.port, s.rs.n_port, &s.rs.info, &errs),
+		-EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.line[0], "f: /ietf-interfaces:interfaces/interface[name='wan']: "
+					  "MTU 1500 above what port net_pcap1 carries: 1456 "
+					  "(af_packet framesz 1536 - 80)");
+	config_msgs_free(&errs);
+	/* the data plane would refuse it too: the plan's push fails */
+	struct plan p;
+	assert_int_equal(plan_build(&ce, &s.rs, NULL, &p, &errs), 0);
+	assert_int_equal(sim_apply(&s, &p), -ERANGE);
+	plan_free(&p);
+	config_free(&ci);
+	config_free(&ce);
+	sim_free(&s);
+}
+
 static void
 test_capacity(void **state)
 {
@@ -1240,6 +1300,7 @@ main(void)
 		cmocka_unit_test(test_minimal_diff),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_interface_swap),
+		cmocka_unit_test(test_port_mtu_limit),
 		cmocka_unit_test(test_capacity),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
