@@ -424,7 +424,8 @@ struct npr_msg_lookup {
 	X(NH_INVALID, "next hop not programmed")                                                   \
 	X(IFACE_DOWN, "egress interface down")                                                     \
 	X(TX_FULL, "transmit queue full")                                                          \
-	X(EXC_FULL, "exception ring full")
+	X(EXC_FULL, "exception ring full")                                                         \
+	X(LINK_DOWN, "egress port's link down (port gate closed)")
 /* Exceptions: packets handed to the control thread (slow path). */
 #define NPR_EXC_REASONS(X)                                                                         \
 	X(ARP, "ARP")                                                                              \
