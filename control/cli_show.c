@@ -537,6 +537,8 @@ show_stats(struct ctl *x)
 			const struct npr_port_stats *p = &st.port[i];
 			json_obj_begin(j);
 			json_kv_u64(j, "port_id", p->port_id);
+			json_kv_u64(j, "link_up", p->link_up);
+			json_kv_u64(j, "link_downs", p->link_downs);
 			json_kv_u64(j, "ipackets", p->ipackets);
 			json_kv_u64(j, "opackets", p->opackets);
 			json_kv_u64(j, "ibytes", p->ibytes);
@@ -604,25 +606,30 @@ show_stats(struct ctl *x)
 		       "; segment layout repairs %" PRIu64 "\n",
 		       st.replies_dropped, st.batches_aborted, st.layout_repairs);
 	putchar('\n');
-	printf("%-5s %-16s %14s %14s %12s %12s %12s %12s\n", "PORT", "DEVICE", "RX", "TX",
-	       "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF");
+	printf("%-5s %-16s %-5s %14s %14s %12s %12s %12s %12s\n", "PORT", "DEVICE", "LINK", "RX",
+	       "TX", "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF");
 	uint64_t sum[6] = { 0 };
 	for (unsigned i = 0; i < np; i++) {
 		const struct npr_port_stats *p = &st.port[i];
 		const struct npr_dump_port *dp = port_by_id(x, p->port_id);
-		printf("%-5u %-16.*s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64
+		printf("%-5u %-16.*s %-5s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64
 		       " %12" PRIu64 " %12" PRIu64 "\n",
-		       p->port_id, 16, dp != NULL ? dp->name : "?", p->ipackets, p->opackets,
-		       p->imissed, p->ierrors, p->oerrors, p->rx_nombuf);
+		       p->port_id, 16, dp != NULL ? dp->name : "?", p->link_up ? "up" : "down",
+		       p->ipackets, p->opackets, p->imissed, p->ierrors, p->oerrors, p->rx_nombuf);
 		uint64_t v[sizeof(sum) / sizeof(sum[0])] = {
 			p->ipackets, p->opackets, p->imissed, p->ierrors, p->oerrors, p->rx_nombuf
 		};
 		for (size_t k = 0; k < sizeof(sum) / sizeof(sum[0]); k++)
 			sum[k] += v[k];
 	}
-	printf("%-22s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-	       " %12" PRIu64 "\n\n",
+	printf("%-28s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+	       " %12" PRIu64 "\n",
 	       "total", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
+	for (unsigned i = 0; i < np; i++)
+		if (st.port[i].link_downs != 0)
+			printf("port %u: link went down %" PRIu32 " times (memif peer left)\n",
+			       st.port[i].port_id, st.port[i].link_downs);
+	putchar('\n');
 
 	printf("%-7s %-6s %14s %14s %14s %14s %6s\n", "WORKER", "LCORE", "RX", "TX", "FORWARDED4",
 	       "FORWARDED6", "BUSY%");

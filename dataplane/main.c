@@ -626,6 +626,7 @@ main(int argc, char **argv)
 	dp.stats.workers = dp.workers;
 	dp.stats.sp = dp.sp;
 	dp.stats.shm = dp.shm;
+	dp.stats.link_downs = portgate_link_downs;
 
 	/* memif ports: no worker inside their queues while their peer connects or leaves */
 	if (portgate_arm(dp.qsbr, dp.port_ids, dp.n_ports, err, sizeof(err)) != 0)

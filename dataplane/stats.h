@@ -30,6 +30,7 @@ struct stats {
 	struct fwd_worker *const *workers; /* [n_workers] */
 	const struct slowpath *sp;
 	const struct shm_server *shm;
+	uint32_t (*link_downs)(uint16_t port_id); /* NULL: 0 (main: portgate_link_downs) */
 	uint64_t exc_handled; /* exceptions the control thread took off the workers' rings */
 	/* at the last stats_clear: what stats_fill subtracts (the workers' counters are
 	 * theirs alone: never zeroed from here) */

@@ -511,7 +511,9 @@ struct npr_worker_stats {
 
 struct npr_port_stats {
 	uint16_t port_id;
-	uint8_t reserved[6];
+	uint8_t link_up; /* 1: link up (as the driver says), 0: down */
+	uint8_t reserved;
+	uint32_t link_downs; /* memif ports: times the peer left since start; others 0 */
 	uint64_t ipackets;
 	uint64_t opackets;
 	uint64_t ibytes;
@@ -588,6 +590,7 @@ _Static_assert(sizeof(struct npr_worker_stats) ==
 		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS),
 	       "worker_stats");
 _Static_assert(sizeof(struct npr_port_stats) == 72, "port_stats");
+_Static_assert(offsetof(struct npr_port_stats, link_downs) == 4, "port_stats.link_downs");
 _Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
 _Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");
 _Static_assert(NPR_SLOW_MAX <= NPR_STATS_SLOW_SLOTS, "slow slots");
