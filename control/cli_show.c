@@ -546,6 +546,8 @@ show_stats(struct ctl *x)
 			const struct npr_port_stats *p = &st.port[i];
 			json_obj_begin(j);
 			json_kv_u64(j, "port_id", p->port_id);
+			json_kv_u64(j, "link_up", p->link_up);
+			json_kv_u64(j, "link_downs", p->link_downs);
 			json_kv_u64(j, "ipackets", p->ipackets);
 			json_kv_u64(j, "opackets", p->opackets);
 			json_kv_u64(j, "ibytes", p->ibytes);
@@ -629,8 +631,8 @@ show_stats(struct ctl *x)
 	/* RX-UNSEEN: frames the Linux netdev of an af_packet port received and nprouter never
 	 * saw as such: ring overruns, IPv4 fragments the kernel reassembled ("-": not known for
 	 * that kind of port) */
-	printf("%-5s %-16s %14s %14s %12s %12s %12s %12s %12s\n", "PORT", "DEVICE", "RX", "TX",
-	       "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF", "RX-UNSEEN");
+	printf("%-5s %-16s %-5s %14s %14s %12s %12s %12s %12s %12s\n", "PORT", "DEVICE", "LINK",
+	       "RX", "TX", "RX-MISSED", "RX-ERRORS", "TX-ERRORS", "RX-NOMBUF", "RX-UNSEEN");
 	uint64_t sum[7] = { 0 };
 	bool any_unseen = false;
 	for (unsigned i = 0; i < np; i++) {
@@ -641,10 +643,11 @@ show_stats(struct ctl *x)
 			snprintf(unseen, sizeof(unseen), "%" PRIu64, p->rx_unseen);
 			any_unseen = true;
 		}
-		printf("%-5u %-16.*s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64
+		printf("%-5u %-16.*s %-5s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64
 		       " %12" PRIu64 " %12" PRIu64 " %12s\n",
-		       p->port_id, 16, dp != NULL ? dp->name : "?", p->ipackets, p->opackets,
-		       p->imissed, p->ierrors, p->oerrors, p->rx_nombuf, unseen);
+		       p->port_id, 16, dp != NULL ? dp->name : "?", p->link_up ? "up" : "down",
+		       p->ipackets, p->opackets, p->imissed, p->ierrors, p->oerrors, p->rx_nombuf,
+		       unseen);
 		uint64_t v[sizeof(sum) / sizeof(sum[0])] = { p->ipackets, p->opackets, p->imissed,
 							     p->ierrors,  p->oerrors,  p->rx_nombuf,
 							     p->rx_unseen };
@@ -654,9 +657,14 @@ show_stats(struct ctl *x)
 	char unseen_sum[24] = "-";
 	if (any_unseen)
 		snprintf(unseen_sum, sizeof(unseen_sum), "%" PRIu64, sum[6]);
-	printf("%-22s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-	       " %12" PRIu64 " %12s\n\n",
+	printf("%-28s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+	       " %12" PRIu64 " %12s\n",
 	       "total", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], unseen_sum);
+	for (unsigned i = 0; i < np; i++)
+		if (st.port[i].link_downs != 0)
+			printf("port %u: link went down %" PRIu32 " times (memif peer left)\n",
+			       st.port[i].port_id, st.port[i].link_downs);
+	putchar('\n');
 
 	printf("%-7s %-6s %14s %14s %14s %14s %6s\n", "WORKER", "LCORE", "RX", "TX", "FORWARDED4",
 	       "FORWARDED6", "BUSY%");

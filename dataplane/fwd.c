@@ -18,12 +18,15 @@
  * Each packet leaves each stage through one exit: fwd_exit (drop or exception) or staging.
  *
  * Accounting, per worker (w->stats; only this worker writes it):
- *   rx_pkts = (sum(drop[]) - drop[TX_FULL]) + sum(exc[]) + fwd4_pkts + fwd6_pkts
- *   fwd4_pkts + fwd6_pkts = tx_pkts + drop[TX_FULL] + (staged, not yet flushed)
+ *   rx_pkts = (sum(drop[]) - drop[TX_FULL] - drop[LINK_DOWN]) + sum(exc[]) + fwd4_pkts +
+ *             fwd6_pkts
+ *   fwd4_pkts + fwd6_pkts = tx_pkts + drop[TX_FULL] + drop[LINK_DOWN] + (staged, not yet
+ *                           flushed)
  * i.e. a packet is counted once by fwd_process (drop, exception, or fwd4/fwd6 when staged),
- * and a staged packet once more by fwd_flush (tx_pkts, or drop TX_FULL); after a flush,
- * rx_pkts = sum(drop[]) + sum(exc[]) + tx_pkts. Frames the slow path hands over (fwd_inject)
- * count in inject_pkts and then as tx_pkts or a drop: rx_pkts + inject_pkts on the left.
+ * and a staged packet once more by fwd_flush (tx_pkts, or drop TX_FULL / LINK_DOWN); after a
+ * flush, rx_pkts = sum(drop[]) + sum(exc[]) + tx_pkts. Frames the slow path hands over
+ * (fwd_inject) count in inject_pkts and then as tx_pkts or a drop: rx_pkts + inject_pkts on
+ * the left.
  * Headers must sit in the first segment (as every PMD delivers them); lengths are checked
  * against the whole packet.
  *
@@ -389,6 +392,13 @@ fwd_flush_port(struct fwd_worker *w, unsigned p)
 
 	if (n == 0)
 		return;
+	/* A closed gate: the driver may be unmapping the port's queues (portgate.h). */
+	if (unlikely(atomic_load_explicit(&w->port_closed[p], memory_order_acquire) != 0)) {
+		rte_pktmbuf_free_bulk(w->tx[p], n);
+		stat_add(&w->stats.drop[NPR_DROP_LINK_DOWN], n);
+		w->tx_n[p] = 0;
+		return;
+	}
 	sent = rte_eth_tx_burst((uint16_t)p, w->txq[p], w->tx[p], n);
 	if (unlikely(sent < n)) {
 		rte_pktmbuf_free_bulk(&w->tx[p][sent], n - sent);
@@ -841,6 +851,8 @@ fwd_flow_hash(const struct rte_mbuf *m)
  * QSBR: main registers thread id w->idx before launch; the worker goes online here, reports a
  * quiescent state once per poll loop (between bursts, never inside a lookup) and goes offline
  * when it stops, so that the control thread's grace periods never wait for a stopped worker.
+ * The same grace periods tell the port gate (portgate.h) that no worker is inside a burst on
+ * a port it closed: every rx and tx burst follows a look at the port's gate within one loop.
  */
 int
 fwd_worker_main(void *arg)
@@ -858,10 +870,14 @@ fwd_worker_main(void *arg)
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			const struct fwd_rxq *rq = &w->rxq[q];
 			/* An administratively down port receives nothing: frames wait in the
-			 * device (or its pcap file) until an interface is up on it. */
+			 * device (or its pcap file) until an interface is up on it. Nor does
+			 * one whose gate is closed (portgate.h: its link is down, or its driver
+			 * is changing its queues). */
 			uint32_t up =
 				atomic_load_explicit(&t->port[rq->port].up, memory_order_relaxed);
-			if (up == 0) {
+			uint32_t closed = atomic_load_explicit(&w->port_closed[rq->port],
+							       memory_order_acquire);
+			if (up == 0 || closed != 0) {
 				CYC_MARK(w, CYC_IDLE);
 				continue;
 			}

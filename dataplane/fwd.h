@@ -12,7 +12,8 @@
  *   - port[p]:    the MAC a port receives for and sends from, whether an interface is up on
  *                 it, and its L3 MTU; each field one aligned word, stored with release.
  *   - fib4/fib6:  see fib.h.
- * Workers report a QSBR quiescent state once per poll loop, outside any lookup.
+ * Workers report a QSBR quiescent state once per poll loop, outside any lookup and outside
+ * any rx or tx burst.
  */
 #ifndef NPR_FWD_H
 #define NPR_FWD_H
@@ -114,6 +115,10 @@ struct fwd_worker {
 	 * mbuf's m->port is its tx port. Counted in stats.inject_pkts, then as tx/TX_FULL. */
 	struct rte_ring *inject;
 	const struct fwd_tables *t;
+	/* [NPR_MAX_PORTS]: non-zero while the worker must not call the port's rx or tx burst
+	 * (its driver is changing its queues: portgate.h). Read with acquire before each burst,
+	 * between two QSBR quiescent reports. */
+	const _Atomic uint32_t *port_closed;
 	volatile int *stop;
 	/* tx staging per port for the current burst */
 	uint64_t tx_pending; /* bit p: tx_n[p] may be non-zero (fwd_flush visits only these) */
@@ -139,7 +144,8 @@ void fwd_punt_set(struct fwd_worker *w, unsigned cls, uint32_t rate, uint32_t bu
 unsigned fwd_punt_class(const struct rte_mbuf *m, unsigned reason);
 
 void fwd_process(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, uint16_t n);
-/* Transmit what fwd_process staged; frees and counts (TX_FULL) what the port refused. */
+/* Transmit what fwd_process staged; frees and counts what the port refused (TX_FULL) and what
+ * went to a port whose gate is closed (LINK_DOWN). */
 void fwd_flush(struct fwd_worker *w);
 /* Stage what the slow path queued on w->inject (at most one burst); returns how many. Call
  * fwd_flush after. */

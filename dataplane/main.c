@@ -7,7 +7,8 @@
  * ND, ICMP) on the exceptions and hands what it sends to the workers' inject rings, and
  * reports counters. Every other EAL lcore is a worker (fwd.c) that owns one RX queue and one
  * TX queue on every port. With host ports (hostif.c) it also keeps a Linux TAP per interface
- * and moves frames between the TAPs and the slow path.
+ * and moves frames between the TAPs and the slow path. memif ports are behind the port gate
+ * (portgate.c): the workers keep out of their queues while the driver changes them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +47,7 @@
 #include "cfg.h"
 #include "fwd.h"
 #include "hostif.h"
+#include "portgate.h"
 #include "punt.h"
 #include "shm_server.h"
 #include "slowpath.h"
@@ -732,6 +734,7 @@ main(int argc, char **argv)
 		wk->idx = w;
 		wk->stats.lcore_id = lcore;
 		wk->stop = &stop_flag;
+		wk->port_closed = portgate_closed();
 		rte_rcu_qsbr_thread_register(dp.qsbr, w);
 		dp.workers[w++] = wk;
 	}
@@ -812,6 +815,11 @@ main(int argc, char **argv)
 	dp.stats.workers = dp.workers;
 	dp.stats.sp = dp.sp;
 	dp.stats.shm = dp.shm;
+	dp.stats.link_downs = portgate_link_downs;
+
+	/* memif ports: no worker inside their queues while their peer connects or leaves */
+	if (portgate_arm(dp.qsbr, dp.port_ids, dp.n_ports, err, sizeof(err)) != 0)
+		die("%s", err);
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -846,6 +854,7 @@ main(int argc, char **argv)
 			sp_periodic(dp.sp, t);
 			if (dp.host != NULL)
 				hostif_sync(dp.host, t);
+			portgate_report(stdout);
 			last_periodic = t;
 		}
 		if (dp.o.stats_interval != 0 &&
@@ -865,6 +874,7 @@ main(int argc, char **argv)
 
 	printf(PROG ": %s, stopping\n", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	rte_eal_mp_wait_lcore();
+	portgate_disarm();
 	drain_exceptions(&dp);
 	/* what the slow path still holds or queued for the workers goes back to the pool */
 	for (w = 0; w < dp.n_workers; w++) {
@@ -881,10 +891,12 @@ main(int argc, char **argv)
 	shm_for_exit = NULL;
 	shm_server_destroy(dp.shm);
 	dp.stats.shm = NULL;
+	uint64_t intr_waits = portgate_intr_waits();
 	for (unsigned i = 0; i < dp.n_ports; i++) {
 		rte_eth_dev_stop(dp.port_ids[i]);
 		rte_eth_dev_close(dp.port_ids[i]);
 	}
+	portgate_settle(intr_waits); /* before rte_eal_cleanup unmaps memory (portgate.h) */
 	cfg_free(dp.cfg);
 	for (w = 0; w < dp.n_workers; w++) {
 		rte_ring_free(dp.workers[w]->exc);

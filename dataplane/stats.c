@@ -80,8 +80,12 @@ fill_raw(const struct stats *s, struct npr_stats *st)
 				    &st->batches_aborted, &st->layout_repairs);
 	for (unsigned i = 0; i < s->n_ports; i++) {
 		struct rte_eth_stats es;
+		struct rte_eth_link link;
 		struct npr_port_stats *p = &st->port[i];
 		p->port_id = s->port_id[i];
+		p->link_up = rte_eth_link_get_nowait(s->port_id[i], &link) == 0 &&
+			     link.link_status == RTE_ETH_LINK_UP;
+		p->link_downs = s->link_downs != NULL ? s->link_downs(s->port_id[i]) : 0;
 		if (rte_eth_stats_get(s->port_id[i], &es) == 0) {
 			p->ipackets = es.ipackets;
 			p->opackets = es.opackets;
@@ -168,9 +172,12 @@ stats_print(const struct stats *s, FILE *out)
 		rte_eth_dev_get_name_by_port(st.port[i].port_id, name);
 		fprintf(out,
 			"port %u %-20s rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
-			" rx-errors %" PRIu64 " tx-errors %" PRIu64,
+			" rx-errors %" PRIu64 " tx-errors %" PRIu64 " link %s",
 			st.port[i].port_id, name, st.port[i].ipackets, st.port[i].opackets,
-			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors);
+			st.port[i].imissed, st.port[i].ierrors, st.port[i].oerrors,
+			st.port[i].link_up ? "up" : "down");
+		if (st.port[i].link_downs != 0)
+			fprintf(out, " (went down %" PRIu32 " times)", st.port[i].link_downs);
 		if (st.port[i].flags & NPR_PORT_F_UNSEEN)
 			fprintf(out, " unseen %" PRIu64 " (of what Linux %s received)",
 				st.port[i].rx_unseen, s->netdev[i]);

@@ -31,6 +31,7 @@ struct stats {
 	struct fwd_worker *const *workers; /* [n_workers] */
 	const struct slowpath *sp;
 	const struct shm_server *shm;
+	uint32_t (*link_downs)(uint16_t port_id); /* NULL: 0 (main: portgate_link_downs) */
 	uint64_t exc_handled; /* exceptions the control thread took off the workers' rings */
 	/* af_packet ports: the Linux netdev they are bound to ("": none) and its rx_packets
 	 * when the port's counters were last zeroed (rx_unseen = what it received since, less

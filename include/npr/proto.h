@@ -434,7 +434,8 @@ struct npr_msg_lookup {
 	X(IFACE_DOWN, "egress interface down")                                                     \
 	X(TX_FULL, "transmit queue full")                                                          \
 	X(EXC_FULL, "exception ring full")                                                         \
-	X(POLICED, "exception over its punt class's rate")
+	X(POLICED, "exception over its punt class's rate")                                         \
+	X(LINK_DOWN, "egress port's link down (port gate closed)")
 /* Exceptions: packets handed to the control thread (slow path). */
 #define NPR_EXC_REASONS(X)                                                                         \
 	X(ARP, "ARP")                                                                              \
@@ -541,8 +542,9 @@ struct npr_worker_stats {
 #define NPR_PORT_F_UNSEEN 0x1u /* rx_unseen is known for this port */
 struct npr_port_stats {
 	uint16_t port_id;
-	uint8_t flags; /* NPR_PORT_F_* */
-	uint8_t reserved[5];
+	uint8_t flags;	     /* NPR_PORT_F_* */
+	uint8_t link_up;     /* 1: link up (as the driver says), 0: down */
+	uint32_t link_downs; /* memif ports: times the peer left since start; others 0 */
 	uint64_t ipackets;
 	uint64_t opackets;
 	uint64_t ibytes;
@@ -625,6 +627,7 @@ _Static_assert(sizeof(struct npr_worker_stats) ==
 		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),
 	       "worker_stats");
 _Static_assert(sizeof(struct npr_port_stats) == 80, "port_stats");
+_Static_assert(offsetof(struct npr_port_stats, link_downs) == 4, "port_stats.link_downs");
 _Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
 _Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");
 _Static_assert(NPR_PUNT_MAX <= NPR_STATS_PUNT_SLOTS, "punt slots");

@@ -458,6 +458,8 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 		st.worker[1].drop[NPR_DROP_NO_ROUTE] = 1;
 		st.worker[1].drop[NPR_DROP_BAD_CHECKSUM] = 2;
 		st.worker[0].exc[NPR_EXC_ARP] = 3;
+		st.port[1].link_up = 1;
+		st.port[0].link_downs = 4; /* a memif port whose peer left */
 		fake_dump(f, h->seq, NPR_DUMP_STATS, &st, 1, sizeof(st), 1);
 		fake_reply(f, h->seq, 0, 0, 0, NULL);
 		return;
@@ -1907,8 +1909,13 @@ test_cli(void **state)
 		   "  total                         8\n"
 		   "exceptions:\n  ARP                           3  ARP\n",
 		   "show stats");
-	EXPECT_CLI(f, 0, "1     net_null1                  1001            901            7",
+	EXPECT_CLI(f, 0, "1     net_null1        up              1001            901            7",
 		   "show stats");
+	EXPECT_CLI(f, 0, "0     net_null0        down            1000            900            7",
+		   "show stats");
+	EXPECT_CLI(f, 0, "\nport 0: link went down 4 times (memif peer left)\n", "show stats");
+	EXPECT_CLI(f, 0, "{\"port_id\":0,\"link_up\":0,\"link_downs\":4,", "--json show stats");
+	EXPECT_CLI(f, 0, "{\"port_id\":1,\"link_up\":1,\"link_downs\":0,", "--json show stats");
 	EXPECT_CLI(f, 0, "\"drops_total\":8,", "--json show stats");
 	EXPECT_CLI(f, 0, "\"NO_ROUTE\":6,", "--json show stats");
 	assert_int_equal(run_cli(f, &out, "show stats"), 0);

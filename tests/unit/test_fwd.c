@@ -43,6 +43,7 @@ static struct rte_ring *exc_ring;
 static uint16_t P0, P1; /* ring ethdevs */
 static struct rte_ring *rxr[2], *txr[2];
 static volatile int stop_flag;
+static _Atomic uint32_t port_closed[NPR_MAX_PORTS]; /* the port gate's flags (portgate.h) */
 static struct fwd_group *grp1;
 
 static const uint8_t MAC_P0[6] = { 0x02, 0, 0, 0, 0, 0x10 };
@@ -313,6 +314,7 @@ setup(void **state)
 	w->t = &tab;
 	w->exc = exc_ring;
 	w->stop = &stop_flag;
+	w->port_closed = port_closed;
 	w->n_ports = 2;
 	return 0;
 }
@@ -1346,6 +1348,85 @@ test_worker_main(void **state)
 	w->n_rxq = 0;
 }
 
+/* The port gate (portgate.h): a closed port's staged packets are freed as LINK_DOWN without a
+ * tx burst, and the worker loop does not poll a closed port; once open, it does again. */
+static void
+test_port_gate(void **state)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
+	uint8_t f[128];
+	unsigned n, got = 0, avail0 = rte_mempool_avail_count(pool);
+	struct rte_mbuf *m[4];
+	struct npr_worker_stats a = snap(), b;
+	pthread_t th;
+	void *e[16], *ret;
+	(void)state;
+
+	/* flush to a closed port */
+	for (unsigned i = 0; i < 4; i++) {
+		n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.7", 64, i, 5, 10);
+		m[i] = mb(f, n);
+	}
+	fwd_process(w, P0, m, 4);
+	assert_int_equal(w->tx_n[P1], 4);
+	atomic_store(&port_closed[P1], 1);
+	fwd_flush(w);
+	b = snap();
+	assert_int_equal(staged_total(), 0);
+	assert_int_equal(rte_ring_count(txr[1]), 0);
+	assert_int_equal(b.drop[NPR_DROP_LINK_DOWN] - a.drop[NPR_DROP_LINK_DOWN], 4);
+	assert_int_equal(b.drop[NPR_DROP_TX_FULL] - a.drop[NPR_DROP_TX_FULL], 0);
+	assert_int_equal(b.tx_pkts - a.tx_pkts, 0);
+	assert_int_equal(b.fwd4_pkts - a.fwd4_pkts, 4);
+	assert_int_equal(rte_mempool_avail_count(pool), avail0);
+	atomic_store(&port_closed[P1], 0);
+
+	/* the loop leaves a closed port's queue alone */
+	assert_non_null(q);
+	assert_int_equal(rte_rcu_qsbr_init(q, 1), 0);
+	w->idx = 0;
+	assert_int_equal(rte_rcu_qsbr_thread_register(q, 0), 0);
+	tab.qsbr = q;
+	w->n_rxq = 1;
+	w->rxq[0].port = P0;
+	w->rxq[0].queue = 0;
+	atomic_store(&port_closed[P0], 1);
+	for (unsigned i = 0; i < 3; i++) {
+		n = f4(f, MAC_P0, "10.0.0.1", "198.51.100.7", 64, i, 5, 10);
+		assert_int_equal(rte_ring_enqueue(rxr[0], mb(f, n)), 0);
+	}
+	a = snap();
+	stop_flag = 0;
+	assert_int_equal(pthread_create(&th, NULL, worker_thread, NULL), 0);
+	/* two grace periods: the worker went round its loop at least once with P0 closed */
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t tok = rte_rcu_qsbr_start(q);
+		for (unsigned t = 0; t < 5000 && rte_rcu_qsbr_check(q, tok, false) != 1; t++)
+			usleep(1000);
+		assert_int_equal(rte_rcu_qsbr_check(q, tok, false), 1);
+	}
+	assert_int_equal(rte_ring_count(rxr[0]), 3);
+	assert_int_equal(snap().rx_pkts, a.rx_pkts);
+	/* open: what waited in the ring is forwarded */
+	atomic_store(&port_closed[P0], 0);
+	for (unsigned t = 0; t < 5000 && got < 3; t++) {
+		got += rte_ring_dequeue_burst(txr[1], e + got, 16 - got, NULL);
+		usleep(1000);
+	}
+	stop_flag = 1;
+	assert_int_equal(pthread_join(th, &ret), 0);
+	assert_int_equal(got, 3);
+	b = snap();
+	assert_int_equal(b.rx_pkts - a.rx_pkts, 3);
+	assert_int_equal(b.tx_pkts - a.tx_pkts, 3);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, 3);
+	assert_int_equal(rte_mempool_avail_count(pool), avail0);
+	tab.qsbr = NULL;
+	w->n_rxq = 0;
+	rte_free(q);
+}
+
 /* The egress MTU: a datagram longer than the port's MTU leaves as TOO_BIG (after the TTL
  * check), one of exactly the MTU is forwarded; MTU 0 means no check. */
 static void
@@ -1461,6 +1542,7 @@ main(void)
 		cmocka_unit_test_setup(test_burst_order, reset),
 		cmocka_unit_test_setup(test_flush, reset),
 		cmocka_unit_test_setup(test_worker_main, reset),
+		cmocka_unit_test_setup(test_port_gate, reset),
 		cmocka_unit_test_setup(test_mtu, reset),
 		cmocka_unit_test_setup(test_inject, reset),
 	};

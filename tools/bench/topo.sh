@@ -21,6 +21,9 @@
 # nprouter is the memif server (it creates the sockets), the generator the client. Rates are
 # read from nprouter's own counters (nprouter-control show stats --json) and from the
 # generator's ports (DPDK telemetry), over the same --seconds window.
+#
+# Exits non-zero, with nprouter's log, when nprouter dies at any point of a run (while the
+# generator starts, during the measurement, when the generator leaves, or on SIGTERM).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,6 +94,29 @@ print(json.loads(s.recv(1 << 20))["/ethdev/stats"]["ipackets"])
 EOF
 }
 
+# how a process that `wait` reaped ended: "exit status N" or "signal NAME"
+status_text() {
+    if [ "$1" -gt 128 ]; then echo "signal $(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128)))"
+    else echo "exit status $1"; fi
+}
+# dp_dead WHEN: nprouter is gone: say how, show its log, fail the whole run
+dp_dead() {
+    local st=0
+    wait "$dp_pid" 2>/dev/null || st=$?
+    dp_pid=
+    echo "topo.sh: FAILED: nprouter died $1 ($(status_text $st)); its log:"
+    cat "$work/dp.log"
+    exit 1
+}
+dp_alive() { kill -0 "$dp_pid" 2>/dev/null; }
+# no_sample WHEN: reading nprouter's counters failed: it died, or it does not answer
+no_sample() {
+    sleep 0.2
+    dp_alive || dp_dead "$1"
+    echo "topo.sh: FAILED: nprouter does not answer $1"
+    exit 1
+}
+
 # start_dp VDEV...: nprouter with the given ports; control on lcore 0, worker on lcore 1.
 start_dp() {
     rm -f "$work"/memif*.sock # a server left behind by the previous topology
@@ -113,11 +139,16 @@ stop_all() {
     gen_pid=
     sleep 0.2
     if [ -n "$dp_pid" ]; then
-        if ! kill -0 "$dp_pid" 2>/dev/null; then
-            echo "topo.sh: nprouter exited when the generator left:"; cat "$work/dp.log"
-        fi
+        dp_alive || dp_dead "when the generator left"
+        local st=0
         kill -TERM "$dp_pid" 2>/dev/null || true
-        wait "$dp_pid" 2>/dev/null || true
+        wait "$dp_pid" 2>/dev/null || st=$?
+        dp_pid=
+        if [ $st -ne 0 ]; then
+            echo "topo.sh: FAILED: nprouter did not stop cleanly on SIGTERM ($(status_text $st)); its log:"
+            cat "$work/dp.log"
+            exit 1
+        fi
     fi
     dp_pid=
     rm -rf "$rtdir/$name-dp" "$rtdir/$name-gen"
@@ -145,15 +176,21 @@ measure() {
     local label=$1 rxport=$2 a b g0 g1 t0 t1
     # wait until nprouter forwards (memif connects after a moment)
     for _ in $(seq 100); do
-        a=$(sample_dp | $PY -c "import json,sys; print(sum(w['tx_pkts'] for w in json.load(sys.stdin)['workers']))")
+        dp_alive || dp_dead "before it forwarded anything"
+        a=$(sample_dp | $PY -c "import json,sys; print(sum(w['tx_pkts'] for w in json.load(sys.stdin)['workers']))") ||
+            no_sample "before it forwarded anything"
         [ "$a" -gt 0 ] && break
         kill -0 "$gen_pid" 2>/dev/null || { cat "$work/gen.log"; return 1; }
         sleep 0.1
     done
     sleep 0.5
-    a=$(sample_dp); g0=$(sample_gen "$rxport"); t0=$(date +%s.%N)
+    dp_alive || dp_dead "before the measurement"
+    a=$(sample_dp) || no_sample "before the measurement"
+    g0=$(sample_gen "$rxport"); t0=$(date +%s.%N)
     sleep "$seconds"
-    b=$(sample_dp); g1=$(sample_gen "$rxport"); t1=$(date +%s.%N)
+    dp_alive || dp_dead "during the measurement"
+    b=$(sample_dp) || no_sample "during the measurement"
+    g1=$(sample_gen "$rxport"); t1=$(date +%s.%N)
     $PY - "$label" "$t0" "$t1" "$g0" "$g1" "$a" "$b" <<'EOF'
 import json, sys
 label, t0, t1, g0, g1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
