@@ -651,6 +651,7 @@ main(int argc, char **argv)
 	dp.stats.workers = dp.workers;
 	dp.stats.sp = dp.sp;
 	dp.stats.shm = dp.shm;
+	dp.stats.pool = dp.pool;
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -729,6 +730,7 @@ main(int argc, char **argv)
 		rte_ring_free(dp.workers[w]->inject);
 		rte_free(dp.workers[w]);
 	}
+	dp.stats.pool = NULL;
 	rte_mempool_free(dp.pool);
 	rte_free(dp.qsbr);
 	rte_eal_cleanup();

@@ -21,6 +21,7 @@
 struct fwd_worker;
 struct slowpath;
 struct shm_server;
+struct rte_mempool;
 
 struct stats {
 	uint64_t start_ns; /* CLOCK_MONOTONIC at start (npr_now_ns) */
@@ -30,6 +31,7 @@ struct stats {
 	struct fwd_worker *const *workers; /* [n_workers] */
 	const struct slowpath *sp;
 	const struct shm_server *shm;
+	const struct rte_mempool *pool; /* the packet buffers: mbufs_in_use */
 	uint64_t exc_handled; /* exceptions the control thread took off the workers' rings */
 	/* at the last stats_clear: what stats_fill subtracts (the workers' counters are
 	 * theirs alone: never zeroed from here) */
