@@ -540,6 +540,8 @@ show_stats(struct ctl *x)
 		json_kv_u64(j, "replies_dropped", st.replies_dropped);
 		json_kv_u64(j, "batches_aborted", st.batches_aborted);
 		json_kv_u64(j, "layout_repairs", st.layout_repairs);
+		json_kv_u64(j, "mbufs_total", st.mbufs_total);
+		json_kv_u64(j, "mbufs_in_use", st.mbufs_in_use);
 		json_key(j, "ports");
 		json_arr_begin(j);
 		for (unsigned i = 0; i < np; i++) {
@@ -627,7 +629,8 @@ show_stats(struct ctl *x)
 		printf("replies dropped %" PRIu64 "; batches aborted %" PRIu64
 		       "; segment layout repairs %" PRIu64 "\n",
 		       st.replies_dropped, st.batches_aborted, st.layout_repairs);
-	putchar('\n');
+	printf("packet buffers %" PRIu64 " in use of %" PRIu64 "\n\n", st.mbufs_in_use,
+	       st.mbufs_total);
 	/* RX-UNSEEN: frames the Linux netdev of an af_packet port received and nprouter never
 	 * saw as such: ring overruns, IPv4 fragments the kernel reassembled ("-": not known for
 	 * that kind of port) */

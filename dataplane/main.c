@@ -816,6 +816,7 @@ main(int argc, char **argv)
 	dp.stats.sp = dp.sp;
 	dp.stats.shm = dp.shm;
 	dp.stats.link_downs = portgate_link_downs;
+	dp.stats.pool = dp.pool;
 
 	/* memif ports: no worker inside their queues while their peer connects or leaves */
 	if (portgate_arm(dp.qsbr, dp.port_ids, dp.n_ports, err, sizeof(err)) != 0)
@@ -903,6 +904,7 @@ main(int argc, char **argv)
 		rte_ring_free(dp.workers[w]->inject);
 		rte_free(dp.workers[w]);
 	}
+	dp.stats.pool = NULL;
 	rte_mempool_free(dp.pool);
 	rte_free(dp.qsbr);
 	rte_eal_cleanup();

@@ -95,5 +95,7 @@ retire_pop(struct retire *r, uint64_t *val, bool force)
 	r->head++;
 	if (r->stamped < r->head)
 		r->stamped = r->head;
+	if (r->head == r->tail)
+		r->head = r->tail = r->stamped = 0; /* empty: start again at e[0] (retire.h) */
 	return 0;
 }

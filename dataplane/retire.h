@@ -30,7 +30,11 @@ struct retire_ent {
 
 struct retire {
 	struct rte_rcu_qsbr *qsbr; /* NULL: no concurrent readers, stamped entries are done */
-	struct retire_ent *e;	   /* ring of cap entries */
+	/* ring of cap entries, sized for the worst case (the FIB's: every line of its arena,
+	 * tens of MiB, calloc'ed and so not touched yet). Positions start again at 0 whenever
+	 * the queue is empty: only as much of it is ever touched as it held at once, where
+	 * running round the whole ring would touch (and keep resident) all of it. */
+	struct retire_ent *e;
 	uint64_t cap;
 	uint64_t head, tail; /* entries [head, tail) */
 	uint64_t stamped;    /* entries [head, stamped) carry their token */

@@ -6,6 +6,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "npr/util.h"
 #include "fwd.h"
@@ -78,6 +79,10 @@ fill_raw(const struct stats *s, struct npr_stats *st)
 	if (s->shm != NULL)
 		shm_server_counters(s->shm, &st->ring_resets, &st->replies_dropped,
 				    &st->batches_aborted, &st->layout_repairs);
+	if (s->pool != NULL) {
+		st->mbufs_total = s->pool->size;
+		st->mbufs_in_use = rte_mempool_in_use_count(s->pool);
+	}
 	for (unsigned i = 0; i < s->n_ports; i++) {
 		struct rte_eth_stats es;
 		struct rte_eth_link link;
@@ -166,7 +171,10 @@ stats_print(const struct stats *s, FILE *out)
 	static struct npr_stats st; /* 10s of KiB: not on the stack */
 
 	stats_fill(s, &st);
-	fprintf(out, "--- nprouter counters (uptime %.1f s)\n", (double)st.uptime_ns / 1e9);
+	fprintf(out,
+		"--- nprouter counters (uptime %.1f s; packet buffers %" PRIu64
+		" in use of %" PRIu64 ")\n",
+		(double)st.uptime_ns / 1e9, st.mbufs_in_use, st.mbufs_total);
 	for (unsigned i = 0; i < st.n_ports; i++) {
 		char name[RTE_ETH_NAME_MAX_LEN] = "?";
 		rte_eth_dev_get_name_by_port(st.port[i].port_id, name);

@@ -22,6 +22,7 @@
 struct fwd_worker;
 struct slowpath;
 struct shm_server;
+struct rte_mempool;
 
 struct stats {
 	uint64_t start_ns; /* CLOCK_MONOTONIC at start (npr_now_ns) */
@@ -32,6 +33,7 @@ struct stats {
 	const struct slowpath *sp;
 	const struct shm_server *shm;
 	uint32_t (*link_downs)(uint16_t port_id); /* NULL: 0 (main: portgate_link_downs) */
+	const struct rte_mempool *pool;		  /* the packet buffers: mbufs_in_use */
 	uint64_t exc_handled; /* exceptions the control thread took off the workers' rings */
 	/* af_packet ports: the Linux netdev they are bound to ("": none) and its rx_packets
 	 * when the port's counters were last zeroed (rx_unseen = what it received since, less

@@ -391,6 +391,9 @@ struct cfg {
 	uint64_t version;	     /* publishes so far: the slow path re-reads what it caches */
 
 	uint64_t msgs_ok, msgs_err;
+	/* batches a HELLO found left open on its slot by a session that died (shm_server
+	 * counts those it aborts itself): both are batches_aborted in the statistics */
+	uint64_t batches_dropped;
 	uint8_t *buf; /* NPR_MSG_MAX: one dump chunk */
 	struct npr_stats *stats;
 };

@@ -287,6 +287,7 @@ h_stats(struct rq *q)
 	}
 	st->msgs_ok = c->msgs_ok;
 	st->msgs_err = c->msgs_err;
+	st->batches_aborted += c->batches_dropped;
 	dump_add(&d, st, sizeof(*st));
 	dump_flush(&d);
 	q->rep->value = 1;

@@ -287,8 +287,13 @@ h_hello(struct rq *q)
 	if (c->batch_active && c->batch_owner == (int)q->sid) {
 		uint32_t n = c->batch_msgs;
 		cfg_session_end(c, q->sid);
+		c->batches_dropped++;
 		snprintf(q->rep->msg, sizeof(q->rep->msg),
 			 "aborted a batch of %u messages left open by an earlier session", n);
+		fprintf(stderr,
+			"control: session %u opened with a batch of %u messages still open from "
+			"a session that went away: aborted it\n",
+			q->sid, n);
 	}
 	ss->origin = m.origin;
 	ss->hello = 1;

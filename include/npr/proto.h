@@ -575,6 +575,11 @@ struct npr_stats {
 	struct npr_port_stats port[NPR_MAX_PORTS];
 	struct npr_worker_stats worker[NPR_MAX_WORKERS];
 	uint64_t slow[NPR_STATS_SLOW_SLOTS]; /* enum npr_slow */
+	/* gauges, not counters (stats clear leaves them): the packet buffer pool's size and the
+	 * buffers out of it (in rings and queues, held by the slow path, in flight); buffers in
+	 * the per-lcore caches count as free */
+	uint64_t mbufs_total;
+	uint64_t mbufs_in_use;
 };
 
 /* ---- replies ---- */

@@ -2803,6 +2803,19 @@ test_origins(void **state)
 	assert_int_equal(lookup(4, "10.43.1.1"), 0);
 	OK(route4_1(NPR_MSG_ROUTE4_ADD, "10.43.0.0", 16, 1));
 	check_invariants();
+	/* a session that died with a batch open, and the next session on its slot says HELLO
+	 * before anyone noticed: the HELLO drops that batch, and the statistics count it */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	OK(route4_1(NPR_MSG_ROUTE4_ADD, "10.44.0.0", 16, 1));
+	hello_as(0, NPR_ORIGIN_CONFIG);
+	assert_non_null(strstr(last.msg, "aborted a batch of 1 messages left open"));
+	assert_int_equal(cfg_batch_owner(C), -1);
+	assert_int_equal(lookup(4, "10.44.1.1"), 0);
+	OK(simple(NPR_MSG_STATS_REQ));
+	struct npr_stats st;
+	memcpy(&st, cap.buf + sizeof(struct npr_msg_dump_chunk), sizeof(st));
+	assert_int_equal(st.batches_aborted, 1);
+	check_invariants();
 
 	/* the configuration's resync that drops everything of its own: interfaces that other
 	 * origins still use stay (zebra's next hop on eth1, the CLI's on eth0), the rest goes */

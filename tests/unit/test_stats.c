@@ -80,6 +80,8 @@ test_fill(void **state)
 	assert_int_equal(st.msgs_ok, 0); /* cfg's to fill */
 	for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
 		assert_int_equal(st.slow[i], 0); /* no slow path yet */
+	assert_int_equal(st.mbufs_total, 0);	 /* nor a packet buffer pool */
+	assert_int_equal(st.mbufs_in_use, 0);
 }
 
 static void
