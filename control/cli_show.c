@@ -533,6 +533,7 @@ show_stats(struct ctl *x)
 		json_obj_begin(j);
 		json_kv_u64(j, "uptime_ns", st.uptime_ns);
 		json_kv_u64(j, "tsc_hz", st.tsc_hz);
+		json_kv_u64(j, "counted_ns", st.counted_ns);
 		json_kv_u64(j, "exc_handled", st.exc_handled);
 		json_kv_u64(j, "msgs_ok", st.msgs_ok);
 		json_kv_u64(j, "msgs_err", st.msgs_err);
@@ -575,6 +576,8 @@ show_stats(struct ctl *x)
 			json_kv_u64(j, "fwd6_pkts", ws->fwd6_pkts);
 			json_kv_u64(j, "polls", ws->polls);
 			json_kv_u64(j, "busy_polls", ws->busy_polls);
+			json_kv_u64(j, "naps", ws->naps);
+			json_kv_u64(j, "nap_cycles", ws->nap_cycles);
 			json_kv_u64(j, "inject_pkts", ws->inject_pkts);
 			json_key(j, "drops");
 			json_obj_begin(j);
@@ -669,17 +672,21 @@ show_stats(struct ctl *x)
 			       st.port[i].port_id, st.port[i].link_downs);
 	putchar('\n');
 
-	printf("%-7s %-6s %14s %14s %14s %14s %6s\n", "WORKER", "LCORE", "RX", "TX", "FORWARDED4",
-	       "FORWARDED6", "BUSY%");
+	/* BUSY%: of the polls, those that received; ASLEEP%: of the time counted, the naps of an
+	 * idle worker (--idle adaptive) */
+	printf("%-7s %-6s %14s %14s %14s %14s %6s %7s\n", "WORKER", "LCORE", "RX", "TX",
+	       "FORWARDED4", "FORWARDED6", "BUSY%", "ASLEEP%");
 	uint64_t wsum[4] = { 0 };
+	double span = (double)st.counted_ns * 1e-9 * (double)st.tsc_hz;
 	for (unsigned w = 0; w < nw; w++) {
 		const struct npr_worker_stats *ws = &st.worker[w];
 		double busy =
 			ws->polls > 0 ? 100.0 * (double)ws->busy_polls / (double)ws->polls : 0;
+		double asleep = span > 0 ? 100.0 * (double)ws->nap_cycles / span : 0;
 		printf("%-7u %-6" PRIu32 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
-		       " %6.1f\n",
+		       " %6.1f %7.1f\n",
 		       w, ws->lcore_id, ws->rx_pkts, ws->tx_pkts, ws->fwd4_pkts, ws->fwd6_pkts,
-		       busy);
+		       busy, asleep > 100 ? 100.0 : asleep);
 		wsum[0] += ws->rx_pkts;
 		wsum[1] += ws->tx_pkts;
 		wsum[2] += ws->fwd4_pkts;

@@ -37,6 +37,8 @@
  */
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -854,13 +856,54 @@ fwd_flow_hash(const struct rte_mbuf *m)
  * The same grace periods tell the port gate (portgate.h) that no worker is inside a burst on
  * a port it closed: every rx and tx burst follows a look at the port's gate within one loop.
  */
+/*
+ * Idle naps (--idle adaptive). After FWD_IDLE_SPINS polls in a row that found nothing, the
+ * worker sleeps: a nap of FWD_NAP_MIN_NS, doubling while the queues stay empty, up to
+ * FWD_NAP_MAX_NS; but never more than FWD_NAP_RECENT_NS while packets came in the last
+ * FWD_RECENT_NS, so that a low rate of traffic waits little. The first packet after a long
+ * idle waits at most FWD_NAP_MAX_NS (the rx ring holds what arrives meanwhile). The worker is
+ * offline for QSBR while it sleeps, so grace periods (route updates, the port gate) never
+ * wait for it; back online it reads the tables and gates afresh. The nap is a syscall, made
+ * only when there is no packet to handle. Timer slack is set to 1 us at start, so that a nap
+ * is not stretched by the default 50 us.
+ */
+#define FWD_IDLE_SPINS 256u
+#define FWD_NAP_MIN_NS 5000ull
+#define FWD_NAP_RECENT_NS 20000ull
+#define FWD_NAP_MAX_NS 1000000ull
+#define FWD_RECENT_NS 50000000ull
+
+static __rte_noinline void
+fwd_nap(struct fwd_worker *w, const struct fwd_tables *t, uint64_t *nap_ns, uint64_t last_rx,
+	uint64_t hz)
+{
+	uint64_t now = rte_rdtsc();
+	uint64_t cap = (now - last_rx) < FWD_RECENT_NS * hz / 1000000000ull ? FWD_NAP_RECENT_NS
+									    : FWD_NAP_MAX_NS;
+	uint64_t ns = RTE_MIN(*nap_ns, cap);
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ns };
+
+	if (t->qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(t->qsbr, w->idx);
+	nanosleep(&ts, NULL);
+	if (t->qsbr != NULL)
+		rte_rcu_qsbr_thread_online(t->qsbr, w->idx);
+	stat_add(&w->stats.naps, 1);
+	stat_add(&w->stats.nap_cycles, rte_rdtsc() - now);
+	*nap_ns = RTE_MIN(ns * 2, FWD_NAP_MAX_NS);
+}
+
 int
 fwd_worker_main(void *arg)
 {
 	struct fwd_worker *w = arg;
 	const struct fwd_tables *t = w->t;
 	struct rte_mbuf *pkts[FWD_BURST];
+	uint64_t hz = rte_get_tsc_hz(), last_rx = 0, nap_ns = FWD_NAP_MIN_NS;
+	unsigned empty = 0;
 
+	if (w->idle_adaptive)
+		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* 1 us, this thread */
 	if (t->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(t->qsbr, w->idx);
 	CYC_START(w);
@@ -902,6 +945,17 @@ fwd_worker_main(void *arg)
 		stat_add(&w->stats.busy_polls, busy);
 		if (t->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(t->qsbr, w->idx);
+		if (likely(busy)) {
+			empty = 0;
+			nap_ns = FWD_NAP_MIN_NS;
+		} else if (w->idle_adaptive) {
+			if (++empty == 1)
+				last_rx = rte_rdtsc(); /* about when the last packet came */
+			if (empty >= FWD_IDLE_SPINS) {
+				fwd_nap(w, t, &nap_ns, last_rx, hz);
+				CYC_MARK(w, CYC_IDLE);
+			}
+		}
 	}
 	fwd_flush(w);
 	if (t->qsbr != NULL)

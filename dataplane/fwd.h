@@ -120,6 +120,8 @@ struct fwd_worker {
 	 * between two QSBR quiescent reports. */
 	const _Atomic uint32_t *port_closed;
 	volatile int *stop;
+	/* idle: 0 always poll; else nap when the queues stay empty (fwd_worker_main) */
+	unsigned idle_adaptive;
 	/* tx staging per port for the current burst */
 	uint64_t tx_pending; /* bit p: tx_n[p] may be non-zero (fwd_flush visits only these) */
 	uint16_t tx_n[NPR_MAX_PORTS];

@@ -90,6 +90,7 @@ struct opts {
 	/* slow path (0: its defaults) */
 	uint32_t icmp_rate, icmp_burst, neigh_retry_ms, neigh_retries, neigh_reachable_ms;
 	struct punt_conf punt;
+	int idle_adaptive; /* --idle adaptive (default) / poll */
 };
 
 struct dp {
@@ -164,6 +165,8 @@ usage(void)
 	       "  --neigh-retries N     ARP/ND: requests before giving up (default 3)\n"
 	       "  --neigh-reachable-ms N  learnt neighbours are re-checked after this (default "
 	       "30000)\n"
+	       "  --idle adaptive|poll  idle workers nap, back online within 1 ms (default), or\n"
+	       "                        always poll (lowest latency, a full CPU each)\n"
 	       "  --punt-rate CLASS=RATE[/BURST][,...]  police what goes to the slow path, per\n"
 	       "                        class: RATE packets/s per port (0: no limit), BURST\n"
 	       "                        per worker; classes arp, nd, mcast, echo, bgp, local,\n"
@@ -214,6 +217,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "neigh-retries", required_argument, NULL, 'N' },
 		{ "neigh-reachable-ms", required_argument, NULL, 'A' },
 		{ "punt-rate", required_argument, NULL, 'U' },
+		{ "idle", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -236,6 +240,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		.txd = 1024,
 		.promisc = 1,
 		.host_ports = -1,
+		.idle_adaptive = 1,
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -309,6 +314,14 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'A':
 			o->neigh_reachable_ms =
 				(uint32_t)parse_num("--neigh-reachable-ms", optarg, 10, 86400000);
+			break;
+		case 'I':
+			if (strcmp(optarg, "adaptive") == 0)
+				o->idle_adaptive = 1;
+			else if (strcmp(optarg, "poll") == 0)
+				o->idle_adaptive = 0;
+			else
+				die("--idle: '%s': adaptive or poll", optarg);
 			break;
 		case 'U':
 			if (n_punt == sizeof(punt) / sizeof(punt[0]))
@@ -734,6 +747,7 @@ main(int argc, char **argv)
 		wk->idx = w;
 		wk->stats.lcore_id = lcore;
 		wk->stop = &stop_flag;
+		wk->idle_adaptive = (unsigned)dp.o.idle_adaptive;
 		wk->port_closed = portgate_closed();
 		rte_rcu_qsbr_thread_register(dp.qsbr, w);
 		dp.workers[w++] = wk;
@@ -837,13 +851,27 @@ main(int argc, char **argv)
 		       cc.port[i].port_id, cc.port[i].name, cc.port[i].mac[0], cc.port[i].mac[1],
 		       cc.port[i].mac[2], cc.port[i].mac[3], cc.port[i].mac[4], cc.port[i].mac[5],
 		       cc.port[i].max_mtu, cc.port[i].mtu_why);
+	/* how each core is used: which queues each worker polls, and how it idles */
+	for (w = 0; w < dp.n_workers; w++) {
+		const struct fwd_worker *wk = dp.workers[w];
+		char qs[512] = "";
+		size_t o = 0;
+		for (unsigned q = 0; q < wk->n_rxq && o < sizeof(qs); q++)
+			o += (size_t)snprintf(qs + o, sizeof(qs) - o, "%s%u:%u", q ? " " : "",
+					      wk->rxq[q].port, wk->rxq[q].queue);
+		printf("  worker %u lcore %u (CPU %d): rx queues (port:queue) %s; %s\n", w,
+		       wk->stats.lcore_id, rte_lcore_to_cpu_id((int)wk->stats.lcore_id),
+		       qs[0] != '\0' ? qs : "none",
+		       wk->idle_adaptive ? "naps when idle (--idle adaptive)"
+					 : "polls always (--idle poll)");
+	}
 
 	shm_server_ready(dp.shm);
 
 	/* Control loop: requests first (bounded per round so exceptions keep flowing), then
 	 * exceptions, frames from the host stack (bounded per TAP), housekeeping (following the
 	 * configuration with the TAPs too); nap briefly when idle. */
-	uint64_t last_periodic = 0, last_stats = npr_now_ns(), idle = 0;
+	uint64_t last_periodic = 0, last_stats = npr_now_ns(), idle = 0, nap_ns = 50000;
 	while (!stop_flag) {
 		unsigned n = shm_server_poll(dp.shm, dp.cfg, 64);
 		n += drain_exceptions(&dp);
@@ -863,13 +891,17 @@ main(int argc, char **argv)
 			stats_print(&dp.stats, stdout);
 			last_stats = t;
 		}
+		/* idle: naps of 50 us, doubling up to 1 ms while nothing comes (a request or an
+		 * exception waits at most that; the workers' rings hold what arrives meanwhile) */
 		if (n == 0) {
 			if (++idle > 1000) {
-				struct timespec nap = { 0, 50000 };
+				struct timespec nap = { 0, (long)nap_ns };
 				nanosleep(&nap, NULL);
+				nap_ns = nap_ns * 2 > 1000000 ? 1000000 : nap_ns * 2;
 			}
 		} else {
 			idle = 0;
+			nap_ns = 50000;
 		}
 	}
 

@@ -19,6 +19,7 @@ stats_init(struct stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->start_ns = npr_now_ns();
+	s->clear_ns = s->start_ns;
 }
 
 /* rx_packets of Linux netdev name, from /proc/net/dev (the netdevs of this process's network
@@ -71,6 +72,7 @@ fill_raw(const struct stats *s, struct npr_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->tsc_hz = rte_get_tsc_hz();
 	st->uptime_ns = stats_uptime_ns(s);
+	st->counted_ns = npr_now_ns() - s->clear_ns;
 	st->n_ports = s->n_ports;
 	st->n_workers = s->n_workers;
 	st->exc_handled = s->exc_handled;
@@ -156,6 +158,7 @@ stats_clear(struct stats *s)
 	/* no rte_eth_stats_reset: a software PMD's counters are the worker's to write (af_packet
 	 * adds to them on every poll, and a reset from here can be lost) */
 	fill_raw(s, &raw);
+	s->clear_ns = npr_now_ns();
 	memcpy(s->port_base, raw.port, s->n_ports * sizeof(s->port_base[0]));
 	for (unsigned i = 0; i < s->n_ports; i++)
 		if (raw.port[i].flags & NPR_PORT_F_UNSEEN)

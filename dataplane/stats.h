@@ -26,6 +26,7 @@ struct rte_mempool;
 
 struct stats {
 	uint64_t start_ns; /* CLOCK_MONOTONIC at start (npr_now_ns) */
+	uint64_t clear_ns; /* ... at the last stats_clear (start_ns before one) */
 	unsigned n_ports;
 	uint16_t port_id[NPR_MAX_PORTS];
 	unsigned n_workers;

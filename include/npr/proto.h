@@ -537,6 +537,8 @@ struct npr_worker_stats {
 	 * packets): rx_pkts + inject_pkts = sum(drop[]) + sum(exc[]) + tx_pkts after a flush */
 	uint64_t inject_pkts;
 	uint64_t policed[NPR_STATS_PUNT_SLOTS]; /* enum npr_punt; also counted in drop[] */
+	uint64_t naps;				/* idle naps (--idle adaptive): the worker slept */
+	uint64_t nap_cycles;			/* TSC cycles spent in them (tsc_hz: per second) */
 };
 
 #define NPR_PORT_F_UNSEEN 0x1u /* rx_unseen is known for this port */
@@ -580,6 +582,7 @@ struct npr_stats {
 	 * the per-lcore caches count as free */
 	uint64_t mbufs_total;
 	uint64_t mbufs_in_use;
+	uint64_t counted_ns; /* since start or the last stats clear: what the counters cover */
 };
 
 /* ---- replies ---- */
@@ -629,7 +632,7 @@ _Static_assert(sizeof(struct npr_dump_group) == 16, "dump_group");
 _Static_assert(sizeof(struct npr_info) == 104, "info");
 _Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
 _Static_assert(sizeof(struct npr_worker_stats) ==
-		       64 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),
+		       80 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),
 	       "worker_stats");
 _Static_assert(sizeof(struct npr_port_stats) == 80, "port_stats");
 _Static_assert(offsetof(struct npr_port_stats, link_downs) == 4, "port_stats.link_downs");
