@@ -16,6 +16,7 @@
  * errors and counters, and every event must keep the promises of fpm.h (fpm_check.h).
  * Anything else aborts.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,13 @@ must(const char *why, const char *what)
 	abort();
 }
 
-/* The decoder zeroes an event before it fills it: hashing its bytes, padding included, is
- * deterministic. */
+/* The decoder zeroes an event before it fills it, except a route's next hops past n_nh
+ * (fpm.h): hashing its bytes up to there, padding included, is deterministic. */
 static void
 on_route(void *ctx, const struct fpm_route *r)
 {
 	must(fpm_check_route(r), NULL);
-	mix(ctx, r, sizeof(*r));
+	mix(ctx, r, offsetof(struct fpm_route, nh) + r->n_nh * sizeof(r->nh[0]));
 }
 
 static void
