@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Write the seed inputs of the fuzz harnesses: tests/fuzz/seeds/<harness>/<name>.
+
+Each seed is a valid input that reaches a real path (a configured router forwarding, a batch
+of records, a configuration file, a CLI batch, an FPM stream); libFuzzer starts from them
+(tools/fuzz.sh) and the gcc build replays them (meson test --suite fuzz). Their formats are
+the ones the harnesses' header comments describe. Run from anywhere; rewrites every seed:
+
+    python3 tests/fuzz/gen_seeds.py
+"""
+import ipaddress
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ABI = 2
+
+# enum npr_msg_type (include/npr/proto.h)
+HELLO, IFACE_SET, IFACE_DEL, ADDR_ADD, ADDR_DEL, NEIGH_SET, NEIGH_DEL, NH_SET, NH_DEL = range(1, 10)
+GROUP_SET, GROUP_DEL, R4_ADD, R4_REPLACE, R4_DEL, R6_ADD, R6_REPLACE, R6_DEL = range(10, 18)
+BATCH_BEGIN, BATCH_COMMIT, BATCH_ABORT, SYNC_BEGIN, SYNC_END, STATS_REQ, DUMP_REQ = range(18, 25)
+LOOKUP, STATS_CLEAR = 25, 26
+ORIGIN_CONFIG, ORIGIN_CLI, ORIGIN_ZEBRA = 1, 2, 3
+NH_FORWARD, NH_BLACKHOLE, NH_UNREACHABLE, NH_PROHIBIT = 1, 2, 3, 4
+TARGET_GROUP = 0x40000000
+AF4, AF6 = 4, 6
+
+
+def write(harness, name, data):
+    d = os.path.join(HERE, "seeds", harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def pad8(b):
+    return b + bytes(-len(b) % 8)
+
+
+def msg(mtype, body=b""):
+    body = pad8(body) if (16 + len(body)) % 8 else body
+    return struct.pack("<HHIII", mtype, ABI, 16 + len(body), 0, 0) + body
+
+
+def a16(s):
+    a = ipaddress.ip_address(s)
+    return (a.packed + bytes(12)) if a.version == 4 else a.packed
+
+
+def fam(s):
+    return AF6 if ":" in s else AF4
+
+
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+
+
+def name16(s):
+    return s.encode().ljust(16, b"\0")
+
+
+def hello(origin, name="fuzz"):
+    return msg(HELLO, struct.pack("<B3xI", origin, 1234) + name16(name))
+
+
+def iface(ifid, port, mtu, up, name, m="00:00:00:00:00:00"):
+    return msg(IFACE_SET, struct.pack("<HHHH", ifid, port, mtu, 1 if up else 0) + mac(m) +
+               bytes(2) + name16(name))
+
+
+def iface_del(ifid):
+    return msg(IFACE_DEL, struct.pack("<H6x", ifid))
+
+
+def addr(t, ifid, a, plen):
+    return msg(t, struct.pack("<HBB4x", ifid, fam(a), plen) + a16(a))
+
+
+def neigh(t, ifid, a, m="00:00:00:00:00:00"):
+    return msg(t, struct.pack("<HBx", ifid, fam(a)) + mac(m) + bytes(6) + a16(a))
+
+
+def nh(i, kind, ifid=0, gw=None, m=None):
+    return msg(NH_SET, struct.pack("<IBBH", i, kind, fam(gw) if gw else 0, ifid) +
+               (mac(m) if m else bytes(6)) + struct.pack("<H", 1 if m else 0) +
+               (a16(gw) if gw else bytes(16)))
+
+
+def nh_del(t, i):
+    return msg(t, struct.pack("<I4x", i))
+
+
+def group(gid, members):
+    return msg(GROUP_SET, struct.pack("<IHH", gid, len(members), 0) +
+               b"".join(struct.pack("<IHH", n, w, 0) for n, w in members))
+
+
+def routes(t, entries):
+    """entries: (prefix/len, target[, distance])"""
+    six = t >= R6_ADD
+    body = struct.pack("<II", len(entries), 0)
+    for e in entries:
+        net = ipaddress.ip_network(e[0])
+        dist = e[2] if len(e) > 2 else 0
+        if six:
+            body += net.network_address.packed + struct.pack("<BBBBI", net.prefixlen, 0, 0,
+                                                             dist, e[1])
+        else:
+            body += net.network_address.packed + struct.pack("<BBBBI", net.prefixlen, 0, 0,
+                                                             dist, e[1])
+    return msg(t, body)
+
+
+def simple(t):
+    return msg(t)
+
+
+def dump(kind, flags=0):
+    return msg(DUMP_REQ, struct.pack("<II", kind, flags))
+
+
+def lookup(a):
+    return msg(LOOKUP, struct.pack("<B7x", fam(a)) + a16(a))
+
+
+# The router the frame harness programs (tests/fuzz/fuzz_fwd.c says the same in C).
+def topology():
+    return [
+        hello(ORIGIN_CONFIG, "apply"),
+        iface(0, 0, 1500, True, "lan"),
+        iface(1, 1, 1400, True, "wan"),
+        iface(2, 2, 9000, True, "wan2"),
+        addr(ADDR_ADD, 0, "192.0.2.1", 24),
+        addr(ADDR_ADD, 0, "2001:db8::1", 64),
+        addr(ADDR_ADD, 1, "198.51.100.1", 24),
+        addr(ADDR_ADD, 1, "2001:db8:1::1", 64),
+        addr(ADDR_ADD, 2, "203.0.113.1", 24),
+        neigh(NEIGH_SET, 1, "198.51.100.2", "02:bb:00:00:00:02"),
+        neigh(NEIGH_SET, 2, "2001:db8:2::2", "02:cc:00:00:00:02"),
+        nh(1, NH_FORWARD, 1, "198.51.100.2"),
+        nh(2, NH_FORWARD, 1, "2001:db8:1::2"),
+        nh(3, NH_FORWARD, 2, "203.0.113.2", "02:cc:00:00:00:03"),
+        nh(4, NH_UNREACHABLE),
+        nh(5, NH_PROHIBIT),
+        nh(6, NH_BLACKHOLE),
+        group(1, [(1, 1), (3, 2)]),
+        routes(R4_ADD, [("10.0.0.0/8", 1), ("10.5.0.0/16", 4), ("10.6.0.0/16", 5),
+                        ("10.7.0.0/16", 6), ("172.16.0.0/12", TARGET_GROUP | 1)]),
+        routes(R6_ADD, [("2001:db8:100::/48", 2), ("::/0", 2)]),
+    ]
+
+
+# ---- fuzz_cfg: steps (control byte: session | op << 3), records of 8-byte units ----
+
+def cfg_rec(sid, rec, op=0):
+    assert len(rec) % 8 == 0
+    return bytes([sid | op << 3]) + struct.pack("<H", len(rec) // 8) + rec
+
+
+def cfg_seeds():
+    topo = b"".join(cfg_rec(0, r) for r in topology())
+    dumps = b"".join(cfg_rec(0, dump(k, 1)) for k in range(1, 12))
+    write("fuzz_cfg", "topology", topo + dumps + cfg_rec(0, lookup("10.1.2.3")) +
+          cfg_rec(0, lookup("2001:db8:100::5")) + cfg_rec(0, simple(STATS_REQ)))
+    # a batch of another origin, a session that tries to write meanwhile, a failed batch
+    batch = topo + cfg_rec(1, hello(ORIGIN_CLI, "cli")) + cfg_rec(1, simple(BATCH_BEGIN))
+    batch += cfg_rec(1, nh(1, NH_FORWARD, 0, "192.0.2.9", "02:aa:00:00:00:09"))
+    batch += cfg_rec(1, routes(R4_ADD, [("10.0.0.0/8", 1, 1), ("192.168.0.0/16", 1)]))
+    batch += cfg_rec(2, routes(R4_DEL, [("10.0.0.0/8", 0)]))
+    batch += cfg_rec(1, simple(BATCH_COMMIT))
+    batch += cfg_rec(1, simple(BATCH_BEGIN)) + cfg_rec(1, nh_del(NH_DEL, 1))
+    batch += cfg_rec(1, routes(R6_ADD, [("2001:db8:200::/48", 9)])) + cfg_rec(1, simple(BATCH_ABORT))
+    batch += cfg_rec(1, simple(BATCH_BEGIN)) + cfg_rec(1, iface(3, 5, 1500, False, "x"))
+    batch += bytes([1 | 24 << 3])  # the session dies: its batch is aborted
+    batch += cfg_rec(1, routes(R4_DEL, [("192.168.0.0/16", 0)]))
+    batch += cfg_rec(1, simple(BATCH_ABORT))
+    write("fuzz_cfg", "batch", batch)
+    # origins on one prefix, a resync that sweeps what was not re-sent
+    sync = topo + cfg_rec(2, hello(ORIGIN_ZEBRA, "fpm"))
+    sync += cfg_rec(2, nh(1, NH_FORWARD, 2, "203.0.113.7"))
+    sync += cfg_rec(2, routes(R4_ADD, [("10.0.0.0/8", 1, 20), ("198.51.100.0/24", 1)]))
+    sync += cfg_rec(2, routes(R4_REPLACE, [("10.0.0.0/8", 1, 200)]))
+    sync += cfg_rec(0, simple(SYNC_BEGIN)) + cfg_rec(0, iface(0, 0, 1500, True, "lan"))
+    sync += cfg_rec(0, iface(1, 1, 1400, True, "wan")) + cfg_rec(0, simple(SYNC_END))
+    sync += cfg_rec(2, routes(R4_DEL, [("198.51.100.0/24", 0)]))
+    sync += cfg_rec(0, dump(7, 1)) + cfg_rec(2, group(1, [(1, 3)]))
+    sync += cfg_rec(2, routes(R4_ADD, [("10.0.0.0/8", TARGET_GROUP | 1)]))
+    sync += cfg_rec(2, nh_del(GROUP_DEL, 1)) + cfg_rec(2, nh_del(NH_DEL, 1))
+    write("fuzz_cfg", "sync", sync)
+    # the slow path learns and forgets neighbours; deletions
+    learn = topo + bytes([27 << 3, 0, 0]) + a16("192.0.2.7") + mac("02:aa:00:00:00:07")
+    learn += bytes([27 << 3, 1, 1]) + a16("2001:db8:1::2") + mac("02:bb:00:00:00:09")
+    learn += cfg_rec(0, dump(11, 1)) + bytes([26 << 3])
+    learn += bytes([29 << 3, 0, 0]) + a16("192.0.2.7")
+    learn += cfg_rec(0, neigh(NEIGH_DEL, 1, "198.51.100.2"))
+    learn += cfg_rec(0, addr(ADDR_DEL, 0, "192.0.2.1", 24))
+    learn += cfg_rec(0, iface(1, 1, 1400, False, "wan"))
+    learn += cfg_rec(0, routes(R4_DEL, [("10.0.0.0/8", 0), ("10.5.0.0/16", 0)]))
+    learn += cfg_rec(0, iface_del(2)) + cfg_rec(0, simple(STATS_CLEAR))
+    write("fuzz_cfg", "neigh", learn)
+
+
+# ---- fuzz_fpm: two bytes of split point, then FRR zebra's dplane_fpm_nl stream ----
+
+RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWNEXTHOP, RTM_DELNEXTHOP = 24, 25, 104, 105
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH, RTA_TABLE, RTA_NH_ID = 1, 4, 5, 6, 9, 15, 30
+NHA_ID, NHA_GROUP, NHA_BLACKHOLE, NHA_OIF, NHA_GATEWAY = 1, 2, 4, 5, 6
+AF_INET, AF_INET6 = 2, 10
+
+
+def nlattr(t, payload):
+    return pad4(struct.pack("<HH", 4 + len(payload), t) + payload)
+
+
+def pad4(b):
+    return b + bytes(-len(b) % 4)
+
+
+def nlmsg(t, body):
+    flags = 0x401 | (0x100 if t in (RTM_NEWROUTE, RTM_NEWNEXTHOP) else 0)
+    body = pad4(body)
+    return struct.pack("<IHHII", 16 + len(body), t, flags, 0, 0) + body
+
+
+def fpm_frame(*msgs):
+    body = b"".join(msgs)
+    return struct.pack(">BBH", 1, 1, 4 + len(body)) + body
+
+
+def rtmsg(t, dst, plen, rtype=1, attrs=b""):
+    a = ipaddress.ip_address(dst)
+    af = AF_INET if a.version == 4 else AF_INET6
+    proto = 9 if t == RTM_DELROUTE else 186
+    body = struct.pack("<BBBBBBBBI", af, plen, 0, 0, 254, proto, 0, rtype, 0)
+    body += nlattr(RTA_DST, a.packed) + nlattr(RTA_PRIORITY, struct.pack("<I", 20))
+    return nlmsg(t, body + attrs)
+
+
+def rta_gw(s):
+    return nlattr(RTA_GATEWAY, ipaddress.ip_address(s).packed)
+
+
+def rta32(t, v):
+    return nlattr(t, struct.pack("<I", v))
+
+
+def nhmsg(t, af, nhid, attrs=b""):
+    return nlmsg(t, struct.pack("<BBBBI", af, 0, 0 if t == RTM_DELNEXTHOP else 11, 0, 0) +
+                 rta32(NHA_ID, nhid) + attrs)
+
+
+def fpm_seeds():
+    def seed(name, stream, split=None):
+        k = len(stream) // 2 if split is None else split
+        write("fuzz_fpm", name, struct.pack("<H", k) + stream)
+
+    seed("routes", fpm_frame(rtmsg(RTM_NEWROUTE, "10.1.0.0", 16, attrs=rta_gw("192.0.2.1") +
+                                   rta32(RTA_OIF, 3))) +
+         fpm_frame(rtmsg(RTM_NEWROUTE, "2001:db8:1::", 48, attrs=rta_gw("fe80::1") +
+                         rta32(RTA_OIF, 2))) +
+         fpm_frame(rtmsg(RTM_DELROUTE, "10.1.0.0", 16),
+                   rtmsg(RTM_NEWROUTE, "10.1.0.0", 16, attrs=rta32(RTA_OIF, 4))) +
+         fpm_frame(rtmsg(RTM_NEWROUTE, "10.2.0.0", 16, rtype=6)))
+    hop = lambda ifx, hops, g: pad4(struct.pack("<HBBi", 8 + len(rta_gw(g)), 0, hops, ifx) +
+                                    rta_gw(g))
+    mp = nlattr(RTA_MULTIPATH, hop(2, 0, "192.0.2.1") + hop(3, 4, "192.0.2.2"))
+    seed("multipath", fpm_frame(rtmsg(RTM_NEWROUTE, "198.51.100.0", 24, attrs=mp)), 7)
+    grp = struct.pack("<IBBH", 1, 0, 0, 0) + struct.pack("<IBBH", 2, 3, 0, 0)
+    seed("nexthops", fpm_frame(nhmsg(RTM_NEWNEXTHOP, AF_INET, 1, rta32(NHA_OIF, 2) +
+                                     nlattr(NHA_GATEWAY, ipaddress.ip_address("192.0.2.1").packed))) +
+         fpm_frame(nhmsg(RTM_NEWNEXTHOP, AF_INET6, 2, rta32(NHA_OIF, 3) +
+                         nlattr(NHA_GATEWAY, ipaddress.ip_address("fe80::2").packed))) +
+         fpm_frame(nhmsg(RTM_NEWNEXTHOP, 0, 3, nlattr(NHA_GROUP, grp))) +
+         fpm_frame(nhmsg(RTM_NEWNEXTHOP, 0, 4, nlattr(NHA_BLACKHOLE, b""))) +
+         fpm_frame(rtmsg(RTM_NEWROUTE, "10.9.0.0", 16, attrs=rta32(RTA_NH_ID, 3))) +
+         fpm_frame(nhmsg(RTM_DELNEXTHOP, 0, 4)), 3)
+
+
+def main():
+    cfg_seeds()
+    fpm_seeds()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
