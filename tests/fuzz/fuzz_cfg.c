@@ -204,8 +204,8 @@ send_simple(struct cfg *c, unsigned sid, void *m, uint16_t type, uint32_t len)
 static bool
 empty(struct cfg *c)
 {
-	static const uint32_t kinds[] = { NPR_DUMP_IFACES, NPR_DUMP_ADDRS,   NPR_DUMP_NEIGHS,
-					  NPR_DUMP_NHS,	   NPR_DUMP_GROUPS,  NPR_DUMP_ROUTES4,
+	static const uint32_t kinds[] = { NPR_DUMP_IFACES, NPR_DUMP_ADDRS,  NPR_DUMP_NEIGHS,
+					  NPR_DUMP_NHS,	   NPR_DUMP_GROUPS, NPR_DUMP_ROUTES4,
 					  NPR_DUMP_ROUTES6 };
 	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		uint8_t *d;
@@ -265,7 +265,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	verbose = getenv("NPR_FUZZ_VERBOSE") != NULL;
 	return 0;
 }
-
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -367,8 +366,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			have_before = false; /* staged or rolled back: no longer comparable */
 			continue;
 		}
-		if (rep.status == 0 && (mutating(type) || type == NPR_MSG_HELLO ||
-					type == NPR_MSG_BATCH_COMMIT)) {
+		if (rep.status == 0 &&
+		    (mutating(type) || type == NPR_MSG_HELLO || type == NPR_MSG_BATCH_COMMIT)) {
 			have_before = false;
 			invariants(c, "an accepted request");
 			continue;

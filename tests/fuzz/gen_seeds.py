@@ -278,9 +278,187 @@ def fpm_seeds():
          fpm_frame(nhmsg(RTM_DELNEXTHOP, 0, 4)), 3)
 
 
+# ---- fuzz_fwd: an options byte, then steps (frames on ports, time, host frames, changes) ----
+
+PORT_MAC = ["02:00:00:00:00:10", "02:00:00:00:00:11", "02:00:00:00:00:12"]
+HOST = "02:aa:00:00:00:02"   # a host on lan
+GW1 = "02:bb:00:00:00:02"    # 198.51.100.2 on wan (configured neighbour)
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def eth(dst, src, etype, payload):
+    return mac(dst) + mac(src) + struct.pack("!H", etype) + payload
+
+
+def ip4(src, dst, proto, payload, ttl=64, df=False, ident=0x4242):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0x4000 if df else 0,
+                    ttl, proto, 0, ipaddress.ip_address(src).packed,
+                    ipaddress.ip_address(dst).packed)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def udp(sport, dport, data):
+    return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def tcp_syn(sport, dport):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 0x50, 0x02, 65535, 0, 0)
+
+
+def icmp4(t, code, rest, data):
+    m = struct.pack("!BBH", t, code, 0) + rest + data
+    return m[:2] + struct.pack("!H", csum(m)) + m[4:]
+
+
+def ip6(src, dst, nh, payload, hlim=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, hlim,
+                       ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed) + payload
+
+
+def icmp6(src, dst, t, code, body):
+    pseudo = (ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed +
+              struct.pack("!IxxxB", 4 + len(body), 58))
+    m = struct.pack("!BBH", t, code, 0) + body
+    return m[:2] + struct.pack("!H", csum(pseudo + m)) + m[4:]
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + mac(sha) + \
+        ipaddress.ip_address(spa).packed + mac(tha) + ipaddress.ip_address(tpa).packed
+
+
+def ll6(m):
+    b = bytearray(mac(m))
+    b[0] ^= 2
+    return str(ipaddress.ip_address(b"\xfe\x80" + bytes(6) + bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:])))
+
+
+def solicited(a):
+    b = ipaddress.ip_address(a).packed
+    return str(ipaddress.ip_address(bytes.fromhex("ff0200000000000000000001ff") + b[13:])), \
+        "33:33:ff:%02x:%02x:%02x" % (b[13], b[14], b[15])
+
+
+def ns(src_mac, src, target):
+    dst, dmac = solicited(target)
+    body = bytes(4) + ipaddress.ip_address(target).packed + bytes([1, 1]) + mac(src_mac)
+    return eth(dmac, src_mac, 0x86dd, ip6(src, dst, 58, icmp6(src, dst, 135, 0, body), 255))
+
+
+def na(src_mac, dst_mac, src, dst, target, flags=0x60):
+    body = bytes([flags, 0, 0, 0]) + ipaddress.ip_address(target).packed + bytes([2, 1]) + mac(src_mac)
+    return eth(dst_mac, src_mac, 0x86dd, ip6(src, dst, 58, icmp6(src, dst, 136, 0, body), 255))
+
+
+def fr(port, frame, seg=False, split=0):
+    b = bytes([0 | port << 3 | (0x20 if seg else 0)]) + struct.pack("<H", len(frame))
+    if seg and len(frame) > 128:
+        b += struct.pack("<H", split)
+    return b + frame
+
+
+def tick(ms):
+    return bytes([4]) + struct.pack("<H", ms)
+
+
+def host(ifid, frame):
+    return bytes([5, ifid]) + struct.pack("<H", len(frame)) + frame
+
+
+BURST = bytes([3])
+
+
+def fwd_seeds():
+    L = PORT_MAC[0]
+    pay = bytes(range(64))
+    # forwarding: resolved next hop, ECMP group (flows), IPv6 over an unresolved next hop
+    fwd = fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.1.2.3", 17, udp(1000, 53, pay))))
+    for i in range(6):
+        fwd += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "172.16.0.%d" % i, 17,
+                                             udp(2000 + i, 4789, pay))))
+    fwd += fr(0, eth(L, HOST, 0x86dd, ip6("2001:db8::2", "2001:db8:100::9", 17,
+                                          udp(1, 2, pay))), True, 20)
+    fwd += BURST + fr(1, eth(PORT_MAC[1], GW1, 0x86dd,
+                             ip6("2001:db8:1::2", "2001:db8::2", 17, udp(3, 4, pay))))
+    # the neighbour answers the router's solicitation: the queued packet goes
+    fwd += BURST + fr(1, na("02:bb:00:00:00:05", PORT_MAC[1], "2001:db8:1::2",
+                            "2001:db8:1::1", "2001:db8:1::2"))
+    fwd += tick(1500) + tick(5000)
+    write("fuzz_fwd", "forward", bytes([0]) + fwd)
+    # ICMP: echo to the router, TTL expiry, unreachable and prohibit routes, no route (v6 has
+    # a default), too big with DF, fragmented without DF, v6 too big, echo v6
+    big = bytes(1400)
+    icmp = fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "192.0.2.1", 1,
+                                         icmp4(8, 0, struct.pack("!HH", 1, 1), pay))))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.1.2.3", 17, udp(1, 33434, pay), ttl=1)))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.5.0.1", 17, udp(1, 2, pay))))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.6.0.1", 6, tcp_syn(1, 80))))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "8.8.8.8", 17, udp(1, 2, pay))))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.9.9.9", 17, udp(1, 2, big), df=True)))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.9.9.9", 17, udp(1, 2, big))), True, 300)
+    icmp += fr(0, eth(L, HOST, 0x86dd, ip6("2001:db8::2", "2001:db8:100::1", 17, udp(1, 2, big))))
+    icmp += fr(0, eth(L, HOST, 0x86dd, ip6("2001:db8::2", "2001:db8::1", 58,
+                                           icmp6("2001:db8::2", "2001:db8::1", 128, 0,
+                                                 struct.pack("!HH", 7, 1) + pay))))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "192.0.2.1", 17, udp(5, 9, pay))))
+    icmp += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "192.0.2.255", 17, udp(5, 9, pay))))
+    write("fuzz_fwd", "icmp", bytes([0]) + icmp + tick(1000))
+    # ARP and ND: requests for the router, resolution of a host (with a queue), replies,
+    # solicitation for the link-local address, gratuitous and bad ARP, aging
+    nd = fr(0, eth(BCAST, HOST, 0x806, arp(1, HOST, "192.0.2.2", "00:00:00:00:00:00", "192.0.2.1")))
+    nd += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "198.51.100.77", 17, udp(1, 2, pay))))
+    nd += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "198.51.100.77", 17, udp(1, 3, pay))))
+    nd += BURST + fr(1, eth(PORT_MAC[1], "02:bb:00:00:00:77", 0x806,
+                            arp(2, "02:bb:00:00:00:77", "198.51.100.77", PORT_MAC[1],
+                                "198.51.100.1")))
+    nd += fr(0, ns(HOST, "2001:db8::2", "2001:db8::1"))
+    nd += fr(0, ns(HOST, ll6(HOST), ll6(L)))
+    nd += fr(0, na(HOST, "33:33:00:00:00:01", ll6(HOST), "ff02::1", "2001:db8::2"))
+    nd += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "192.0.2.99", 17, udp(1, 2, pay))))
+    nd += tick(1100) + tick(1100) + tick(1100) + tick(1100) + tick(40000) + tick(40000)
+    nd += fr(2, eth(BCAST, "02:cc:00:00:00:01", 0x806,
+                    arp(1, "02:cc:00:00:00:01", "203.0.113.5", "00:00:00:00:00:00", "203.0.113.5")))
+    write("fuzz_fwd", "neighbours", bytes([0]) + nd)
+    # host ports: TCP to the router, OSPF hello, a copy of ARP; what the kernel sends
+    hp = fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "192.0.2.1", 6, tcp_syn(40000, 179))))
+    hp += fr(0, eth("01:00:5e:00:00:05", HOST, 0x800, ip4("192.0.2.2", "224.0.0.5", 89, pay, ttl=1)))
+    hp += fr(0, eth("33:33:00:00:00:02", HOST, 0x86dd, ip6(ll6(HOST), "ff02::2", 58,
+                                                          icmp6(ll6(HOST), "ff02::2", 133, 0, bytes(4)))))
+    hp += fr(0, eth(BCAST, HOST, 0x806, arp(1, HOST, "192.0.2.2", "00:00:00:00:00:00", "192.0.2.1")))
+    hp += BURST + host(0, eth(HOST, L, 0x800, ip4("192.0.2.1", "192.0.2.2", 6, tcp_syn(179, 40000))))
+    hp += host(0, eth(HOST, L, 0x806, arp(2, L, "192.0.2.1", HOST, "192.0.2.2")))
+    hp += host(1, eth(BCAST, PORT_MAC[1], 0x806, arp(1, PORT_MAC[1], "198.51.100.1",
+                                                     "00:00:00:00:00:00", "198.51.100.9")))
+    hp += host(0, eth(HOST, L, 0x800, ip4("192.0.2.1", "192.0.2.2", 17, udp(1, 2, bytes(1600)))))
+    write("fuzz_fwd", "host", bytes([1]) + hp)
+    # the configuration changes under queued packets and learnt neighbours
+    ch = fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "198.51.100.50", 17, udp(1, 2, pay))))
+    ch += BURST + bytes([6, 0]) + tick(10) + bytes([6, 1])
+    ch += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.1.1.1", 17, udp(1, 2, pay))))
+    ch += BURST + bytes([6, 2]) + fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.1.1.1", 17,
+                                                                  udp(1, 2, pay))))
+    ch += BURST + bytes([6, 4]) + fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "10.1.1.1", 17,
+                                                                  udp(1, 2, big))))
+    ch += BURST + bytes([6, 7, 6, 8, 6, 9, 6, 10, 6, 11, 7])
+    ch += fr(0, eth(L, HOST, 0x800, ip4("192.0.2.2", "172.16.1.1", 17, udp(1, 2, pay)))) + bytes([7])
+    ch += tick(3000)
+    write("fuzz_fwd", "changes", bytes([3]) + ch)
+
+
 def main():
     cfg_seeds()
     fpm_seeds()
+    fwd_seeds()
     return 0
 
 

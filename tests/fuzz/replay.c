@@ -4,9 +4,9 @@
  * on the command line, and every file in every directory named there (names starting with '.'
  * skipped, sorted, not recursive), is read whole and given to LLVMFuzzerTestOneInput once.
  * LLVMFuzzerInitialize runs first when the harness has one, with NPR_FUZZ_FRESH=1 in the
- * environment: a harness that keeps state between inputs for speed starts each from scratch. A harness reports a broken promise
- * by aborting, as under libFuzzer; here the test then fails with the name of the input on
- * stderr. Exit 0 when every input ran, 1 when a path cannot be read.
+ * environment: a harness that keeps state between inputs for speed starts each from scratch. A
+ * harness reports a broken promise by aborting, as under libFuzzer; here the test then fails with
+ * the name of the input on stderr. Exit 0 when every input ran, 1 when a path cannot be read.
  *
  *   fuzz_cfg tests/fuzz/regress/fuzz_cfg tests/fuzz/seeds/fuzz_cfg
  */
