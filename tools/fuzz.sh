@@ -6,7 +6,8 @@
 # Configures build-fuzz with clang-14 (-Dfuzz=true: ASan, UBSan, libFuzzer) if it is not
 # configured yet, builds the harnesses, and runs each for SECONDS on its corpus
 # build-fuzz/corpus/HARNESS, which it reads together with tests/fuzz/seeds/HARNESS and
-# tests/fuzz/regress/HARNESS (new inputs go to the corpus only). Crashes go to
+# tests/fuzz/regress/HARNESS (new inputs go to the corpus only), with the dictionary
+# tests/fuzz/HARNESS.dict if there is one. Crashes go to
 # build-fuzz/crashes/HARNESS/, the whole log to build-fuzz/fuzz-HARNESS.log. Prints for each
 # harness: executions, exec/s, coverage (cov: edges, ft: features, from libFuzzer's final
 # stats) and crashes. Exit 1 if a harness crashed or could not run.
@@ -55,13 +56,16 @@ for h in "${harnesses[@]}"; do
     for d in "$here/tests/fuzz/seeds/$h" "$here/tests/fuzz/regress/$h"; do
         [ -d "$d" ] && dirs+=("$d")
     done
+    dict=()
+    [ -f "$here/tests/fuzz/$h.dict" ] && dict=(-dict="$here/tests/fuzz/$h.dict")
     before=$(find "$crashes" -type f | wc -l)
     echo "=== $h: ${secs} s"
     # -close_fd_mask=3: the code under test prints on stdout/stderr; libFuzzer's own lines
     # and the sanitizers' reports still come through
     # shellcheck disable=SC2086
     "$bdir/tests/fuzz/$h" -max_total_time="$secs" -print_final_stats=1 -close_fd_mask=3 \
-        -timeout=30 -artifact_prefix="$crashes/" ${FUZZ_FLAGS:-} "${dirs[@]}" >"$log" 2>&1
+        -timeout=30 -artifact_prefix="$crashes/" "${dict[@]}" ${FUZZ_FLAGS:-} "${dirs[@]}" \
+        >"$log" 2>&1
     status=$?
     after=$(find "$crashes" -type f | wc -l)
     execs=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$log")

@@ -80,8 +80,8 @@ static struct cfg *C;
 static struct slowpath *SP;
 static bool fresh, verbose;
 
-static int tx_refuse;				     /* step 7: the inject ring is "full" */
-static int host_rc;				     /* what the fake host_tx returns */
+static int tx_refuse;					/* step 7: the inject ring is "full" */
+static int host_rc;					/* what the fake host_tx returns */
 static const struct rte_mbuf *host_sent[MAX_HOST_SENT]; /* frames the host stack sent */
 static unsigned n_host_sent;
 static bool in_host_input;
@@ -133,8 +133,7 @@ fam(const char *s)
 }
 
 static int
-iface(unsigned ifid, unsigned port, unsigned mtu, bool up, const char *name,
-      struct npr_reply *rep)
+iface(unsigned ifid, unsigned port, unsigned mtu, bool up, const char *name, struct npr_reply *rep)
 {
 	struct npr_msg_iface_set m;
 	memset(&m, 0, sizeof(m));
@@ -427,8 +426,8 @@ check_frame(unsigned port, struct rte_mbuf *m)
 		if (ip[8] == 0)
 			fuzz_fail("IPv4 TTL 0 sent on port %u", port);
 		if (get16(ip + 2) > mtu)
-			fuzz_fail("IPv4 datagram of %u bytes on port %u, MTU %u", get16(ip + 2), port,
-				  mtu);
+			fuzz_fail("IPv4 datagram of %u bytes on port %u, MTU %u", get16(ip + 2),
+				  port, mtu);
 		break;
 	}
 	case 0x86dd:
@@ -488,9 +487,10 @@ check_counts(void)
 	uint64_t left = s->rx_pkts + s->inject_pkts;
 	uint64_t right = sum(s->drop, NPR_DROP_MAX) + sum(s->exc, NPR_EXC_MAX) + s->tx_pkts;
 	if (left != right)
-		fuzz_fail("worker counters: rx %llu + injected %llu != drops + exceptions + tx %llu",
-			  (unsigned long long)s->rx_pkts, (unsigned long long)s->inject_pkts,
-			  (unsigned long long)right);
+		fuzz_fail(
+			"worker counters: rx %llu + injected %llu != drops + exceptions + tx %llu",
+			(unsigned long long)s->rx_pkts, (unsigned long long)s->inject_pkts,
+			(unsigned long long)right);
 	if (s->tx_pkts != sent_total)
 		fuzz_fail("worker counted %llu sent, the ports have %llu",
 			  (unsigned long long)s->tx_pkts, (unsigned long long)sent_total);
@@ -625,7 +625,8 @@ print_counters(void)
 	sp_counters(SP, v);
 	for (unsigned i = 0; i < NPR_SLOW_MAX; i++)
 		if (v[i] != 0)
-			fprintf(stderr, "  slow %s %llu\n", npr_slow_name(i), (unsigned long long)v[i]);
+			fprintf(stderr, "  slow %s %llu\n", npr_slow_name(i),
+				(unsigned long long)v[i]);
 }
 
 /* ---- libFuzzer ---- */
@@ -659,16 +660,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "fuzz_fwd_%d", (int)getpid());
-	char *args[] = { "fuzz_fwd",	 "--no-pci",	  "--no-huge",		 "-m",
-			 "256",		 "--no-shconf",	  "--file-prefix",	 prefix,
-			 "-l",		 "0",		  "--log-level=*:error", "--no-telemetry" };
+	char *args[] = { "fuzz_fwd", "--no-pci",    "--no-huge",	   "-m",
+			 "256",	     "--no-shconf", "--file-prefix",	   prefix,
+			 "-l",	     "0",	    "--log-level=*:error", "--no-telemetry" };
 	int n = (int)(sizeof(args) / sizeof(args[0]));
 	if (rte_eal_init(n, args) < 0)
 		fuzz_fail("rte_eal_init failed");
 	pool = rte_pktmbuf_pool_create("fuzz_fwd", 2047, 0, 0, SEG_ROOM + RTE_PKTMBUF_HEADROOM,
 				       SOCKET_ID_ANY);
-	exc_ring = rte_ring_create("fz_exc", RING_SIZE, SOCKET_ID_ANY,
-				   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	exc_ring =
+		rte_ring_create("fz_exc", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	inject_ring = rte_ring_create("fz_inject", RING_SIZE, SOCKET_ID_ANY,
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
 	W = rte_zmalloc("worker", sizeof(*W), RTE_CACHE_LINE_SIZE);

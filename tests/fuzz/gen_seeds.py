@@ -455,10 +455,40 @@ def fwd_seeds():
     write("fuzz_fwd", "changes", bytes([3]) + ch)
 
 
+# ---- fuzz_yang: configuration files ----
+
+def yang_seeds():
+    conf = os.path.join(HERE, "..", "..", "conf")
+    for n in sorted(os.listdir(conf)):
+        if n.endswith(".json") or n.endswith(".xml"):
+            with open(os.path.join(conf, n), "rb") as f:
+                write("fuzz_yang", n, f.read())
+    # as NETCONF sends it, and an edge of each kind
+    write("fuzz_yang", "netconf.xml", b"""<?xml version="1.0"?>
+<!-- saved by a NETCONF client -->
+<nc:config xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0">
+  <interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"
+              xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type"
+              xmlns:npr="urn:nprouter:yang:nprouter">
+    <interface>
+      <name>lan</name>
+      <type>ianaift:ethernetCsmacd</type>
+      <npr:port>net_pcap0</npr:port>
+      <ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ip">
+        <address><ip>192.0.2.1</ip><prefix-length>24</prefix-length></address>
+      </ipv4>
+    </interface>
+  </interfaces>
+</nc:config>
+""")
+    write("fuzz_yang", "empty.json", b"{}\n")
+
+
 def main():
     cfg_seeds()
     fpm_seeds()
     fwd_seeds()
+    yang_seeds()
     return 0
 
 
