@@ -95,14 +95,16 @@ check_config(const struct config *c)
 	}
 	for (size_t i = 0; i < c->n_addr; i++) {
 		const struct config_addr *a = &c->addr[i];
-		if (a->iface >= c->n_iface || (a->family != NPR_AF_INET && a->family != NPR_AF_INET6) ||
+		if (a->iface >= c->n_iface ||
+		    (a->family != NPR_AF_INET && a->family != NPR_AF_INET6) ||
 		    a->plen > npr_hostlen(a->family))
 			fuzz_fail("address %zu: interface %u family %u /%u", i, a->iface, a->family,
 				  a->plen);
 	}
 	for (size_t i = 0; i < c->n_neigh; i++) {
 		const struct config_neigh *n = &c->neigh[i];
-		if (n->iface >= c->n_iface || (n->family != NPR_AF_INET && n->family != NPR_AF_INET6))
+		if (n->iface >= c->n_iface ||
+		    (n->family != NPR_AF_INET && n->family != NPR_AF_INET6))
 			fuzz_fail("neighbour %zu: interface %u family %u", i, n->iface, n->family);
 	}
 	for (size_t i = 0; i < c->n_nh; i++) {
@@ -224,7 +226,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config cfg;
 	struct config_msgs errs = { 0 }, warns = { 0 };
 	size_t i = 0;
-	while (i < size && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+	while (i < size &&
+	       (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
 		i++;
 	bool json = !(i < size && data[i] == '<');
 
@@ -240,7 +243,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct npr_dump_port ports[4];
 		check_config(&cfg);
 		empty_running(&rs, ports);
-		if (config_check_dataplane(&cfg, "fuzz", rs.port, rs.n_port, &rs.info, &errs) == 0) {
+		if (config_check_dataplane(&cfg, "fuzz", rs.port, rs.n_port, &rs.info, &errs) ==
+		    0) {
 			struct plan p;
 			struct plan_opts po = { .resync = (size & 1) != 0, .changes = NULL };
 			if (plan_build(&cfg, &rs, &po, &p, &errs) == 0)

@@ -484,11 +484,62 @@ def yang_seeds():
     write("fuzz_yang", "empty.json", b"{}\n")
 
 
+# ---- fuzz_cli: batch files (the local copy has lan, wan, wan2, next hops 1 and 2) ----
+
+def cli_seeds():
+    write("fuzz_cli", "edit", b"""# every edit command a batch may hold
+interface set lan0 port net_ring0 mac 02:00:00:00:00:aa mtu 1400 up
+interface set wan mtu 9000
+iface set x1 port 2 down
+interface set lan port net_ring1
+address add 192.0.2.1/24 dev lan
+addr add 2001:db8::1/64 dev lan
+address del 192.0.2.1/24 dev lan
+neighbor set 192.0.2.7 dev lan lladdr 02:aa:00:00:00:07
+neigh set fe80::7 dev wan lladdr 02:aa:00:00:00:08
+neighbour del 192.0.2.7 dev lan
+nexthop set 3 via 192.0.2.2 dev lan
+nh set 4 via fe80::1 dev wan lladdr 02:bb:00:00:00:01
+nexthop set 5 dev wan2 lladdr 02:bb:00:00:00:02
+nexthop set 6 blackhole
+nexthop set 7 unreachable
+nexthop set 8 prohibit
+group set 1 3:2 4 5:256
+group set 2 1 2
+route add 10.0.0.0/8 nexthop 3
+route add 10.1.0.0/16 group 1
+route add 10.2.0.0/16 via 192.0.2.9 dev lan
+route add 10.3.0.0/16 via 192.0.2.9 dev lan
+route add 2001:db8:100::/48 via fe80::2 dev wan lladdr 02:bb:00:00:00:09
+route add 0.0.0.0/0 blackhole
+route add ::/0 unreachable
+route replace 10.0.0.0/8 prohibit
+route del 10.3.0.0/16
+route delete 2001:db8:100::/48
+group del 2
+nexthop del 8
+interface del x1
+
+""")
+    write("fuzz_cli", "bad", b"""route add 10.0.0.1/8 nexthop 3
+route add 10.0.0.0/8 nexthop 99
+interface set lan port net_ring9
+group set 3 1:0 2:999
+route get 10.0.0.1
+show routes
+address add 192.0.2.300/24 dev lan
+nexthop set 9 via 192.0.2.2 dev nosuch
+route add 10.9.0.0/16 via 192.0.2.2\r
+\t  route   add  10.8.0.0/16   nexthop   1   # trailing comment
+""")
+
+
 def main():
     cfg_seeds()
     fpm_seeds()
     fwd_seeds()
     yang_seeds()
+    cli_seeds()
     return 0
 
 
