@@ -534,7 +534,27 @@ route add 10.9.0.0/16 via 192.0.2.2\r
 """)
 
 
+# ---- fuzz_load: an options byte, then a route file, plain or gzip ----
+
+def load_seeds():
+    import gzip
+    text = b"""# prefix [next hop id, or with --nexthops any number]
+10.0.0.0/8 1
+192.0.2.0/24\t2
+2001:db8::/32 7
+0.0.0.0/0 3 # default
+
+::/0 4
+"""
+    write("fuzz_load", "ids", bytes([0]) + text)
+    write("fuzz_load", "list", bytes([1]) + b"1.0.0.0/24 13335\n2001:db8:1::/48\n8.8.8.0/24\n")
+    write("fuzz_load", "gzip", bytes([0]) + gzip.compress(text, mtime=0))
+    write("fuzz_load", "bad", bytes([0]) + b"10.0.0.1/8 1\n10.0.0.0/8\n10.0.0.0/33 1\n"
+          b"10.0.0.0/8 1 2\n10.0.0.0/8 0\n" + b"1" * 600 + b"\n10.1.0.0/16 99999999999\n")
+
+
 def main():
+    load_seeds()
     cfg_seeds()
     fpm_seeds()
     fwd_seeds()
