@@ -3,9 +3,12 @@
  * libFuzzer harness for the YANG configuration loader, as `nprouter-control apply` runs it on a
  * file: config_load_mem (control/config_yang.c: the host-bits scan, the NETCONF <config>
  * unwrap, libyang's parse and validation, the walk and the resolution into struct config),
- * then for a valid configuration config_check_dataplane against a data plane of four ports
- * (net_pcap0..3) and plan_build (control/diff.c) from an empty running state, as a dry run
- * would. The libyang context is made once (it takes a long time: the IETF modules).
+ * then for a valid configuration config_check_dataplane and plan_build (control/diff.c)
+ * against an empty data plane, and the plan's messages into that data plane: a real cfg
+ * (dataplane/cfg/, no EAL, as tests/unit/test_cfg.c) with four ports net_pcap0..3, whose
+ * dumps give the running state as running_dump would. The libyang context is made once (it
+ * takes a long time: the IETF modules), and so is the cfg, emptied after each input by a
+ * resync to nothing (what `apply --resync` of an empty configuration sends).
  *
  * Input: the file. JSON or XML as config_load decides: the first non-blank byte '<' is XML,
  * anything else JSON.
@@ -13,7 +16,9 @@
  * Checked: every error and warning is a line of text; a valid configuration keeps the promises
  * of config.h (indices in range, no host bits, no duplicate prefix, groups of two or more
  * distinct next hops, weights in range); the plan's messages are framed (lengths, types) and
- * it adds what the configuration has.
+ * it adds what the configuration has; the data plane takes every message of the plan of a
+ * configuration that passed config_check_dataplane (one batch, as plan_push sends it), and
+ * its invariants hold after (tests/unit/cfg_check.h); a resync to nothing leaves nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,13 +26,75 @@
 #include <string.h>
 
 #include "npr/addr.h"
+#include "cfg.h"
+#include "cfg_check.h"
 #include "config.h"
 #include "plan.h"
 #include "running.h"
 #include "fuzz.h"
 
+#define NH_MAX 64u
+#define GROUP_MAX 16u
+
 static struct config_yang *Y;
+static struct cfg *C;
 static bool verbose; /* NPR_FUZZ_VERBOSE: what came out, on stderr */
+
+static struct cfg *
+make_cfg(void)
+{
+	struct cfg_conf cc;
+	memset(&cc, 0, sizeof(cc));
+	cc.nh_max = NH_MAX;
+	cc.group_max = GROUP_MAX;
+	cc.route4_max = 1024;
+	cc.route6_max = 1024;
+	cc.instance_id = 7;
+	cc.n_ports = 4;
+	cc.n_workers = 1;
+	for (unsigned i = 0; i < 4; i++) {
+		const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, (uint8_t)(0x10 + i) };
+		cc.port[i].port_id = (uint16_t)i;
+		cc.port[i].n_rxq = cc.port[i].n_txq = 1;
+		memcpy(cc.port[i].mac, mac, 6);
+		snprintf(cc.port[i].name, sizeof(cc.port[i].name), "net_pcap%u", i);
+	}
+	struct cfg *c = cfg_create(&cc);
+	if (c == NULL)
+		fuzz_fail("cfg_create: %s", strerror(errno));
+	return c;
+}
+
+/* One request of the data plane's session 0 (header version and seq set here): its reply. */
+static struct npr_reply
+send_rec(const void *msg, uint32_t seq)
+{
+	struct npr_msg_hdr h;
+	struct cfg_check_cap k = { 0 };
+	struct npr_reply rep = { 0 };
+	memcpy(&h, msg, sizeof(h));
+	uint8_t *r = malloc(h.len);
+	if (r == NULL)
+		fuzz_fail("out of memory");
+	memcpy(r, msg, h.len);
+	h.version = NPR_ABI_VERSION;
+	h.seq = seq;
+	memcpy(r, &h, sizeof(h));
+	cfg_handle(C, r, h.len, cfg_check_emit, &k);
+	free(r);
+	const char *why = cfg_check_answer(&k, seq, &rep);
+	if (why != NULL)
+		fuzz_fail("answer to a message of type %u: %s", h.type, why);
+	cfg_check_cap_free(&k);
+	return rep;
+}
+
+static struct npr_reply
+send_simple(uint16_t type)
+{
+	struct npr_msg_hdr h = { .type = type, .len = sizeof(h) };
+	return send_rec(&h, 1);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -38,6 +105,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	Y = config_yang_open(NULL, err, sizeof(err));
 	if (Y == NULL)
 		fuzz_fail("config_yang_open: %s", err);
+	C = make_cfg();
+	struct npr_msg_hello m = { .hdr = { .type = NPR_MSG_HELLO, .len = sizeof(m) },
+				   .origin = NPR_ORIGIN_CONFIG };
+	snprintf(m.name, sizeof(m.name), "fuzz_yang");
+	if (send_rec(&m, 1).status != 0)
+		fuzz_fail("HELLO refused");
 	verbose = getenv("NPR_FUZZ_VERBOSE") != NULL;
 	return 0;
 }
@@ -167,28 +240,76 @@ check_config(const struct config *c)
 	free(r6);
 }
 
-/* The data plane apply would find: four ports, no object, roomy tables. */
+/* What running_dump finds in the (empty) data plane: its ports and sizes. */
 static void
 empty_running(struct running *rs, struct npr_dump_port *ports)
 {
+	uint8_t *d;
+	size_t dl;
+	uint32_t n;
 	memset(rs, 0, sizeof(*rs));
-	for (unsigned i = 0; i < 4; i++) {
-		memset(&ports[i], 0, sizeof(ports[i]));
-		ports[i].port_id = (uint16_t)i;
-		ports[i].n_rxq = ports[i].n_txq = 1;
-		const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, (uint8_t)(0x10 + i) };
-		memcpy(ports[i].mac, mac, 6);
-		snprintf(ports[i].name, sizeof(ports[i].name), "net_pcap%u", i);
-	}
+	const char *why = cfg_check_dump(C, 0, NPR_DUMP_PORTS, 0, &d, &dl, &n);
+	if (why != NULL || n != 4)
+		fuzz_fail("ports: %s", why != NULL ? why : "not 4");
+	memcpy(ports, d, dl);
+	free(d);
 	rs->port = ports;
-	rs->n_port = 4;
-	rs->info.abi_version = NPR_ABI_VERSION;
-	rs->info.n_ports = 4;
-	rs->info.n_workers = 1;
-	rs->info.nh_max = 1024;
-	rs->info.group_max = 256;
-	rs->info.route4_max = 100000;
-	rs->info.route6_max = 100000;
+	rs->n_port = n;
+	why = cfg_check_dump(C, 0, NPR_DUMP_INFO, 0, &d, &dl, &n);
+	if (why != NULL || n != 1)
+		fuzz_fail("info: %s", why != NULL ? why : "not 1");
+	memcpy(&rs->info, d, sizeof(rs->info));
+	free(d);
+}
+
+/* The plan into the data plane, as plan_push sends it: one batch. */
+static void
+apply(const struct plan *p)
+{
+	struct npr_reply rep = send_simple(NPR_MSG_BATCH_BEGIN);
+	if (rep.status != 0)
+		fuzz_fail("BATCH_BEGIN: %s", rep.msg);
+	for (size_t i = 0; i < p->n_msgs; i++) {
+		rep = send_rec(p->buf + p->off[i], (uint32_t)i + 2);
+		if (rep.status != 0) {
+			char what[300];
+			plan_describe(p, i, rep.index, what, sizeof(what));
+			fuzz_fail("the data plane refused %s of a valid configuration: %d %s", what,
+				  rep.status, rep.msg);
+		}
+	}
+	rep = send_simple(NPR_MSG_BATCH_COMMIT);
+	if (rep.status != 0)
+		fuzz_fail("BATCH_COMMIT: %s", rep.msg);
+	const char *why = cfg_check_invariants(C, 0, NH_MAX, GROUP_MAX);
+	if (why != NULL)
+		fuzz_fail("invariants after the plan: %s", why);
+}
+
+/* A resync to nothing: the data plane as make_cfg left it. */
+static void
+reset(void)
+{
+	static const uint32_t kinds[] = { NPR_DUMP_IFACES, NPR_DUMP_ADDRS,  NPR_DUMP_NEIGHS,
+					  NPR_DUMP_NHS,	   NPR_DUMP_GROUPS, NPR_DUMP_ROUTES4,
+					  NPR_DUMP_ROUTES6 };
+	struct npr_reply rep = send_simple(NPR_MSG_SYNC_BEGIN);
+	if (rep.status == 0)
+		rep = send_simple(NPR_MSG_SYNC_END);
+	if (rep.status != 0)
+		fuzz_fail("a resync to nothing: %d %s", rep.status, rep.msg);
+	cfg_periodic(C);
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		uint8_t *d;
+		size_t dl;
+		uint32_t n;
+		const char *why =
+			cfg_check_dump(C, 0, kinds[i], NPR_DUMP_F_ALL_ORIGINS, &d, &dl, &n);
+		free(d);
+		if (why != NULL || n != 0)
+			fuzz_fail("after a resync to nothing, dump %u: %s", kinds[i],
+				  why != NULL ? why : "not empty");
+	}
 }
 
 static void
@@ -240,15 +361,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("invalid (%d) without an error", rc);
 	if (rc == 0) {
 		struct running rs;
-		struct npr_dump_port ports[4];
+		struct npr_dump_port ports[NPR_MAX_PORTS];
 		check_config(&cfg);
 		empty_running(&rs, ports);
 		if (config_check_dataplane(&cfg, "fuzz", rs.port, rs.n_port, &rs.info, &errs) ==
 		    0) {
 			struct plan p;
 			struct plan_opts po = { .resync = (size & 1) != 0, .changes = NULL };
-			if (plan_build(&cfg, &rs, &po, &p, &errs) == 0)
+			if (plan_build(&cfg, &rs, &po, &p, &errs) == 0) {
 				check_plan(&cfg, &p);
+				apply(&p);
+				reset();
+			}
 			if (verbose)
 				fprintf(stderr, "plan: %zu messages, %zu changes\n", p.n_msgs,
 					p.n_changes);
