@@ -22,7 +22,9 @@
  *   c & 7 = 0..2  a frame received on port (c >> 3) & 3: u16 length (% 8193), the bytes (the
  *                 missing ones zero); with c & 0x20 (or beyond 4096 bytes) in two segments,
  *                 split at 128 + u16 % (length - 128): headers stay in the first, as every
- *                 PMD delivers them. Frames gather into a burst (32 at most, one port).
+ *                 PMD delivers them; with c & 0x40 its checksums made right first (IPv4
+ *                 header, ICMP, ICMPv6), so that mutated frames get past them to what the
+ *                 checks guard. Frames gather into a burst (32 at most, one port).
  *           3     the burst goes through the worker now
  *           4     time goes on by u16 ms; the slow path's timers run (sp_periodic)
  *           5     the host stack sends a frame on interface u8 % 4: u16 length (% 9100), bytes
@@ -538,6 +540,48 @@ run_burst(void)
 
 /* ---- building frames ---- */
 
+static void
+put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The checksums of frame f (len bytes) made right where its headers let them be found:
+ * the IPv4 header, then ICMP in an unfragmented or first fragment, or ICMPv6 right after the
+ * IPv6 header. */
+static void
+fix_checksums(uint8_t *f, uint32_t len)
+{
+	if (len < 14)
+		return;
+	uint8_t *ip = f + 14;
+	uint32_t l3 = len - 14;
+	if (get16(f + 12) == 0x0800 && l3 >= 20) {
+		unsigned ihl = (ip[0] & 0xfu) * 4u;
+		if (ihl < 20 || ihl > l3)
+			return;
+		put16(ip + 10, 0);
+		put16(ip + 10, 0xffff - sum16(ip, ihl));
+		unsigned tot = get16(ip + 2);
+		if (ip[9] == 1 && tot >= ihl + 4 && tot <= l3 && (get16(ip + 6) & 0x1fff) == 0) {
+			put16(ip + ihl + 2, 0);
+			put16(ip + ihl + 2, 0xffff - sum16(ip + ihl, tot - ihl));
+		}
+	} else if (get16(f + 12) == 0x86dd && l3 >= 44 && ip[6] == 58) {
+		uint32_t n = get16(ip + 4);
+		if (n < 4 || 40 + n > l3)
+			return;
+		uint8_t *icmp = ip + 40;
+		put16(icmp + 2, 0);
+		unsigned long s = sum16(ip + 8, 32) + (n >> 16) + (n & 0xffff) + 58;
+		s += sum16(icmp, n);
+		while (s > 0xffff)
+			s = (s & 0xffff) + (s >> 16);
+		put16(icmp + 2, 0xffff - (unsigned)s);
+	}
+}
+
 static struct rte_mbuf *
 mbuf_of(const uint8_t *f, uint32_t len, uint32_t split)
 {
@@ -735,6 +779,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len - split > SEG_ROOM || split > SEG_ROOM)
 				split = len / 2;
 			fuzz_bytes(&in, f, len);
+			if (c & 0x40)
+				fix_checksums(f, len);
 			if (n_burst > 0 && (port != burst_port || n_burst == FWD_BURST))
 				run_burst();
 			struct rte_mbuf *m = mbuf_of(f, len, split);
