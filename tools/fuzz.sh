@@ -42,11 +42,6 @@ targets=()
 for h in "${harnesses[@]}"; do targets+=("tests/fuzz/$h"); done
 ninja -C "$bdir" "${targets[@]}" >"$bdir.build.log" 2>&1 || { tail -40 "$bdir.build.log"; exit 1; }
 
-# DPDK's own allocations at start-up are not ours: no leak report about them at exit
-supp="$bdir/lsan.supp"
-printf 'leak:librte_\nleak:rte_eal_init\n' >"$supp"
-export LSAN_OPTIONS="suppressions=$supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-
 # crash-, leak-, timeout-, oom-: libFuzzer's artifacts in $crashes (slow-unit- files are not
 # failures: on a shared machine they are mostly other people's load)
 count() {
@@ -85,7 +80,7 @@ for h in "${harnesses[@]}"; do
     echo "$line"
     if [ $status -ne 0 ] || [ $new -ne 0 ]; then
         rc=1
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: |.*runtime error)' "$log" | head -5
+        grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*runtime error)' "$log" | head -5
         echo "    log: $log; crashes: $crashes"
     fi
     summary+=("$line")
