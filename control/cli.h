@@ -2,7 +2,8 @@
 /*
  * nprouter-control's parts (cli.c has the overview of the program):
  *
- *   cli.c          options, the command table, dispatch, `hello`, `stats clear`, `apply`, `run`
+ *   cli.c          options, usage, main
+ *   cli_cmd.c      the command table, dispatch, `hello`, `stats clear`, `apply`, `run`, `fpm`
  *   cli_session.c  errors, requests, dumps and the local copy of the data plane's objects
  *   cli_edit.c     interface, address, neighbor, nexthop, group and route commands
  *   cli_show.c     `show`
@@ -145,7 +146,10 @@ int cmd_route_load(struct ctl *x, int argc, char **argv);
 int cmd_show(struct ctl *x, int argc, char **argv);
 /* cli_batch.c */
 int cmd_batch(struct ctl *x, int argc, char **argv);
-/* cli.c: run one command line (in_batch: only the commands a batch may hold). */
+/* Every line of a batch file f (named path in messages) into queued messages (x->q), nothing
+ * sent: 0, or the worst exit code of its lines (each bad one printed on stderr). */
+int batch_parse(struct ctl *x, FILE *f, const char *path);
+/* cli_cmd.c: run one command line (in_batch: only the commands a batch may hold). */
 int run_command(struct ctl *x, int argc, char **argv, bool in_batch);
 
 #endif

@@ -82,15 +82,8 @@ batch_send(struct ctl *x, const char *path)
 }
 
 int
-cmd_batch(struct ctl *x, int argc, char **argv)
+batch_parse(struct ctl *x, FILE *f, const char *path)
 {
-	if (argc != 1)
-		return USAGE(x, "usage: batch FILE ('-': standard input)");
-	const char *path = argv[0];
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (f == NULL)
-		return USAGE(x, "cannot open %s: %s", path, strerror(errno));
-
 	/* Turn every line into messages first: nothing is sent if any line is wrong. */
 	x->batch = true;
 	char *line = NULL;
@@ -120,17 +113,28 @@ cmd_batch(struct ctl *x, int argc, char **argv)
 		}
 	}
 	free(line);
-	if (f != stdin)
-		fclose(f);
 	x->batch = false;
 	x->what = NULL;
-	if (worst != 0) {
-		if (worst != EXIT_NODP)
-			fprintf(stderr, "%s: batch %s: %zu bad lines, nothing sent\n", PROG, path,
-				n_bad);
-		return worst;
-	}
-	int rc = ctl_open(x);
+	if (worst != 0 && worst != EXIT_NODP)
+		fprintf(stderr, "%s: batch %s: %zu bad lines, nothing sent\n", PROG, path, n_bad);
+	return worst;
+}
+
+int
+cmd_batch(struct ctl *x, int argc, char **argv)
+{
+	if (argc != 1)
+		return USAGE(x, "usage: batch FILE ('-': standard input)");
+	const char *path = argv[0];
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (f == NULL)
+		return USAGE(x, "cannot open %s: %s", path, strerror(errno));
+	int rc = batch_parse(x, f, path);
+	if (f != stdin)
+		fclose(f);
+	if (rc != 0)
+		return rc;
+	rc = ctl_open(x);
 	if (rc == 0)
 		rc = batch_send(x, path);
 	if (rc == 0 && x->json_out) {

@@ -41,9 +41,10 @@ run() { # run NAME BUILDDIR MESON-SETUP-ARGS... -- MESON-TEST-ARGS...
 
 run release "$here/build-test" -- "$@"
 if [ $asan -eq 1 ]; then
-    # DPDK's libraries are not instrumented; ASan checks our code (unit suite: no EAL ports).
+    # DPDK's libraries are not instrumented; ASan checks our code (unit suite: no EAL ports;
+    # fuzz suite: the fuzz harnesses' regression inputs and seeds, replayed)
     run asan "$here/build-asan" -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dbuildtype=debugoptimized -- --suite unit "$@"
+        -Dbuildtype=debugoptimized -- --suite unit --suite fuzz "$@"
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ $failed -eq 0 ]

@@ -16,45 +16,6 @@
 /* ---------------------------------------------------------------------------------------- */
 /* forwarding (next hop unresolved, too big) */
 
-/* IPv4 without DF over a smaller MTU: fragments, each sent like the original would be. */
-static void
-fragment4(struct slowpath *sp, struct rte_mbuf *m, const struct ipinfo *pi,
-	  const struct cfg_route *r, uint64_t now)
-{
-	size_t hl_first = pi->hlen, hl_rest = ip4_frag_hlen(pi->ip);
-	size_t payload = pi->len - pi->hlen, off = 0;
-
-	if (r->mtu < hl_first + 8 || r->mtu < hl_rest + 8) {
-		drop(sp, m, NPR_SLOW_NO_ROUTE_DROP);
-		return;
-	}
-	bool mf = (get16(pi->ip + 6) & 0x2000) != 0;
-	while (off < payload) {
-		size_t hl = off == 0 ? hl_first : hl_rest;
-		size_t n = payload - off;
-		if (hl + n > r->mtu)
-			n = (r->mtu - hl) & ~(size_t)7;
-		uint8_t *ip;
-		size_t cap;
-		struct rte_mbuf *fm = frame_new(sp, &ip, &cap);
-		if (fm == NULL)
-			break;
-		size_t len =
-			ip4_fragment(ip, cap, pi->ip, pi->len, off, n, off + n < payload || mf);
-		if (len == 0) {
-			drop(sp, fm, NPR_SLOW_NOMBUF);
-			break;
-		}
-		frame_done(fm, len, 0x0800);
-		fm->port = m->port;
-		fm->hash.usr = HOLD_FWD;
-		CNT(sp, FRAG_TX);
-		nb_output(sp, fm, r, now);
-		off += n;
-	}
-	rte_pktmbuf_free(m);
-}
-
 /* A packet the workers could not forward by themselves: route it again (the tables may
  * have changed) and send it, queue it, fragment it or answer with an ICMP error. */
 
@@ -118,7 +79,7 @@ sp_forward(struct slowpath *sp, struct rte_mbuf *m, unsigned ifid, uint64_t now)
 			return;
 		}
 		pkt_ip4_ttl_dec(pi.ip);
-		fragment4(sp, m, &pi, &r, now);
+		fragment4(sp, m, &pi, &r, HOLD_FWD, now);
 		return;
 	}
 	if (pi.family == NPR_AF_INET)

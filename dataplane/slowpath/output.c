@@ -84,17 +84,30 @@ nb_delete(struct slowpath *sp, struct sp_nb *e)
 	sp->freel[sp->n_free++] = idx;
 }
 
-/* Send what waits for e to mac. */
+static bool too_big(struct slowpath *sp, struct rte_mbuf *m, const struct cfg_route *r,
+		    uint64_t now);
+
+/* Send what waits for e to mac, but not beyond the interface's MTU, which may have shrunk
+ * meanwhile (too_big). */
 static void
-nb_flush_hold(struct slowpath *sp, struct sp_nb *e, const uint8_t *mac)
+nb_flush_hold(struct slowpath *sp, struct sp_nb *e, const uint8_t *mac, uint64_t now)
 {
-	for (unsigned i = 0; i < e->n_hold; i++) {
-		if_send(sp, e->hold[i], e->ifid, mac);
+	struct rte_mbuf *q[SP_HOLD_CAP];
+	unsigned n = e->n_hold;
+	struct cfg_route r = { .kind = CFG_RT_FORWARD, .ifid = e->ifid, .has_mac = true };
+
+	/* out of the entry first: errors about what is too big may be routed through it */
+	memcpy(q, e->hold, n * sizeof(q[0]));
+	sp->held -= n;
+	sp->held_if[e->ifid] -= n;
+	e->n_hold = 0;
+	memcpy(r.mac, mac, 6);
+	for (unsigned i = 0; i < n; i++) {
+		if (too_big(sp, q[i], &r, now))
+			continue;
+		if_send(sp, q[i], e->ifid, mac);
 		CNT(sp, HOLD_SENT);
 	}
-	sp->held -= e->n_hold;
-	sp->held_if[e->ifid] -= e->n_hold;
-	e->n_hold = 0;
 }
 
 /* Drop what waits for e; about forwarded packets, "host unreachable" (RFC 1812 4.3.3.1). */
@@ -229,12 +242,12 @@ nb_learn(struct slowpath *sp, unsigned ifid, unsigned family, const uint8_t *a, 
 	if (rc == -EEXIST) { /* configured meanwhile: that MAC is the one to use */
 		uint8_t smac[6];
 		if (cfg_neigh_get(sp->conf.cfg, ifid, family, a, smac, NULL) == 0)
-			nb_flush_hold(sp, e, smac);
+			nb_flush_hold(sp, e, smac, now);
 		nb_fail_hold(sp, e, now);
 		nb_delete(sp, e);
 		return;
 	}
-	nb_flush_hold(sp, e, e->mac);
+	nb_flush_hold(sp, e, e->mac, now);
 }
 
 /* Forget a learnt neighbour (here and in cfg) and what waited for it. */
@@ -255,14 +268,93 @@ nb_forget(struct slowpath *sp, struct sp_nb *e, unsigned counter, uint64_t now)
 /* ---------------------------------------------------------------------------------------- */
 /* output */
 
+/* IPv4 without DF over a smaller MTU (r->mtu): fragments, each sent like the original would
+ * be. */
+void
+fragment4(struct slowpath *sp, struct rte_mbuf *m, const struct ipinfo *pi,
+	  const struct cfg_route *r, unsigned kind, uint64_t now)
+{
+	size_t hl_first = pi->hlen, hl_rest = ip4_frag_hlen(pi->ip);
+	size_t payload = pi->len - pi->hlen, off = 0;
+
+	if (r->mtu < hl_first + 8 || r->mtu < hl_rest + 8) {
+		drop(sp, m, NPR_SLOW_NO_ROUTE_DROP);
+		return;
+	}
+	bool mf = (get16(pi->ip + 6) & 0x2000) != 0;
+	while (off < payload) {
+		size_t hl = off == 0 ? hl_first : hl_rest;
+		size_t n = payload - off;
+		if (hl + n > r->mtu)
+			n = (r->mtu - hl) & ~(size_t)7;
+		uint8_t *ip;
+		size_t cap;
+		struct rte_mbuf *fm = frame_new(sp, &ip, &cap);
+		if (fm == NULL)
+			break;
+		size_t len =
+			ip4_fragment(ip, cap, pi->ip, pi->len, off, n, off + n < payload || mf);
+		if (len == 0) {
+			drop(sp, fm, NPR_SLOW_NOMBUF);
+			break;
+		}
+		frame_done(fm, len, 0x0800);
+		fm->port = m->port;
+		fm->hash.usr = kind;
+		CNT(sp, FRAG_TX);
+		nb_output(sp, fm, r, now);
+		off += n;
+	}
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * Whether m's datagram is larger than the MTU of r's interface now, and then what sp_forward
+ * does with one (a forwarded packet's TTL is already decremented): IPv4 without DF goes in
+ * fragments along r; about a forwarded packet otherwise, "fragmentation needed" or "packet
+ * too big"; the router's own datagrams are dropped (it does not fragment IPv6). The workers
+ * and sp_forward check the MTU of what they send, but a datagram the router builds (an echo
+ * reply as large as the request, to a source routed out of another interface) or one that
+ * waited for its neighbour while the MTU shrank gets here unchecked.
+ */
+static bool
+too_big(struct slowpath *sp, struct rte_mbuf *m, const struct cfg_route *r, uint64_t now)
+{
+	struct ipinfo pi;
+	uint16_t mtu = sp->ifs[r->ifid].mtu;
+
+	if (mtu == 0 || ip_parse(m, &pi) < 0 || pi.len <= mtu)
+		return false;
+	struct cfg_route fr = *r;
+	fr.mtu = mtu;
+	if (pi.family == NPR_AF_INET && !pi.df) {
+		fragment4(sp, m, &pi, &fr, m->hash.usr, now);
+		return true;
+	}
+	int in = m->hash.usr == HOLD_FWD && m->port < NPR_MAX_PORTS
+			 ? cfg_iface_by_port(sp->conf.cfg, m->port)
+			 : -1;
+	if (in < 0)
+		drop(sp, m, NPR_SLOW_NO_ROUTE_DROP);
+	else if (pi.family == NPR_AF_INET)
+		icmp_error(sp, m, (unsigned)in, ICMP4_UNREACH, ICMP4_FRAG_NEEDED, mtu,
+			   NPR_SLOW_ICMP_TOOBIG_TX, now);
+	else
+		icmp_error(sp, m, (unsigned)in, ICMP6_TOO_BIG, 0, mtu, NPR_SLOW_ICMP_TOOBIG_TX,
+			   now);
+	return true;
+}
+
 /* Send m (frame with room for Ethernet, IP datagram after it) along route r: to its MAC, a
- * known neighbour, or queued while the next hop is resolved. */
+ * known neighbour, or queued while the next hop is resolved; not beyond the MTU (too_big). */
 void
 nb_output(struct slowpath *sp, struct rte_mbuf *m, const struct cfg_route *r, uint64_t now)
 {
 	uint8_t mac[6];
 	struct sp_nb *e;
 
+	if (too_big(sp, m, r, now))
+		return;
 	if (r->has_mac) {
 		if_send(sp, m, r->ifid, r->mac);
 		return;

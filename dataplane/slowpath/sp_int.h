@@ -176,7 +176,12 @@ void nb_learn(struct slowpath *sp, unsigned ifid, unsigned family, const uint8_t
 	      const uint8_t *mac, bool create, uint64_t now);
 /* Forget a learnt neighbour (here and in cfg) and what waited for it. */
 void nb_forget(struct slowpath *sp, struct sp_nb *e, unsigned counter, uint64_t now);
-/* Send m along route r: to its MAC, a known neighbour, or queued while it is resolved. */
+/* IPv4 without DF over a smaller MTU (r->mtu): fragments (tagged kind, HOLD_*), each sent
+ * along r; m is freed. */
+void fragment4(struct slowpath *sp, struct rte_mbuf *m, const struct ipinfo *pi,
+	       const struct cfg_route *r, unsigned kind, uint64_t now);
+/* Send m along route r: to its MAC, a known neighbour, or queued while it is resolved; a
+ * datagram beyond the interface's MTU is fragmented, answered with an ICMP error or dropped. */
 void nb_output(struct slowpath *sp, struct rte_mbuf *m, const struct cfg_route *r, uint64_t now);
 /* A datagram the router originates: routed to dst; link-local IPv6 goes out of ifid. */
 void ip_output(struct slowpath *sp, struct rte_mbuf *m, unsigned family, const uint8_t *dst,

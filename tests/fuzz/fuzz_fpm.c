@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer entry point for the FPM stream decoder (control/fpm.c). Not built by meson; from
- * the source root:
- *
- *   mkdir -p build-fuzz/corpus
- *   clang-14 -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *       -fno-sanitize-recover=all -Iinclude -Icontrol -Itests/unit \
- *       tests/fuzz/fuzz_fpm.c control/fpm.c include/npr/addr.c -o build-fuzz/fuzz_fpm
- *   build-fuzz/fuzz_fpm -max_total_time=60 build-fuzz/corpus
- *
- * (Debian 12: apt-get install clang-14 libclang-rt-14-dev.)
+ * libFuzzer harness for the FPM stream decoder (control/fpm.c). Built by meson like every
+ * harness here (tests/fuzz/meson.build; run with tools/fuzz.sh fuzz_fpm).
  *
  * Input: two bytes that choose where to split, then the stream. The stream is fed to one
  * reader in one read and to another in two reads split there; both must see the same events,
  * errors and counters, and every event must keep the promises of fpm.h (fpm_check.h).
  * Anything else aborts.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +16,12 @@
 #include "fpm.h"
 #include "fpm_check.h"
 
+static bool verbose; /* NPR_FUZZ_VERBOSE set: the events of the whole read on stderr */
+
 struct seen {
 	uint64_t hash; /* FNV-1a over every event and text, in order */
 	uint64_t events;
+	bool whole; /* the reader fed in one read */
 };
 
 static void
@@ -47,13 +43,16 @@ must(const char *why, const char *what)
 	abort();
 }
 
-/* The decoder zeroes an event before it fills it: hashing its bytes, padding included, is
- * deterministic. */
+/* The decoder zeroes an event before it fills it, except a route's next hops past n_nh
+ * (fpm.h): hashing its bytes up to there, padding included, is deterministic. */
 static void
 on_route(void *ctx, const struct fpm_route *r)
 {
 	must(fpm_check_route(r), NULL);
-	mix(ctx, r, sizeof(*r));
+	mix(ctx, r, offsetof(struct fpm_route, nh) + r->n_nh * sizeof(r->nh[0]));
+	if (verbose && ((struct seen *)ctx)->whole)
+		fprintf(stderr, "route %s family %u /%u, %u next hops, nhid %u\n",
+			r->del ? "del" : "new", r->family, r->plen, r->n_nh, r->nh_id);
 }
 
 static void
@@ -61,6 +60,8 @@ on_nexthop(void *ctx, const struct fpm_nexthop *n)
 {
 	must(fpm_check_nexthop(n), NULL);
 	mix(ctx, n, sizeof(*n));
+	if (verbose && ((struct seen *)ctx)->whole)
+		fprintf(stderr, "nexthop %s %u\n", n->del ? "del" : "new", n->id);
 }
 
 static void
@@ -76,6 +77,8 @@ on_skip(void *ctx, enum fpm_skip why, const char *what)
 	must((unsigned)why < FPM_SKIP_REASONS ? NULL : "skip reason out of range", what);
 	mix(ctx, &why, sizeof(why));
 	mix(ctx, what, strlen(what));
+	if (verbose && ((struct seen *)ctx)->whole)
+		fprintf(stderr, "skip: %s\n", what);
 }
 
 static void
@@ -83,6 +86,8 @@ on_error(void *ctx, const char *what)
 {
 	must(fpm_check_text(what), what);
 	mix(ctx, what, strlen(what));
+	if (verbose && ((struct seen *)ctx)->whole)
+		fprintf(stderr, "error: %s\n", what);
 }
 
 static const struct fpm_ops ops = {
@@ -94,12 +99,22 @@ static const struct fpm_ops ops = {
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	verbose = getenv("NPR_FUZZ_VERBOSE") != NULL;
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fpm_reader whole, split;
-	struct seen sw = { 1469598103934665603ull, 0 }, ss = sw;
+	struct seen sw = { 1469598103934665603ull, 0, true }, ss = { sw.hash, 0, false };
 
 	if (size < 2)
 		return 0;

@@ -27,6 +27,7 @@
 
 #include "npr/util.h"
 #include "cfg.h"
+#include "cfg_check.h"
 #include "fib.h"
 #include "fwd.h"
 
@@ -426,8 +427,6 @@ lookup(uint8_t fam, const char *s)
 }
 
 /* Run a dump: the entries of every chunk, concatenated (malloc'd). Returns the count. */
-static uint32_t dump_flags; /* NPR_DUMP_F_* of dump() */
-
 static uint32_t
 dump(uint32_t kind, uint8_t **out, size_t *outlen)
 {
@@ -435,7 +434,6 @@ dump(uint32_t kind, uint8_t **out, size_t *outlen)
 	memset(&m, 0, sizeof(m));
 	hdr(&m, NPR_MSG_DUMP_REQ, sizeof(m));
 	m.kind = kind;
-	m.flags = dump_flags;
 	assert_int_equal(xsend(&m, sizeof(m)), 0);
 	uint8_t *o = malloc(cap.len + 1);
 	size_t ol = 0, off = 0;
@@ -695,148 +693,15 @@ expect_err_at(void *rec, uint32_t len, int want, const char *text, const char *f
 	} while (0)
 
 /* ---------------------------------------------------------------------------------------- */
-/* Independent consistency check (outside batches): what the workers see follows from the
- * dumps, and every reference count equals the references in the dumps. */
+/* Independent consistency check (outside batches, cfg_check.h): what the workers see follows
+ * from the dumps, and every reference count equals the references in the dumps. */
 
 static void
 check_invariants(void)
 {
-	/* every origin's objects; inside the data plane, origin o's next hop id n is
-	 * (o - 1) * NH_MAX + n (and groups likewise): what the workers' tables are indexed by */
-	enum { SL = NPR_ORIGIN_MAX - 1 };
-	uint8_t *ifs, *nhs, *nbs, *grs, *r4, *r6;
-	size_t grl;
-	dump_flags = NPR_DUMP_F_ALL_ORIGINS;
-	uint32_t n_if = dump(NPR_DUMP_IFACES, &ifs, NULL);
-	uint32_t n_nh = dump(NPR_DUMP_NHS, &nhs, NULL);
-	uint32_t n_nb = dump(NPR_DUMP_NEIGHS, &nbs, NULL);
-	uint32_t n_gr = dump(NPR_DUMP_GROUPS, &grs, &grl);
-	uint32_t n_r4 = dump(NPR_DUMP_ROUTES4, &r4, NULL);
-	uint32_t n_r6 = dump(NPR_DUMP_ROUTES6, &r6, NULL);
-	dump_flags = 0;
-	uint32_t nh_refs[SL * NH_MAX] = { 0 }, grp_refs[SL * GROUP_MAX] = { 0 };
-	const struct fwd_tables *t = cfg_tables(C);
-	bool nh_seen[SL * NH_MAX] = { 0 }, gr_seen[SL * GROUP_MAX] = { 0 };
-
-	for (uint32_t i = 0; i < n_r4 + n_r6; i++) {
-		uint32_t tg, o;
-		if (i < n_r4) {
-			struct npr_route4 r;
-			memcpy(&r, r4 + i * sizeof(r), sizeof(r));
-			tg = r.target;
-			o = r.origin & ~NPR_ORIGIN_F_INACTIVE;
-		} else {
-			struct npr_route6 r;
-			memcpy(&r, r6 + (i - n_r4) * sizeof(r), sizeof(r));
-			tg = r.target;
-			o = r.origin & ~NPR_ORIGIN_F_INACTIVE;
-		}
-		if (tg & NPR_TARGET_LOCAL) /* the router's own: addresses, connected subnets */
-			continue;
-		assert_true(o >= 1 && o < NPR_ORIGIN_MAX);
-		if (tg & NPR_TARGET_GROUP)
-			grp_refs[(o - 1) * GROUP_MAX + (tg & NPR_TARGET_ID_MASK)]++;
-		else
-			nh_refs[(o - 1) * NH_MAX + tg]++;
-	}
-	size_t off = 0;
-	for (uint32_t i = 0; i < n_gr; i++) {
-		struct npr_dump_group g;
-		memcpy(&g, grs + off, sizeof(g));
-		assert_true(g.origin >= 1 && g.origin < NPR_ORIGIN_MAX);
-		uint32_t gi = (g.origin - 1u) * GROUP_MAX + g.group_id;
-		gr_seen[gi] = true;
-		assert_int_equal(g.refcnt, grp_refs[gi]);
-		const struct fwd_group *fg = atomic_load(&t->group[gi]);
-		assert_non_null(fg);
-		uint32_t total = 0;
-		for (uint32_t k = 0; k < g.n_members; k++) {
-			struct npr_group_member mb;
-			memcpy(&mb, grs + off + sizeof(g) + 8 * k, 8);
-			uint32_t ni = (g.origin - 1u) * NH_MAX + mb.nh_id;
-			nh_refs[ni]++;
-			total += mb.weight;
-			uint32_t cnt = 0;
-			for (uint32_t s = 0; s < fg->n_slots; s++)
-				cnt += fg->nh[s] == ni;
-			assert_int_equal(cnt, mb.weight);
-		}
-		assert_int_equal(fg->n_slots, total);
-		off += sizeof(g) + 8u * g.n_members;
-	}
-	for (uint32_t i = 1; i < SL * GROUP_MAX; i++)
-		if (!gr_seen[i])
-			assert_null(atomic_load(&t->group[i]));
-	for (uint32_t i = 0; i < n_nh; i++) {
-		struct npr_dump_nh e;
-		memcpy(&e, nhs + i * sizeof(e), sizeof(e));
-		assert_true(e.origin >= 1 && e.origin < NPR_ORIGIN_MAX);
-		uint32_t ni = (e.origin - 1u) * NH_MAX + e.nh_id;
-		nh_seen[ni] = true;
-		assert_int_equal(e.refcnt, nh_refs[ni]);
-		uint64_t want;
-		if (e.kind == NPR_NH_BLACKHOLE)
-			want = fwd_nh_pack(FWD_NH_BLACKHOLE, 0, 0);
-		else if (e.kind == NPR_NH_UNREACHABLE)
-			want = fwd_nh_pack(FWD_NH_UNREACHABLE, 0, 0);
-		else if (e.kind == NPR_NH_PROHIBIT)
-			want = fwd_nh_pack(FWD_NH_PROHIBIT, 0, 0);
-		else {
-			struct npr_dump_iface ifc;
-			bool found = false;
-			for (uint32_t k = 0; k < n_if && !found; k++) {
-				memcpy(&ifc, ifs + k * sizeof(ifc), sizeof(ifc));
-				found = ifc.ifid == e.ifid;
-			}
-			assert_true(found);
-			/* the MAC: explicit, or the neighbour's */
-			const uint8_t *mac = NULL;
-			if (e.flags & NPR_NH_F_MAC)
-				mac = e.mac;
-			for (uint32_t k = 0; k < n_nb && mac == NULL && e.family != 0; k++) {
-				struct npr_dump_neigh nb;
-				memcpy(&nb, nbs + k * sizeof(nb), sizeof(nb));
-				if (nb.ifid == e.ifid && nb.family == e.family &&
-				    memcmp(nb.addr, e.gw, 16) == 0) {
-					mac = nbs + k * sizeof(nb) +
-					      offsetof(struct npr_dump_neigh, mac);
-					assert_memory_equal(e.mac, nb.mac, 6);
-				}
-			}
-			assert_int_equal(!!(e.flags & NPR_NH_F_RESOLVED), mac != NULL);
-			if (!(ifc.flags & NPR_IFACE_F_UP))
-				want = fwd_nh_pack(FWD_NH_IFACE_DOWN, ifc.port_id, 0);
-			else if (mac == NULL)
-				want = fwd_nh_pack(FWD_NH_UNRESOLVED, ifc.port_id, 0);
-			else
-				want = fwd_nh_pack(FWD_NH_FORWARD, ifc.port_id, mac48(mac));
-		}
-		assert_int_equal(atomic_load(&t->nh[ni]), want);
-	}
-	for (uint32_t i = 0; i < SL * NH_MAX; i++)
-		if (!nh_seen[i])
-			assert_int_equal(atomic_load(&t->nh[i]), 0);
-	/* port table */
-	for (unsigned p = 0; p < NPR_MAX_PORTS; p++) {
-		uint64_t mac = 0;
-		uint32_t up = 0;
-		for (uint32_t k = 0; k < n_if; k++) {
-			struct npr_dump_iface ifc;
-			memcpy(&ifc, ifs + k * sizeof(ifc), sizeof(ifc));
-			if (ifc.port_id == p) {
-				mac = mac48(ifc.mac);
-				up = ifc.flags & NPR_IFACE_F_UP;
-			}
-		}
-		assert_int_equal(atomic_load(&t->port[p].mac), mac);
-		assert_int_equal(atomic_load(&t->port[p].up), up);
-	}
-	free(ifs);
-	free(nhs);
-	free(nbs);
-	free(grs);
-	free(r4);
-	free(r6);
+	const char *why = cfg_check_invariants(C, SID, NH_MAX, GROUP_MAX);
+	if (why != NULL)
+		fail_msg("invariants: %s", why);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -1220,6 +1220,54 @@ test_too_big(void **state)
 	assert_int_equal((unsigned)get16(icmp + 4) << 16 | get16(icmp + 6), 1400);
 	assert_int_equal(ref_sum6(ip, icmp, get16(ip + 4)), 0xffff);
 	assert_int_equal(counter(NPR_SLOW_ICMP_TOOBIG_TX), 2);
+	clear_sent();
+
+	/* what the router sends goes within the egress MTU too: an echo reply as large as its
+	 * request, to a source routed out of wan (MTU 1400), in fragments */
+	n = echo4(f, "10.1.2.3", "192.0.2.1", 2000);
+	input(f, n, 0, NPR_EXC_LOCAL, T0);
+	assert_int_equal(counter(NPR_SLOW_ECHO_TX), 1);
+	assert_int_equal(n_sent, 2);
+	assert_int_equal(counter(NPR_SLOW_FRAG_TX), 5);
+	for (unsigned i = 0; i < 2; i++) {
+		ip = frame(i) + 14;
+		assert_int_equal(sent[i]->port, 1);
+		assert_true(get16(ip + 2) <= 1400);
+		assert_int_equal(ref_sum(ip, 20, NULL, 0), 0xffff);
+		assert_int_equal(!!(get16(ip + 6) & 0x2000), i == 0);
+	}
+	clear_sent();
+}
+
+/* A packet that waited for its neighbour while the interface's MTU shrank is not sent beyond
+ * it: with DF, "fragmentation needed" with the new MTU. */
+static void
+test_too_big_held(void **state)
+{
+	uint8_t f[3100];
+	(void)state;
+
+	OK(neigh(NPR_MSG_NEIGH_SET, 0, "192.0.2.2", H0));
+	clear_sent();
+	unsigned n = udp4(f, R0, "192.0.2.2", "198.51.100.77", 64, 0x4000, 1350); /* 1378 */
+	input(f, n, 0, NPR_EXC_UNRESOLVED, T0);
+	assert_int_equal(counter(NPR_SLOW_HOLD_QUEUED), 1);
+	assert_int_equal(n_sent, 1); /* the ARP request */
+	clear_sent();
+	OK(iface(1, 1, R1, 1280, true, "wan"));
+	arp(f, R1, 2, H9, "198.51.100.77", R1, "198.51.100.1");
+	input(f, 42, 1, EXC_ARP, T0 + MSEC);
+	assert_int_equal(counter(NPR_SLOW_HOLD_SENT), 0);
+	assert_int_equal(counter(NPR_SLOW_ICMP_TOOBIG_TX), 1);
+	assert_int_equal(n_sent, 1);
+	const uint8_t *o = frame(0), *ip = o + 14;
+	assert_int_equal(sent[0]->port, 0);
+	assert_memory_equal(o, H0, 6);
+	assert_int_equal(ip[9], 1);
+	assert_int_equal(ip[20], 3);
+	assert_int_equal(ip[21], 4);
+	assert_int_equal(get16(ip + 20 + 6), 1280);
+	clear_sent();
 }
 
 /* Address removal takes its connected route and the neighbours learnt on it. */
@@ -1580,6 +1628,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_ratelimit, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_too_big, setup_each, teardown_each),
+		cmocka_unit_test_setup_teardown(test_too_big_held, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_connected, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_batch_open, setup_each, teardown_each),
 		cmocka_unit_test_setup_teardown(test_host_punt, setup_each, teardown_each),
