@@ -489,6 +489,19 @@ stats_entry(void *ctx, const void *e)
 	s->got = true;
 }
 
+/* Each worker's queue of each port (queue q is worker q's), as the driver counts them. */
+static void
+print_queues(const struct npr_stats *st, unsigned np, unsigned nw)
+{
+	printf("%-5s %-6s %-7s %14s %14s\n", "PORT", "QUEUE", "WORKER", "RX", "TX");
+	for (unsigned i = 0; i < np; i++)
+		for (unsigned q = 0; q < nw && q < NPR_STATS_QUEUES; q++)
+			printf("%-5u %-6u %-7u %14" PRIu64 " %14" PRIu64 "\n", st->port[i].port_id,
+			       q, q, st->port[i].q_ipackets[q], st->port[i].q_opackets[q]);
+	if (nw > NPR_STATS_QUEUES)
+		printf("(queues above %u are not counted separately)\n", NPR_STATS_QUEUES - 1);
+}
+
 static int
 show_stats(struct ctl *x)
 {
@@ -561,6 +574,16 @@ show_stats(struct ctl *x)
 			json_kv_u64(j, "rx_nombuf", p->rx_nombuf);
 			if (p->flags & NPR_PORT_F_UNSEEN)
 				json_kv_u64(j, "rx_unseen", p->rx_unseen);
+			json_key(j, "queues"); /* queue q: worker q's */
+			json_arr_begin(j);
+			for (unsigned q = 0; q < nw && q < NPR_STATS_QUEUES; q++) {
+				json_obj_begin(j);
+				json_kv_u64(j, "queue", q);
+				json_kv_u64(j, "ipackets", p->q_ipackets[q]);
+				json_kv_u64(j, "opackets", p->q_opackets[q]);
+				json_obj_end(j);
+			}
+			json_arr_end(j);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
@@ -666,6 +689,8 @@ show_stats(struct ctl *x)
 	printf("%-28s %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
 	       " %12" PRIu64 " %12s\n",
 	       "total", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], unseen_sum);
+	if (nw > 1)
+		print_queues(&st, np, nw);
 	for (unsigned i = 0; i < np; i++)
 		if (st.port[i].link_downs != 0)
 			printf("port %u: link went down %" PRIu32 " times (memif peer left)\n",

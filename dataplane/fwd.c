@@ -857,31 +857,28 @@ fwd_flow_hash(const struct rte_mbuf *m)
  * a port it closed: every rx and tx burst follows a look at the port's gate within one loop.
  */
 /*
- * Idle naps (--idle adaptive). After FWD_IDLE_SPINS polls in a row that found nothing, the
- * worker sleeps: a nap of FWD_NAP_MIN_NS, doubling while the queues stay empty, up to
- * FWD_NAP_MAX_NS; but never more than FWD_NAP_RECENT_NS while packets came in the last
- * FWD_RECENT_NS, so that a low rate of traffic waits little. The first packet after a long
- * idle waits at most FWD_NAP_MAX_NS (the rx ring holds what arrives meanwhile). The worker is
- * offline for QSBR while it sleeps, so grace periods (route updates, the port gate) never
- * wait for it; back online it reads the tables and gates afresh. The nap is a syscall, made
- * only when there is no packet to handle. Timer slack is set to 1 us at start, so that a nap
- * is not stretched by the default 50 us.
+ * Idle naps (--idle adaptive). While packets keep coming (the last two bursts less than
+ * FWD_HOT_NS apart, the last one less than FWD_HOT_NS ago: rates above about 100 packets/s)
+ * the worker polls as with --idle poll, since a sleeping thread wakes tens of microseconds
+ * late (more in a VM) and every packet would wait for that; a lone packet (a neighbour
+ * discovery, a keepalive) does not keep it awake. Otherwise, once its queues have been empty
+ * for FWD_IDLE_SPINS polls, it naps: FWD_NAP_MIN_NS,
+ * doubling while they stay empty, up to FWD_NAP_MAX_NS, so that the first packet after an idle
+ * time T waits about T/2 at most, and at most FWD_NAP_MAX_NS (the rx ring holds what arrives
+ * meanwhile). The worker is offline for QSBR while it sleeps, so grace periods (route updates,
+ * the port gate) never wait for it; back online it reads the tables and gates afresh. The nap
+ * is a syscall, made only when there is no packet to handle. Timer slack is set to 1 us at
+ * start, so that a nap is not stretched by the default 50 us.
  */
 #define FWD_IDLE_SPINS 256u
 #define FWD_NAP_MIN_NS 5000ull
-#define FWD_NAP_RECENT_NS 20000ull
 #define FWD_NAP_MAX_NS 1000000ull
-#define FWD_RECENT_NS 50000000ull
+#define FWD_HOT_NS 10000000ull
 
 static __rte_noinline void
-fwd_nap(struct fwd_worker *w, const struct fwd_tables *t, uint64_t *nap_ns, uint64_t last_rx,
-	uint64_t hz)
+fwd_nap(struct fwd_worker *w, const struct fwd_tables *t, uint64_t *nap_ns, uint64_t now)
 {
-	uint64_t now = rte_rdtsc();
-	uint64_t cap = (now - last_rx) < FWD_RECENT_NS * hz / 1000000000ull ? FWD_NAP_RECENT_NS
-									    : FWD_NAP_MAX_NS;
-	uint64_t ns = RTE_MIN(*nap_ns, cap);
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ns };
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)*nap_ns };
 
 	if (t->qsbr != NULL)
 		rte_rcu_qsbr_thread_offline(t->qsbr, w->idx);
@@ -890,7 +887,7 @@ fwd_nap(struct fwd_worker *w, const struct fwd_tables *t, uint64_t *nap_ns, uint
 		rte_rcu_qsbr_thread_online(t->qsbr, w->idx);
 	stat_add(&w->stats.naps, 1);
 	stat_add(&w->stats.nap_cycles, rte_rdtsc() - now);
-	*nap_ns = RTE_MIN(ns * 2, FWD_NAP_MAX_NS);
+	*nap_ns = RTE_MIN(*nap_ns * 2, FWD_NAP_MAX_NS);
 }
 
 int
@@ -899,7 +896,8 @@ fwd_worker_main(void *arg)
 	struct fwd_worker *w = arg;
 	const struct fwd_tables *t = w->t;
 	struct rte_mbuf *pkts[FWD_BURST];
-	uint64_t hz = rte_get_tsc_hz(), last_rx = 0, nap_ns = FWD_NAP_MIN_NS;
+	uint64_t hot = FWD_HOT_NS * rte_get_tsc_hz() / 1000000000ull, last_rx = 0, prev_rx = 0,
+		 nap_ns = FWD_NAP_MIN_NS;
 	unsigned empty = 0;
 
 	if (w->idle_adaptive)
@@ -949,11 +947,16 @@ fwd_worker_main(void *arg)
 			empty = 0;
 			nap_ns = FWD_NAP_MIN_NS;
 		} else if (w->idle_adaptive) {
-			if (++empty == 1)
-				last_rx = rte_rdtsc(); /* about when the last packet came */
+			if (++empty == 1) { /* about when the last packets came */
+				prev_rx = last_rx;
+				last_rx = rte_rdtsc();
+			}
 			if (empty >= FWD_IDLE_SPINS) {
-				fwd_nap(w, t, &nap_ns, last_rx, hz);
-				CYC_MARK(w, CYC_IDLE);
+				uint64_t now = rte_rdtsc();
+				if (now - last_rx >= hot || last_rx - prev_rx >= hot) {
+					fwd_nap(w, t, &nap_ns, now);
+					CYC_MARK(w, CYC_IDLE);
+				}
 			}
 		}
 	}

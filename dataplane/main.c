@@ -470,6 +470,22 @@ port_limit(const struct dp *dp, const struct rte_eth_dev_info *info, struct cfg_
 	}
 }
 
+/* How to give a virtual device more queues, for the error above. */
+static const char *
+more_queues_hint(const char *driver)
+{
+	static const struct {
+		const char *driver, *hint;
+	} hints[] = {
+		{ "net_pcap", " (net_pcap: one rx_pcap= and one tx_pcap= per queue)" },
+		{ "net_af_packet", " (net_af_packet: qpairs=N)" },
+	};
+	for (size_t i = 0; driver != NULL && i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (strcmp(driver, hints[i].driver) == 0)
+			return hints[i].hint;
+	return "";
+}
+
 static void
 port_init(struct dp *dp, uint16_t port, unsigned idx, struct cfg_port *cp)
 {
@@ -485,8 +501,9 @@ port_init(struct dp *dp, uint16_t port, unsigned idx, struct cfg_port *cp)
 	unsigned nq = dp->n_workers;
 	if (info.max_rx_queues < nq || info.max_tx_queues < nq)
 		die("port %u (%s) has %u rx / %u tx queues, %u workers need one of each; run fewer "
-		    "workers (-l) or give the device more queues",
-		    port, name, info.max_rx_queues, info.max_tx_queues, nq);
+		    "workers (-l) or give the device more queues%s",
+		    port, name, info.max_rx_queues, info.max_tx_queues, nq,
+		    more_queues_hint(info.driver_name));
 	if (is_af_packet(&info)) {
 		/* the PMD reads ring frame i at i * framesz, where the kernel puts it only if
 		 * framesz divides the block size (else it receives nothing useful) */
@@ -509,13 +526,19 @@ port_init(struct dp *dp, uint16_t port, unsigned idx, struct cfg_port *cp)
 		die("port %u (%s) carries IP packets of at most %u bytes (%s), less than %u", port,
 		    name, cp->max_mtu, cp->mtu_why, NPR_MTU_MIN);
 	if (nq > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
-			info.flow_type_rss_offloads;
-		if (conf.rx_adv_conf.rss_conf.rss_hf == 0)
-			die("port %u (%s) cannot spread flows over %u queues (no RSS)", port, name,
-			    nq);
+		/* RSS where the device hashes flows; else the device (or its peer) chooses each
+		 * packet's queue: one file per queue (net_pcap), the peer's queue (net_memif),
+		 * the kernel's fanout hash (net_af_packet qpairs) */
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			      info.flow_type_rss_offloads;
+		if (hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		} else {
+			printf(PROG ": port %u (%s): no RSS; %u queues, the device chooses each "
+				    "packet's queue\n",
+			       port, name, nq);
+		}
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;

@@ -102,6 +102,13 @@ fill_raw(const struct stats *s, struct npr_stats *st)
 			p->ierrors = es.ierrors;
 			p->oerrors = es.oerrors;
 			p->rx_nombuf = es.rx_nombuf;
+			unsigned nq = RTE_MIN(
+				s->n_workers,
+				RTE_MIN(NPR_STATS_QUEUES, (unsigned)RTE_ETHDEV_QUEUE_STAT_CNTRS));
+			for (unsigned q = 0; q < nq; q++) {
+				p->q_ipackets[q] = es.q_ipackets[q];
+				p->q_opackets[q] = es.q_opackets[q];
+			}
 		}
 		/* raw here: the netdev's rx_packets (stats_fill makes it the difference) */
 		if (s->netdev[i][0] != '\0' && netdev_rx_packets(s->netdev[i], &p->rx_unseen) == 0)
@@ -132,6 +139,10 @@ stats_fill(const struct stats *s, struct npr_stats *st)
 		p->ierrors -= b->ierrors;
 		p->oerrors -= b->oerrors;
 		p->rx_nombuf -= b->rx_nombuf;
+		for (unsigned q = 0; q < NPR_STATS_QUEUES; q++) {
+			p->q_ipackets[q] -= b->q_ipackets[q];
+			p->q_opackets[q] -= b->q_opackets[q];
+		}
 		if (p->flags & NPR_PORT_F_UNSEEN) {
 			/* what the netdev received since, less what the port passed on (frames
 			 * still in the ring count until the port reads them) */

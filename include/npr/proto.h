@@ -77,7 +77,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NPR_ABI_VERSION 3u
+#define NPR_ABI_VERSION 4u
 #define NPR_SHM_MAGIC 0x5245545541525031ull /* "1PRAUTER" little-endian, arbitrary */
 
 #define NPR_MSG_MAX 65536u /* largest record, header included */
@@ -542,6 +542,7 @@ struct npr_worker_stats {
 };
 
 #define NPR_PORT_F_UNSEEN 0x1u /* rx_unseen is known for this port */
+#define NPR_STATS_QUEUES 16u   /* queues per port with their own counters (DPDK's too) */
 struct npr_port_stats {
 	uint16_t port_id;
 	uint8_t flags;	     /* NPR_PORT_F_* */
@@ -560,6 +561,11 @@ struct npr_port_stats {
 	 * datagram comes as one frame, cut to the ring's frame size). Valid with
 	 * NPR_PORT_F_UNSEEN (ABI 3) */
 	uint64_t rx_unseen;
+	/* per queue, as the driver counts them (ABI 4): queue q is worker q's (npr_stats
+	 * n_workers queues per port), the first NPR_STATS_QUEUES of them; 0 where the driver
+	 * does not count per queue */
+	uint64_t q_ipackets[NPR_STATS_QUEUES];
+	uint64_t q_opackets[NPR_STATS_QUEUES];
 };
 
 struct npr_stats {
@@ -634,7 +640,7 @@ _Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
 _Static_assert(sizeof(struct npr_worker_stats) ==
 		       80 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),
 	       "worker_stats");
-_Static_assert(sizeof(struct npr_port_stats) == 80, "port_stats");
+_Static_assert(sizeof(struct npr_port_stats) == 80 + 2 * 8 * NPR_STATS_QUEUES, "port_stats");
 _Static_assert(offsetof(struct npr_port_stats, link_downs) == 4, "port_stats.link_downs");
 _Static_assert(NPR_DROP_MAX <= NPR_STATS_DROP_SLOTS, "drop slots");
 _Static_assert(NPR_EXC_MAX <= NPR_STATS_EXC_SLOTS, "exc slots");

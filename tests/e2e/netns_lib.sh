@@ -115,15 +115,19 @@ two_hosts() {
 # TCP on a busy machine: frames lost in the kernel, RX-UNSEEN in show stats).
 start_router() {
     local log=$1; shift
-    local vdevs=() i=0 ring
+    local vdevs=() i=0 ring nw=${NPR_WORKERS:-1} lcores="0@0" w
+    # NPR_WORKERS=N: N workers (lcores 1..N on the CPUs in turn), each port with N queue
+    # pairs; the kernel's fanout hash spreads flows over them (af_packet has no RSS)
+    for w in $(seq 1 "$nw"); do lcores+=",$w@$((w % $(nproc)))"; done
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do
         ring=",framecnt=4096"
         [[ $1 == *framecnt=* ]] && ring=
+        [ "$nw" -gt 1 ] && ring+=",qpairs=$nw"
         vdevs+=(--vdev "net_af_packet$i,iface=$1$ring"); i=$((i + 1)); shift
     done
     [ $# -gt 0 ] && shift
     ip netns exec "$NS_R" "$NPR_DP" --no-pci --no-huge -m 512 --no-shconf \
-        --file-prefix "$NPR_NAME" --log-level='*:warning' -l 0,1 "${vdevs[@]}" -- \
+        --file-prefix "$NPR_NAME" --log-level='*:warning' --lcores "$lcores" "${vdevs[@]}" -- \
         --neigh-retry-ms 300 --shm "$NPR_NAME" "$@" >"$log" 2>&1 &
     NPR_DP_PID=$!
     for _ in $(seq 200); do

@@ -1,9 +1,18 @@
 #!/usr/bin/python3
 """End-to-end forwarding test: pcap in -> nprouter-dataplane -> pcap out.
 
-  pcap_forward.py gen DIR      write DIR/in0.pcap, in1.pcap, in2.pcap, DIR/config.batch and
-                               DIR/expect.json (what must come out, and every counter)
-  pcap_forward.py check DIR    compare DIR/out*.pcap and DIR/dataplane.log with DIR/expect.json
+  pcap_forward.py gen DIR [N]  write DIR/inP_Q.pcap (port P, queue Q < N, default 1),
+                               DIR/config.batch and DIR/expect.json (what must come out of
+                               which port and queue, and every counter)
+  pcap_forward.py check DIR    compare DIR/outP_Q.pcap, DIR/dataplane.log and DIR/stats.json
+                               with DIR/expect.json
+
+With N queues (N workers: worker W owns queue W of every port), a port's input packets go to
+its queues in turn: packet i to queue i mod N, and the 3 packets of each ECMP flow so to 2 or 3
+different workers. A worker sends what it forwards on its own queue, so every forwarded packet
+is expected on one queue of one port; the router's own packets leave port P by queue P mod N
+(the slow path hands a port's frames to one worker, so that they keep their order). Counters:
+per worker (rx = its queue of every port), per port and queue, and the totals per reason.
 
 The expectation is computed independently of nprouter: scapy builds each packet, and the
 expected output is the same packet with new MACs and TTL/hop limit - 1 whose checksum scapy
@@ -148,10 +157,16 @@ def slow_frame(raw):
     return False
 
 
-def gen(d):
+def gen(d, nq):
     inp = {0: [], 1: [], 2: []}
-    expect = {"out": {0: [], 1: [], 2: []}, "drop": {}, "exc": {}, "ecmp": [],
+    # forwarded packets per "port/queue", in the order that queue must send them
+    expect = {"queues": nq, "out": {"%d/%d" % (p, q): [] for p in R for q in range(nq)},
+              "drop": {}, "exc": {}, "ecmp": [],
               "slow": {p: [norm(bytes(x)) for x in v] for p, v in slow_up().items()}}
+
+    def queue(port):
+        """The queue (worker) of the next packet received on port."""
+        return len(inp[port]) % nq
 
     def slow(port, frame):
         expect["slow"][port].append(norm(bytes(frame)))
@@ -160,13 +175,14 @@ def gen(d):
         return Ether(src=H0, dst=R[0][1])
 
     def add(port, pkt, kind, what=None, nh=None, icmp=None):
+        q = queue(port)
         inp[port].append(pkt)
         if icmp is not None:  # what the router answers
             slow(0, icmp(Ether(bytes(pkt))))
         if kind == "fwd4":
-            expect["out"][NH[nh][0]].append(fwd4(pkt, nh).hex())
+            expect["out"]["%d/%d" % (NH[nh][0], q)].append(fwd4(pkt, nh).hex())
         elif kind == "fwd6":
-            expect["out"][NH[nh][0]].append(fwd6(pkt, nh).hex())
+            expect["out"]["%d/%d" % (NH[nh][0], q)].append(fwd6(pkt, nh).hex())
         elif kind == "drop":
             expect["drop"][what] = expect["drop"].get(what, 0) + 1
         elif kind == "exc":
@@ -202,8 +218,9 @@ def gen(d):
         for _ in range(3):
             p = e0() / IP(src="192.0.2.2", dst="10.2.%d.%d" % (f // 8, f % 8 + 1)) / UDP(
                 sport=10000 + f, dport=53) / Raw(b"flow")
+            expect["ecmp"].append({1: fwd4(p, 1).hex(), 2: fwd4(p, 2).hex(), "flow": f,
+                                   "queue": queue(0)})
             inp[0].append(p)
-            expect["ecmp"].append({1: fwd4(p, 1).hex(), 2: fwd4(p, 2).hex(), "flow": f})
     # drops (a blackhole is silent); no route and unreachable routes get an ICMP error
     add(0, e0() / IP(src="192.0.2.2", dst="10.3.0.1") / udp, "drop", "BLACKHOLE")
     add(0, e0() / IP(src="192.0.2.2", dst="10.5.0.1") / udp, "exc", "UNREACHABLE",
@@ -253,8 +270,12 @@ def gen(d):
                                              hwdst=H0, pdst="192.0.2.2"))
 
     os.makedirs(d, exist_ok=True)
+    expect["rx_queue"] = {}  # "port/queue": packets that queue receives
     for p in (0, 1, 2):
-        wrpcap(os.path.join(d, "in%d.pcap" % p), inp[p])
+        for q in range(nq):
+            pkts = inp[p][q::nq]
+            wrpcap(os.path.join(d, "in%d_%d.pcap" % (p, q)), pkts)
+            expect["rx_queue"]["%d/%d" % (p, q)] = len(pkts)
     with open(os.path.join(d, "config.batch"), "w") as f:
         f.write(CONFIG)
     expect["rx"] = sum(len(v) for v in inp.values())
@@ -264,8 +285,8 @@ def gen(d):
 
 
 def counters(log):
-    """Counters the data plane printed at exit."""
-    drop, exc, rx = {}, {}, 0
+    """Counters the data plane printed at exit; rx per worker."""
+    drop, exc, rx = {}, {}, {}
     for line in log.splitlines():
         m = re.match(r"drop (\S+)\s+(\d+)", line)
         if m:
@@ -273,56 +294,67 @@ def counters(log):
         m = re.match(r"exception (\S+)\s+(\d+)", line)
         if m:
             exc[m.group(1)] = int(m.group(2))
-        m = re.match(r"worker \d+ lcore \d+ rx (\d+)", line)
+        m = re.match(r"worker (\d+) lcore \d+ rx (\d+)", line)
         if m:
-            rx += int(m.group(1))
+            rx[int(m.group(1))] = int(m.group(2))
     return drop, exc, rx
+
+
+def read_out(d, p, q):
+    path = os.path.join(d, "out%d_%d.pcap" % (p, q))
+    return [bytes(x).hex() for x in rdpcap(path)] if os.path.getsize(path) > 24 else []
+
+
+def diff_slow(errors, where, got, want):
+    if got != want:
+        errors.append("%s: router-originated packets differ:" % where)
+        for x in want:
+            if x not in got:
+                errors.append("  missing   %s" % Ether(bytes.fromhex(x)).summary())
+        for x in got:
+            if x not in want:
+                errors.append("  unexpected %s  %s" % (Ether(bytes.fromhex(x)).summary(), x))
 
 
 def check(d):
     with open(os.path.join(d, "expect.json")) as f:
         expect = json.load(f)
+    nq = expect["queues"]
     errors = []
-    out = {}
-    for p in (0, 1, 2):
-        path = os.path.join(d, "out%d.pcap" % p)
-        out[p] = [bytes(x).hex() for x in rdpcap(path)] if os.path.getsize(path) > 24 else []
-    # the router's own packets: compared as a set per port, then set aside
-    for p in (0, 1, 2):
-        got = sorted(norm(bytes.fromhex(x)) for x in out[p] if slow_frame(bytes.fromhex(x)))
-        want = sorted(expect["slow"][str(p)])
-        if got != want:
-            errors.append("port %d: router-originated packets differ:" % p)
-            for x in want:
-                if x not in got:
-                    errors.append("  missing   %s" % Ether(bytes.fromhex(x)).summary())
-            for x in got:
-                if x not in want:
-                    errors.append("  unexpected %s  %s" % (Ether(bytes.fromhex(x)).summary(), x))
+    out = {(p, q): read_out(d, p, q) for p in (0, 1, 2) for q in range(nq)}
+    # the router's own packets: compared as a set per port and queue (port P's leave by
+    # queue P mod N), then set aside
+    for (p, q), frames in out.items():
+        got = sorted(norm(bytes.fromhex(x)) for x in frames if slow_frame(bytes.fromhex(x)))
+        want = sorted(expect["slow"][str(p)]) if q == p % nq else []
+        diff_slow(errors, "port %d queue %d" % (p, q), got, want)
     n_slow = sum(len(v) for v in expect["slow"].values())
-    out = {p: [x for x in out[p] if not slow_frame(bytes.fromhex(x))] for p in out}
-    # ECMP packets are interleaved with the rest on ports 1 and 2: take them out first
-    remaining = {p: list(out[p]) for p in out}
+    remaining = {k: [x for x in v if not slow_frame(bytes.fromhex(x))] for k, v in out.items()}
+    n_out = sum(len(v) for v in remaining.values())
+    # ECMP packets are interleaved with the rest on ports 1 and 2 of the worker that received
+    # them: take them out first. A flow's packets reach 2 or 3 workers: one member for all.
     flow_port = {}
     for e in expect["ecmp"]:
         hit = None
-        for port in ("1", "2"):
-            if e[port] in remaining[int(port)]:
-                remaining[int(port)].remove(e[port])
-                hit = int(port)
+        for port in (1, 2):
+            if e[str(port)] in remaining[(port, e["queue"])]:
+                remaining[(port, e["queue"])].remove(e[str(port)])
+                hit = port
                 break
         if hit is None:
-            errors.append("ECMP flow %d: packet not found on port 1 or 2" % e["flow"])
+            errors.append("ECMP flow %d: packet not found on queue %d of port 1 or 2"
+                          % (e["flow"], e["queue"]))
             continue
         if flow_port.setdefault(e["flow"], hit) != hit:
-            errors.append("ECMP flow %d: moved between ports" % e["flow"])
+            errors.append("ECMP flow %d: moved between ports (queue %d)" % (e["flow"], e["queue"]))
     used = set(flow_port.values())
     if used != {1, 2}:
         errors.append("ECMP: flows used ports %s, expected both 1 and 2" % sorted(used))
-    for p in ("0", "1", "2"):
-        want, got = expect["out"][p], remaining[int(p)]
+    for (p, q), got in sorted(remaining.items()):
+        want = expect["out"]["%d/%d" % (p, q)]
         if want != got:
-            errors.append("port %s: expected %d packets, got %d" % (p, len(want), len(got)))
+            errors.append("port %d queue %d: expected %d packets, got %d"
+                          % (p, q, len(want), len(got)))
             for i, (a, b) in enumerate(zip(want, got)):
                 if a != b:
                     errors.append("  first difference at packet %d:\n    want %s\n    got  %s" %
@@ -330,26 +362,44 @@ def check(d):
                     break
     with open(os.path.join(d, "dataplane.log")) as f:
         drop, exc, rx = counters(f.read())
-    if rx != expect["rx"]:
-        errors.append("worker rx %d, expected %d" % (rx, expect["rx"]))
+    want_rx = {w: sum(expect["rx_queue"]["%d/%d" % (p, w)] for p in (0, 1, 2))
+               for w in range(nq)}
+    if rx != want_rx:
+        errors.append("rx per worker %s, expected %s" % (rx, want_rx))
     if drop != expect["drop"]:
         errors.append("drop counters %s, expected %s" % (drop, expect["drop"]))
     if exc != expect["exc"]:
         errors.append("exception counters %s, expected %s" % (exc, expect["exc"]))
-    n_out = sum(len(v) for v in out.values())
-    print("checked %d output packets (%d from the router itself), %d drop reasons, "
-          "%d exception reasons, ECMP %d flows on %s"
-          % (n_out + n_slow, n_slow, len(drop), len(exc), len(flow_port), sorted(used)))
+    # what show stats said before the stop: per port and queue, as the driver counts them
+    with open(os.path.join(d, "stats.json")) as f:
+        st = json.load(f)
+    for port in st["ports"]:
+        for qs in port["queues"]:
+            key = "%d/%d" % (port["port_id"], qs["queue"])
+            if qs["ipackets"] != expect["rx_queue"][key]:
+                errors.append("show stats: port %s queue %d received %d, expected %d"
+                              % (port["port_id"], qs["queue"], qs["ipackets"],
+                                 expect["rx_queue"][key]))
+        if len(port["queues"]) != nq:
+            errors.append("show stats: port %s has %d queues, expected %d"
+                          % (port["port_id"], len(port["queues"]), nq))
+    if [w["rx_pkts"] for w in st["workers"]] != [want_rx[w] for w in range(nq)]:
+        errors.append("show stats: workers received %s, expected %s"
+                      % ([w["rx_pkts"] for w in st["workers"]], want_rx))
+    print("%d queue(s): checked %d output packets (%d from the router itself), %d drop reasons, "
+          "%d exception reasons, ECMP %d flows on %s, rx per worker %s"
+          % (nq, n_out + n_slow, n_slow, len(drop), len(exc), len(flow_port), sorted(used),
+             [rx.get(w) for w in range(nq)]))
     for e in errors:
         print("FAIL:", e)
     return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("gen", "check"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("gen", "check"):
         print(__doc__)
         sys.exit(2)
     if sys.argv[1] == "gen":
-        gen(sys.argv[2])
+        gen(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else 1)
     else:
         sys.exit(check(sys.argv[2]))

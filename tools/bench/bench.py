@@ -557,13 +557,20 @@ class Npr:
     """nprouter-dataplane plus nprouter-control on its segment."""
     seq = 0
 
-    def __init__(self, k, vdevs, mbufs, binary=None, name="nprouter"):
+    def __init__(self, k, vdevs, mbufs, binary=None, name="nprouter", extra=()):
         self.k = k
         eal, _ = k.eal(mbufs, 512)
         Npr.seq += 1
         self.shm = "nprb-%d-%d" % (os.getpid(), Npr.seq)
         argv = [binary or k.dp] + eal + ["-l", k.lcores] + vdevs + [
-            "--", "--shm", self.shm, "--mbufs", str(mbufs)] + no_host_ports(binary or k.dp)
+            "--", "--shm", self.shm, "--mbufs", str(mbufs)] + no_host_ports(binary or k.dp) + list(extra)
+        # another build's data plane speaks its own ABI: its build's control talks to it
+        self.ctl_bin = k.ctl_bin
+        if binary:
+            sib = os.path.join(os.path.dirname(os.path.dirname(binary)), "control",
+                               "nprouter-control")
+            if os.access(sib, os.X_OK):
+                self.ctl_bin = sib
         self.proc = Proc(k, name, argv)
 
     def start(self):
@@ -571,7 +578,7 @@ class Npr:
         end = time.monotonic() + 60
         while True:
             self.proc.check_alive()
-            r = subprocess.run([self.k.ctl_bin, "--shm", self.shm, "--timeout", "200", "hello"],
+            r = subprocess.run([self.ctl_bin, "--shm", self.shm, "--timeout", "200", "hello"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if r.returncode == 0:
                 break
@@ -583,7 +590,7 @@ class Npr:
         self.proc.connect()
 
     def ctl(self, *args, stdin=None, json_out=False, timeout_ms=60000, cpus=None):
-        argv = [self.k.ctl_bin, "--shm", self.shm, "--timeout", str(timeout_ms)]
+        argv = [self.ctl_bin, "--shm", self.shm, "--timeout", str(timeout_ms)]
         if json_out:
             argv.append("--json")
         pre = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
@@ -610,8 +617,8 @@ def npr_basic_config(n):
     ]) + "\n")
 
 
-def start_nprouter(k, sc, pcap, count, tables, binary=None, name="nprouter"):
-    n = Npr(k, pcap_vdevs(pcap, k), count + 16384, binary=binary, name=name)
+def start_nprouter(k, sc, pcap, count, tables, binary=None, name="nprouter", extra=()):
+    n = Npr(k, pcap_vdevs(pcap, k), count + 16384, binary=binary, name=name, extra=extra)
     n.start()
     try:
         npr_basic_config(n)
@@ -728,8 +735,8 @@ def start_program(k, prog, sc, pcap, tables):
         return start_l3fwd(k, sc, pcap, sc["count"], prog.split("-")[1], tables)
     if prog == "nprouter-b":
         return start_nprouter(k, sc, pcap, sc["count"], tables, binary=k.nprouter_b,
-                              name=prog)
-    return start_nprouter(k, sc, pcap, sc["count"], tables)
+                              name=prog, extra=k.nprouter_b_args)
+    return start_nprouter(k, sc, pcap, sc["count"], tables, extra=k.nprouter_args)
 
 
 def one_run(k, prog, sc, pcap, tables):
@@ -1322,7 +1329,13 @@ def main():
     ap.add_argument("--nprouter-b", metavar="BINARY",
                     help="another nprouter-dataplane (an older build): runs as program "
                     "nprouter-b, alternating with nprouter in every round, so that the "
-                    "report's npr / nprouter-b column compares the two builds")
+                    "report's npr / nprouter-b column compares the two builds; its "
+                    "build's control (../control/nprouter-control) programs it")
+    ap.add_argument("--nprouter-args", metavar="ARGS",
+                    help="data-plane options of nprouter (e.g. \"--idle poll\")")
+    ap.add_argument("--nprouter-b-args", metavar="ARGS",
+                    help="data-plane options of nprouter-b (e.g. \"--idle poll\"); without "
+                    "--nprouter-b, nprouter-b is this build with these options")
     a = ap.parse_args()
     q = a.quick
     a.repeat = a.repeat or (1 if q else 3)
@@ -1336,6 +1349,11 @@ def main():
         a.nprouter_b = os.path.abspath(a.nprouter_b)
         if not os.access(a.nprouter_b, os.X_OK):
             ap.error("--nprouter-b: %s is not an executable" % a.nprouter_b)
+    a.nprouter_args = (a.nprouter_args or "").split()
+    a.nprouter_b_args = (a.nprouter_b_args or "").split()
+    if a.nprouter_b_args and not a.nprouter_b:  # this build, built below
+        a.nprouter_b = os.path.abspath(os.path.join(a.build, "dataplane", "nprouter-dataplane"))
+    if a.nprouter_b:
         if "nprouter-b" not in a.programs:
             a.programs.append("nprouter-b")
     a.skip = set(x for x in (a.skip if a.skip is not None else "cycles" if q else "").split(",")
