@@ -7,9 +7,12 @@
 # the data plane is still alive.
 #
 #   tools/memif-flap.sh [--build DIR] [--cycles N] [--how kill|quit|mixed] [--up-ms MS]
-#                       [--keep-going] [--seed N] [--tmp DIR] [-v]
+#                       [--workers N] [--keep-going] [--seed N] [--tmp DIR] [-v]
 #
 #   --cycles N      connect/disconnect cycles (default 50)
+#   --workers N     nprouter workers (default 1; lcores on the CPUs in turn), the memif port
+#                   and the generator with N queues (the peer chooses the queue: no RSS);
+#                   at the end every worker must have received
 #   --how           how the generator leaves (default mixed: a random one each cycle)
 #   --up-ms MS      traffic runs 0..MS ms after forwarding resumed (default 300)
 #   --keep-going    count data-plane deaths and restart it, instead of stopping at the first
@@ -18,11 +21,11 @@
 #   --tmp DIR       where the sockets and logs go (default a fresh /tmp/npr-flap.XXXXXX,
 #                   removed at the end)
 #
-# At the end the data plane must have seen every departure (its port's link_downs counter) and
-# must stop cleanly on SIGTERM. Ends with one line "memif-flap: N cycles, C data-plane crashes,
-# F failures to forward after reconnect" and exits non-zero when C or F is not 0 or a check
-# failed. It runs two busy-polling processes: nprouter's worker on CPU 1, testpmd's forwarding
-# lcore on CPU 0.
+# Before each return the data plane must have seen the last departure (its port's link down,
+# and counted in link_downs); at the end it must stop cleanly on SIGTERM. Ends with one line
+# "memif-flap: N cycles, C data-plane crashes, F failures to forward after reconnect, U
+# departures not seen" and exits non-zero when C, F or U is not 0 or a check failed. It runs
+# two busy-polling processes: nprouter's worker on CPU 1, testpmd's forwarding lcore on CPU 0.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +34,7 @@ cycles=50
 how=mixed
 up_ms=300
 keep_going=0
+workers=1
 verbose=0
 seed=$$
 tmp=
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
     --how) how=$2; shift ;;
     --up-ms) up_ms=$2; shift ;;
     --keep-going) keep_going=1 ;;
+    --workers) workers=$2; shift ;;
     --seed) seed=$2; shift ;;
     --tmp) tmp=$2; shift ;;
     -v) verbose=1 ;;
@@ -56,6 +61,10 @@ CTL="$build/control/nprouter-control"
 [ -x "$DP" ] && [ -x "$CTL" ] || { echo "memif-flap: build $build first (ninja -C $build)" >&2; exit 2; }
 command -v dpdk-testpmd >/dev/null || { echo "memif-flap: dpdk-testpmd not found (package dpdk)" >&2; exit 2; }
 
+# worker lcores 1..N on CPUs 1, 0, 1, ... (the main lcore on CPU 0)
+dp_lcores="0@0"
+for w in $(seq 1 "$workers"); do dp_lcores+=",$w@$((w % $(nproc)))"; done
+
 own_tmp=0
 if [ -z "$tmp" ]; then tmp=$(mktemp -d /tmp/npr-flap.XXXXXX); own_tmp=1; fi
 mkdir -p "$tmp"
@@ -63,9 +72,10 @@ name="npr-flap-$$"
 sock="$tmp/memif.sock"
 dp_pid=
 gen_pid=
+gen_sub=
 cleanup() {
-    if [ -n "$gen_pid" ]; then kill -KILL "$gen_pid" 2>/dev/null; wait "$gen_pid" 2>/dev/null; fi
-    exec 9>&- 2>/dev/null
+    [ -n "$gen_pid" ] && kill -KILL "$gen_pid" 2>/dev/null
+    exec 9>&-
     if [ -n "$dp_pid" ]; then kill -TERM "$dp_pid" 2>/dev/null; wait "$dp_pid" 2>/dev/null; fi
     rm -f "/dev/shm/$name"
     [ $own_tmp -eq 1 ] && rm -rf "$tmp"
@@ -77,10 +87,14 @@ ctl() { "$CTL" --shm "$name" --timeout 500 "$@"; }
 FLOWGEN_MAC=00:01:02:03:04:01 # testpmd's flowgen sends to this fixed address
 GEN_MAC=02:00:00:00:0a:00
 
-# the data plane's worker rx and tx totals: "RX TX" (no python: this runs every 20 ms)
-dp_counts() {
-    ctl --json show stats 2>/dev/null | grep -o '"[rt]x_pkts":[0-9]*' |
-        awk -F: '/rx_pkts/ { r += $2 } /tx_pkts/ { t += $2 } END { if (NR) print r, t }'
+# "RX TX UP DOWNS": the workers' rx and tx totals, the port's link (1 up) and how many times
+# it went down; UP and DOWNS are -1 from a data plane that does not report them (before the
+# port gate). No python: this runs every 20 ms.
+dp_state() {
+    ctl --json show stats 2>/dev/null | grep -o '"\([rt]x_pkts\|link_up\|link_downs\)":[0-9]*' |
+        awk -F: '/rx_pkts/ { r += $2 } /tx_pkts/ { t += $2 }
+                 /link_up/ && u == "" { u = $2 } /link_downs/ && d == "" { d = $2 }
+                 END { if (NR) print r, t, (u == "" ? -1 : u), (d == "" ? -1 : d) }'
 }
 
 starts=0
@@ -89,7 +103,7 @@ start_dp() {
     rm -f "$sock"
     starts=$((starts + 1))
     since_start=0
-    "$DP" --no-pci --no-huge -m 512 --no-shconf --file-prefix "$name-dp" -l 0,1 \
+    "$DP" --no-pci --no-huge -m 512 --no-shconf --file-prefix "$name-dp" --lcores "$dp_lcores" \
         --log-level='*:warning' \
         --vdev "net_memif0,role=server,id=0,socket=$sock,socket-abstract=no" \
         -- --shm "$name" --no-host-ports >"$tmp/dp.$starts.log" 2>&1 &
@@ -107,16 +121,24 @@ EOF
 }
 
 start_gen() {
-    rm -f "$tmp/gen.in"
+    rm -f "$tmp/gen.in" "$tmp/gen.pid"
     mkfifo "$tmp/gen.in"
-    # testpmd's forwarding lcore 0 on CPU 0 (main lcore 1): nprouter's worker keeps CPU 1
-    dpdk-testpmd --no-pci --no-huge -m 256 --no-shconf --file-prefix "$name-gen" -l 0,1 \
-        --main-lcore 1 --log-level='*:error' \
-        --vdev "net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,mac=$GEN_MAC" -- \
-        --forward-mode=flowgen --port-topology=loop --auto-start --nb-cores=1 \
-        --total-num-mbufs=8192 <"$tmp/gen.in" >"$tmp/gen.log" 2>&1 &
-    gen_pid=$!
+    # testpmd's forwarding lcore 0 on CPU 0 (main lcore 1): nprouter's worker keeps CPU 1.
+    # A subshell waits for it, so that its SIGKILL is no "Killed" notice of this shell.
+    (
+        dpdk-testpmd --no-pci --no-huge -m 256 --no-shconf --file-prefix "$name-gen" -l 0,1 \
+            --main-lcore 1 --log-level='*:error' \
+            --vdev "net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,mac=$GEN_MAC" \
+            -- --forward-mode=flowgen --port-topology=loop --auto-start --nb-cores=1 \
+            --rxq="$workers" --txq="$workers" \
+            --total-num-mbufs=8192 <"$tmp/gen.in" >"$tmp/gen.log" 2>&1 &
+        echo $! >"$tmp/gen.pid"
+        wait $!
+    ) 2>/dev/null &
+    gen_sub=$!
     exec 9>"$tmp/gen.in" # testpmd runs while its stdin is open
+    for _ in $(seq 100); do [ -s "$tmp/gen.pid" ] && break; sleep 0.01; done
+    gen_pid=$(cat "$tmp/gen.pid")
 }
 
 # stop_gen kill|quit
@@ -128,8 +150,9 @@ stop_gen() {
     fi
     for _ in $(seq 100); do kill -0 "$gen_pid" 2>/dev/null || break; sleep 0.05; done
     kill -KILL "$gen_pid" 2>/dev/null
-    wait "$gen_pid" 2>/dev/null
-    exec 9>&- 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$gen_pid" 2>/dev/null || break; sleep 0.01; done
+    wait "$gen_sub" 2>/dev/null
+    exec 9>&-
     gen_pid=
 }
 
@@ -143,18 +166,39 @@ dp_died() { # prints how the data plane ended
 
 crashes=0
 stalls=0
+unseen=0
 t0=$(date +%s)
 start_dp
 for c in $(seq "$cycles"); do
-    read -r rx0 tx0 < <(dp_counts) || { rx0=0; tx0=0; }
+    # the last departure has gone through: link down, counted (else the new peer would be
+    # refused as "already connected", and what the old one left in the ring could pass for
+    # traffic of the new one)
+    seen=0 rx0=0 tx0=0 up=-1 downs=-1
+    for _ in $(seq 500); do
+        kill -0 "$dp_pid" 2>/dev/null || break
+        st=$(dp_state) && [ -n "$st" ] || continue
+        read -r rx0 tx0 up downs <<<"$st"
+        if [ "$up" -le 0 ] && { [ "$downs" -lt 0 ] || [ "$downs" -ge "$since_start" ]; }; then
+            seen=1; break
+        fi
+        sleep 0.02
+    done
+    if [ $seen -eq 0 ] && kill -0 "$dp_pid" 2>/dev/null; then
+        unseen=$((unseen + 1))
+        echo "memif-flap: cycle $c: the data plane has not seen the peer leave within 10 s (link up $up, went down $downs times of $since_start)"
+        [ $keep_going -eq 1 ] || break
+    fi
     tc0=$(date +%s%N)
     start_gen
-    # forwarding resumed: nprouter received and sent since the peer came back
+    # forwarding resumed: the link is up again, nprouter received and sent since
     ok=0
     for _ in $(seq 500); do
         kill -0 "$dp_pid" 2>/dev/null || break
-        read -r rx tx < <(dp_counts) || continue
-        if [ "${rx:-0}" -gt "$rx0" ] && [ "${tx:-0}" -gt "$tx0" ]; then ok=1; break; fi
+        st=$(dp_state) && [ -n "$st" ] || continue
+        read -r rx tx up downs <<<"$st"
+        if [ "$up" -ne 0 ] && [ "${rx:-0}" -gt "$rx0" ] && [ "${tx:-0}" -gt "$tx0" ]; then
+            ok=1; break
+        fi
         sleep 0.02
     done
     tc1=$(date +%s%N)
@@ -190,14 +234,25 @@ other=0
 if [ -n "$dp_pid" ] && kill -0 "$dp_pid" 2>/dev/null; then
     ctl show stats | sed -n '/^drops/,/^exceptions/p' | sed '$d'
     # every departure since the data plane started went through the port gate
-    for _ in $(seq 100); do # the last departure may still be on its way
-        downs=$(ctl --json show stats | grep -o '"link_downs":[0-9]*' | head -1 | cut -d: -f2)
-        [ "${downs:-0}" -eq "$since_start" ] && break
+    for _ in $(seq 500); do # the last departure may still be on its way
+        st=$(dp_state) && [ -n "$st" ] || continue
+        read -r _ _ _ downs <<<"$st"
+        [ "$downs" -lt 0 ] || [ "$downs" -eq "$since_start" ] && break
         sleep 0.02
     done
-    if [ "${downs:-0}" -ne "$since_start" ]; then
+    if [ "${downs:-0}" -ge 0 ] && [ "${downs:-0}" -ne "$since_start" ]; then
         echo "memif-flap: the data plane saw the link go down ${downs:-0} times, the peer left $since_start times"
         other=$((other + 1))
+    fi
+    if [ "$workers" -gt 1 ]; then
+        # the peer spread its traffic over the queues: every worker received some
+        rx=$(ctl --json show stats | python3 -c '
+import json, sys
+print(" ".join(str(w["rx_pkts"]) for w in json.load(sys.stdin)["workers"]))')
+        echo "memif-flap: packets received per worker: $rx"
+        for r in $rx; do
+            [ "$r" -gt 0 ] || { echo "memif-flap: a worker received nothing"; other=$((other + 1)); break; }
+        done
     fi
     st=0
     kill -TERM "$dp_pid"
@@ -212,5 +267,5 @@ if [ -n "$dp_pid" ] && kill -0 "$dp_pid" 2>/dev/null; then
     grep -ho 'queues [0-9.]* us after' "$tmp"/dp.*.log | awk '{print $2}' | sort -n | awk '
         { v[NR] = $1 } END { if (NR) printf "memif-flap: workers out of the queues after a departure: min %.0f us, median %.0f us, max %.0f us (%d departures)\n", v[1], v[int((NR + 1) / 2)], v[NR], NR }'
 fi
-echo "memif-flap: $c cycles, $crashes data-plane crashes, $stalls failures to forward after reconnect ($((($(date +%s) - t0))) s)"
-[ $crashes -eq 0 ] && [ $stalls -eq 0 ] && [ $other -eq 0 ]
+echo "memif-flap: $c cycles, $crashes data-plane crashes, $stalls failures to forward after reconnect, $unseen departures not seen ($((($(date +%s) - t0))) s)"
+[ $crashes -eq 0 ] && [ $stalls -eq 0 ] && [ $unseen -eq 0 ] && [ $other -eq 0 ]

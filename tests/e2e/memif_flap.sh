@@ -12,4 +12,4 @@ if ! command -v dpdk-testpmd >/dev/null; then
     exit 77
 fi
 exec bash "$SRC/tools/memif-flap.sh" --build "$BUILD" --cycles "${NPR_FLAP_CYCLES:-50}" \
-    --up-ms 150 --seed 12
+    --up-ms 150 --seed 12 --workers "${NPR_WORKERS:-1}"
