@@ -45,6 +45,9 @@ stop_dp() {
 }
 
 cleanup_dp() {
-    if [ -n "$NPR_DP_PID" ]; then kill -KILL "$NPR_DP_PID" 2>/dev/null; wait "$NPR_DP_PID" 2>/dev/null; fi
+    # (|| true: under set -e the killed process's status would end the EXIT trap here, and
+    # leave its segment and EAL runtime directory behind)
+    if [ -n "$NPR_DP_PID" ]; then kill -KILL "$NPR_DP_PID" 2>/dev/null; wait "$NPR_DP_PID" 2>/dev/null || true; fi
     rm -f "/dev/shm/$NPR_NAME"
+    rm -rf "/var/run/dpdk/$NPR_NAME"
 }

@@ -1497,17 +1497,18 @@ test_load_parse_file(void **state)
 	}
 
 	/* bad lines: every one reported with FILE:LINE, up to 20, then a count */
-	char *text = malloc(64 * 1024);
+	const size_t cap = 64 * 1024;
+	char *text = malloc(cap);
 	assert_non_null(text);
 	size_t n = 0;
-	n += (size_t)sprintf(text + n, "10.0.0.0/8 1\n10.0.0.1/8 1\n");
+	n += (size_t)snprintf(text + n, cap - n, "10.0.0.0/8 1\n10.0.0.1/8 1\n");
 	for (int i = 0; i < 30; i++)
-		n += (size_t)sprintf(text + n, "junk%d\n", i);
-	n += (size_t)sprintf(text + n, "11.0.0.0/8 1\n");
+		n += (size_t)snprintf(text + n, cap - n, "junk%d\n", i);
+	n += (size_t)snprintf(text + n, cap - n, "11.0.0.0/8 1\n");
 	/* a line longer than the parser's buffer */
 	memset(text + n, 'x', 2000);
 	n += 2000;
-	n += (size_t)sprintf(text + n, "\n12.0.0.0/8 2\n");
+	n += (size_t)snprintf(text + n, cap - n, "\n12.0.0.0/8 2\n");
 	write_file(path, text, false);
 	o.path = path;
 	char *out = NULL;
