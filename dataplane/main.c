@@ -44,6 +44,7 @@
 
 #include "npr/shm.h"
 #include "npr/util.h"
+#include "capture.h"
 #include "cfg.h"
 #include "fwd.h"
 #include "hostif.h"
@@ -872,6 +873,11 @@ main(int argc, char **argv)
 	if (telemetry_init(cc.port, dp.n_ports, err, sizeof(err)) != 0)
 		die("%s", err);
 	publish_telemetry(&dp);
+	{
+		char why[200];
+		bool on = capture_start(sep, argv, why, sizeof(why));
+		printf(PROG ": packet capture %s: %s\n", on ? "available" : "off", why);
+	}
 
 	/* memif ports: no worker inside their queues while their peer connects or leaves */
 	if (portgate_arm(dp.qsbr, dp.port_ids, dp.n_ports, err, sizeof(err)) != 0)
@@ -960,6 +966,7 @@ main(int argc, char **argv)
 	}
 	stats_print(&dp.stats, stdout);
 	publish_telemetry(&dp); /* the last counters; the commands answer until exit */
+	capture_stop();
 	hostif_free(dp.host); /* the TAPs stay for the next start */
 	dp.host = NULL;
 	sp_free(dp.sp);

@@ -10,7 +10,7 @@ WORKERS=2
 . "$SRC/tests/e2e/lib.sh"
 d=$(mktemp -d /tmp/npr-e2e.XXXXXX)
 # the runtime directory keeps the file prefix's (empty) directory after exit
-trap 'cleanup_dp; rm -rf "$d"; rmdir "/var/run/dpdk/$NPR_NAME" 2>/dev/null || true' EXIT
+trap 'rc=$?; set +e; cleanup_dp; rm -rf "$d"; rmdir "/var/run/dpdk/$NPR_NAME" 2>/dev/null; exit $rc' EXIT
 
 $PY "$SRC/tests/e2e/pcap_forward.py" gen "$d" "$WORKERS"
 expected_rx=$($PY -c "import json; print(json.load(open('$d/expect.json'))['rx'])")
