@@ -100,6 +100,24 @@ snap_read(struct snap *out)
 	return -EAGAIN;
 }
 
+int
+telemetry_read(struct npr_info *in, struct npr_stats *st, uint64_t *at_ns)
+{
+	struct snap *s = malloc(sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	int rc = snap_read(s);
+	if (rc == 0) {
+		*in = s->info;
+		*st = s->st;
+		if (at_ns != NULL)
+			*at_ns = s->at_ns;
+	}
+	free(s);
+	return rc;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Replies. DPDK 22.11 writes a reply of at most 16 KiB and silently leaves out what does not
  * fit, so each reply keeps an upper bound of its JSON size and lists stop before it. */

@@ -44,7 +44,11 @@ int telemetry_due(uint64_t now_ns);
 /* Publish a snapshot (control thread only: the one writer). */
 void telemetry_publish(const struct npr_info *in, const struct npr_stats *st, uint64_t now_ns);
 
-/* The commands' handler, for the unit tests: cmd and params as the telemetry library passes
+/* The last snapshot published (any thread): 0, or -EAGAIN (none yet, or the writer kept
+ * overtaking the copy), or -ENOMEM. at_ns: when it was published (npr_now_ns); may be NULL. */
+int telemetry_read(struct npr_info *in, struct npr_stats *st, uint64_t *at_ns);
+
+/* What every registered command calls: cmd and params as the telemetry library passes
  * them (params NULL or ""), reply into d. Returns 0 (a bad parameter too: the reply is then
  * {"error": "..."}), or -1 when d cannot be filled. */
 struct rte_tel_data;
