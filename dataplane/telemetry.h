@@ -19,6 +19,10 @@
  * only when it was descheduled across two publications. The workers are not touched (their
  * counters reach the snapshot through stats_fill, as for show stats).
  *
+ * Cost: the control thread gathers the counters as for show stats (stats_fill: each port's
+ * ethdev counters, /proc/net/dev for af_packet ports) and copies ~50 KiB, 5 times a second,
+ * whether or not anyone asks; it publishes once more at exit.
+ *
  * Staleness: a reply is at most TELEMETRY_PERIOD_MS plus one turn of the control loop old
  * (a turn serves at most 64 ring requests: milliseconds, more with full-table route messages);
  * every reply says its age (snapshot_age_ms).
