@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Packet capture with dpdk-dumpcap: the pdump server, where it can work (capture.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,15 +24,39 @@ has_opt(int argc, char **argv, const char *opt)
 	return false;
 }
 
+static int
+probe_action(const struct rte_mp_msg *msg, const void *peer)
+{
+	(void)msg;
+	(void)peer;
+	return 0;
+}
+
+/* Has the EAL a multi-process channel? Not with --no-shconf or --in-memory (however they
+ * were spelt): it refuses any action then. */
+static bool
+mp_channel(void)
+{
+	static const char name[] = "npr_capture_probe";
+
+	if (rte_mp_action_register(name, probe_action) == 0) {
+		rte_mp_action_unregister(name);
+		return true;
+	}
+	return rte_errno != ENOTSUP;
+}
+
 bool
 capture_start(int eal_argc, char **eal_argv, char *why, size_t len)
 {
-	if (has_opt(eal_argc, eal_argv, "--in-memory") ||
-	    has_opt(eal_argc, eal_argv, "--no-shconf")) {
+	if (!mp_channel()) {
+		const char *opt = has_opt(eal_argc, eal_argv, "--in-memory") ? "--in-memory"
+				  : has_opt(eal_argc, eal_argv, "--no-shconf")
+					  ? "--no-shconf"
+					  : "--no-shconf or --in-memory";
 		snprintf(why, len,
 			 "%s: no secondary process can attach (run without it, with hugepages)",
-			 has_opt(eal_argc, eal_argv, "--in-memory") ? "--in-memory"
-								    : "--no-shconf");
+			 opt);
 		return false;
 	}
 	if (!rte_eal_has_hugepages()) {
