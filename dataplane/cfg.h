@@ -75,6 +75,11 @@ uint32_t cfg_session_end(struct cfg *c, unsigned sid);
 void cfg_periodic(struct cfg *c);
 /* Message counters for stats. */
 void cfg_counters(const struct cfg *c, uint64_t *ok, uint64_t *err);
+/* What INFO and STATS_REQ answer (show info, show stats), for the control thread's other
+ * readers (telemetry.h): sizes, route counts and FIB memory; every counter (stats_fill plus
+ * cfg's message counters). st is overwritten. */
+void cfg_info(const struct cfg *c, struct npr_info *in);
+void cfg_stats(const struct cfg *c, struct npr_stats *st);
 
 /*
  * Router services: the slow path's view of the configuration (slowpath/). Control thread

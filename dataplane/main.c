@@ -44,6 +44,7 @@
 
 #include "npr/shm.h"
 #include "npr/util.h"
+#include "capture.h"
 #include "cfg.h"
 #include "fwd.h"
 #include "hostif.h"
@@ -52,6 +53,7 @@
 #include "shm_server.h"
 #include "slowpath.h"
 #include "stats.h"
+#include "telemetry.h"
 
 #define PROG "nprouter-dataplane"
 /* room for the punt classes' bursts (punt.c) and for ~0.5 s of their rates while the control
@@ -665,6 +667,18 @@ drain_exceptions(struct dp *dp)
 	return total;
 }
 
+/* What telemetry's commands answer (telemetry.h): the control thread's own reads, copied. */
+static void
+publish_telemetry(struct dp *dp)
+{
+	static struct npr_stats st; /* tens of KiB: not on the stack */
+	struct npr_info in;
+
+	cfg_info(dp->cfg, &in);
+	cfg_stats(dp->cfg, &st);
+	telemetry_publish(&in, &st, npr_now_ns());
+}
+
 static uint64_t
 new_instance_id(void)
 {
@@ -855,6 +869,16 @@ main(int argc, char **argv)
 	dp.stats.link_downs = portgate_link_downs;
 	dp.stats.pool = dp.pool;
 
+	/* DPDK telemetry: the commands read the snapshots the control loop publishes */
+	if (telemetry_init(cc.port, dp.n_ports, err, sizeof(err)) != 0)
+		die("%s", err);
+	publish_telemetry(&dp);
+	{
+		char why[200];
+		bool on = capture_start(sep, argv, why, sizeof(why));
+		printf(PROG ": packet capture %s: %s\n", on ? "available" : "off", why);
+	}
+
 	/* memif ports: no worker inside their queues while their peer connects or leaves */
 	if (portgate_arm(dp.qsbr, dp.port_ids, dp.n_ports, err, sizeof(err)) != 0)
 		die("%s", err);
@@ -909,6 +933,8 @@ main(int argc, char **argv)
 			portgate_report(stdout);
 			last_periodic = t;
 		}
+		if (telemetry_due(t))
+			publish_telemetry(&dp);
 		if (dp.o.stats_interval != 0 &&
 		    t - last_stats > (uint64_t)dp.o.stats_interval * 1000000000ull) {
 			stats_print(&dp.stats, stdout);
@@ -939,6 +965,8 @@ main(int argc, char **argv)
 			rte_pktmbuf_free(m);
 	}
 	stats_print(&dp.stats, stdout);
+	publish_telemetry(&dp); /* the last counters; the commands answer until exit */
+	capture_stop();
 	hostif_free(dp.host); /* the TAPs stay for the next start */
 	dp.host = NULL;
 	sp_free(dp.sp);

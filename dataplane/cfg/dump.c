@@ -55,8 +55,8 @@ dump_add(struct dumper *d, const void *e, uint32_t n)
 	d->total++;
 }
 
-static void
-dump_info(struct cfg *c, struct npr_info *in)
+void
+cfg_info(const struct cfg *c, struct npr_info *in)
 {
 	memset(in, 0, sizeof(*in));
 	in->instance_id = c->conf.instance_id;
@@ -255,7 +255,7 @@ h_dump(struct rq *q)
 	}
 	case NPR_DUMP_INFO: {
 		struct npr_info in;
-		dump_info(c, &in);
+		cfg_info(c, &in);
 		dump_add(&d, &in, sizeof(in));
 		break;
 	}
@@ -269,15 +269,9 @@ h_dump(struct rq *q)
 	return 0;
 }
 
-int
-h_stats(struct rq *q)
+void
+cfg_stats(const struct cfg *c, struct npr_stats *st)
 {
-	struct cfg *c = q->c;
-	struct npr_stats *st = c->stats;
-	struct dumper d = { .q = q,
-			    .off = sizeof(struct npr_msg_dump_chunk),
-			    .kind = NPR_DUMP_STATS };
-
 	if (c->conf.stats != NULL) {
 		stats_fill(c->conf.stats, st);
 	} else {
@@ -288,7 +282,18 @@ h_stats(struct rq *q)
 	st->msgs_ok = c->msgs_ok;
 	st->msgs_err = c->msgs_err;
 	st->batches_aborted += c->batches_dropped;
-	dump_add(&d, st, sizeof(*st));
+}
+
+int
+h_stats(struct rq *q)
+{
+	struct cfg *c = q->c;
+	struct dumper d = { .q = q,
+			    .off = sizeof(struct npr_msg_dump_chunk),
+			    .kind = NPR_DUMP_STATS };
+
+	cfg_stats(c, c->stats);
+	dump_add(&d, c->stats, sizeof(*c->stats));
 	dump_flush(&d);
 	q->rep->value = 1;
 	return 0;

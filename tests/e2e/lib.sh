@@ -11,9 +11,12 @@ NPR_DP_PID=
 # it answers on the ring (fails after 20 s, printing its log). Without host ports: it runs in
 # the machine's own namespace, whose stack must not get TAPs with the tests' addresses, and
 # the tests compare every frame it sends (netns_hostports.sh tests host ports, in namespaces).
+# NPR_EAL_MEM: the EAL's memory options (default: no hugepages, no shared configuration).
 start_dp() {
     local log=$1; shift
-    "$NPR_DP" --no-pci --no-huge -m 512 --no-shconf --file-prefix "$NPR_NAME" \
+    local mem
+    read -ra mem <<<"${NPR_EAL_MEM:---no-huge -m 512 --no-shconf}"
+    "$NPR_DP" --no-pci "${mem[@]}" --file-prefix "$NPR_NAME" \
         --log-level='*:warning' "$@" --shm "$NPR_NAME" --no-host-ports >"$log" 2>&1 &
     NPR_DP_PID=$!
     for _ in $(seq 200); do
