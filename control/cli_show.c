@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "npr/addr.h"
 #include "cli.h"
@@ -752,6 +753,44 @@ show_stats(struct ctl *x)
 	return 0;
 }
 
+/* "2026-12-07 11:02:03 (42 s ago)" for a CLOCK_REALTIME in ns; "never" for 0. */
+static const char *
+when(uint64_t unix_ns, char *buf, size_t len)
+{
+	if (unix_ns == 0)
+		return "never";
+	time_t t = (time_t)(unix_ns / 1000000000u);
+	struct tm tm;
+	char ts[32];
+	localtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	double ago = difftime(time(NULL), t);
+	snprintf(buf, len, "%s (%.0f s ago)", ts, ago > 0 ? ago : 0);
+	return buf;
+}
+
+/* Configuration transactions by client origin: batches and resyncs (npr_txn_stats). */
+static void
+show_txn(const struct npr_info *in)
+{
+	printf("config transactions (batches, resyncs):\n");
+	for (unsigned o = 1; o < NPR_ORIGIN_MAX; o++) {
+		const struct npr_txn_stats *t = &in->txn[o];
+		char a[64];
+		printf("  %-7s generation %" PRIu64 ", failed %" PRIu64, npr_origin_name(o),
+		       t->generation, t->failed);
+		if (t->generation + t->failed == 0) {
+			printf("\n");
+			continue;
+		}
+		printf("; last %s", t->last_status == 0 ? "committed" : "failed: ");
+		if (t->last_status != 0)
+			printf("%s", npr_strstatus(t->last_status));
+		printf("\n          last commit %s", when(t->commit_unix_ns, a, sizeof(a)));
+		printf(", last failure %s\n", when(t->failed_unix_ns, a, sizeof(a)));
+	}
+}
+
 static int
 show_info(struct ctl *x)
 {
@@ -785,6 +824,20 @@ show_info(struct ctl *x)
 						   : in->route6_by_origin[o]);
 			json_obj_end(j);
 		}
+		json_key(j, "transactions");
+		json_obj_begin(j);
+		for (unsigned o = 1; o < NPR_ORIGIN_MAX; o++) {
+			const struct npr_txn_stats *t = &in->txn[o];
+			json_key(j, npr_origin_name(o));
+			json_obj_begin(j);
+			json_kv_u64(j, "generation", t->generation);
+			json_kv_u64(j, "failed", t->failed);
+			json_kv_u64(j, "commit_unix_ns", t->commit_unix_ns);
+			json_kv_u64(j, "failed_unix_ns", t->failed_unix_ns);
+			json_kv_i64(j, "last_status", t->last_status);
+			json_obj_end(j);
+		}
+		json_obj_end(j);
 		json_obj_end(j);
 		return 0;
 	}
@@ -818,6 +871,7 @@ show_info(struct ctl *x)
 			printf("%s %s %" PRIu32, o == 0 ? "" : ",", npr_origin_name(o), n[o]);
 		putchar('\n');
 	}
+	show_txn(in);
 	return 0;
 }
 
