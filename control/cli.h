@@ -3,7 +3,8 @@
  * nprouter-control's parts (cli.c has the overview of the program):
  *
  *   cli.c          options, usage, main
- *   cli_cmd.c      the command table, dispatch, `hello`, `stats clear`, `apply`, `run`, `fpm`
+ *   cli_cmd.c      the command table, dispatch, `hello`, `stats clear`, `apply`, `run`, `fpm`,
+ *                  `metrics`
  *   cli_session.c  errors, requests, dumps and the local copy of the data plane's objects
  *   cli_edit.c     interface, address, neighbor, nexthop, group and route commands
  *   cli_show.c     `show`
@@ -40,6 +41,7 @@ struct ctl {
 	const char *shm;
 	bool json_out;
 	int timeout_ms;
+	bool timeout_set; /* --timeout was given */
 	struct npr_client *c;
 	struct json j;
 	const char *what; /* the command being run, for error messages */
