@@ -121,6 +121,7 @@ static const struct cmd cmds[] = {
 	{ "run", NULL, cmd_run, false },
 	{ "fpm", NULL, cmd_fpm, false },
 	{ "metrics", NULL, cmd_metrics, false },
+	{ "top", NULL, cmd_watch, false },
 };
 
 static const char *

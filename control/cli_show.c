@@ -477,19 +477,6 @@ show_routes(struct ctl *x, int which)
 	return rc;
 }
 
-struct stats_ctx {
-	struct npr_stats *st;
-	bool got;
-};
-
-static void
-stats_entry(void *ctx, const void *e)
-{
-	struct stats_ctx *s = ctx;
-	memcpy(s->st, e, sizeof(struct npr_stats));
-	s->got = true;
-}
-
 /* Each worker's queue of each port (queue q is worker q's), as the driver counts them. */
 static void
 print_queues(const struct npr_stats *st, unsigned np, unsigned nw)
@@ -507,19 +494,9 @@ static int
 show_stats(struct ctl *x)
 {
 	static struct npr_stats st;
-	struct stats_ctx sc = { .st = &st };
-	struct dump_status ds;
-	int rc = ctl_open(x);
-	if (rc != 0)
-		return rc;
-	rc = dump_each(x->c, NPR_DUMP_STATS, 0, stats_entry, &sc, x->timeout_ms, &ds);
-	if (rc < 0)
-		return client_error(x, rc);
-	if (ds.rep.status != 0)
-		return reply_error(x, &ds.rep);
-	if (!sc.got || ds.n_bad > 0)
-		return REJECTED(x, "the data plane sent no statistics");
-	rc = need_ports(x);
+	int rc = ctl_stats(x, &st);
+	if (rc == 0)
+		rc = need_ports(x);
 	if (rc != 0)
 		return rc;
 
@@ -880,7 +857,7 @@ cmd_show(struct ctl *x, int argc, char **argv)
 {
 	if (argc < 1)
 		return USAGE(x, "usage: show interfaces|ports|addresses|neighbors|nexthops|groups|"
-				"routes [4|6]|stats|info");
+				"routes [4|6]|stats [--watch [SECONDS]]|info");
 	const char *w = argv[0];
 	if (strcmp(w, "routes") == 0 || strcmp(w, "route") == 0) {
 		int which = 0;
@@ -890,6 +867,8 @@ cmd_show(struct ctl *x, int argc, char **argv)
 			return USAGE(x, "usage: show routes [4|6]");
 		return show_routes(x, which);
 	}
+	if (strcmp(w, "stats") == 0 && argc >= 2 && strcmp(argv[1], "--watch") == 0)
+		return cmd_watch(x, argc - 2, argv + 2);
 	if (argc != 1)
 		return USAGE(x, "unexpected '%s'", argv[1]);
 	if (strcmp(w, "interfaces") == 0 || strcmp(w, "interface") == 0 || strcmp(w, "ifaces") == 0)
