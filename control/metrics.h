@@ -55,9 +55,10 @@ void metrics_scrape_free(struct metrics_scrape *s);
  * why goes to the log once per outage). 0, or -ENOMEM. */
 int metrics_scrape(struct metrics_scrape *s, struct mtext *t);
 
-/* `metrics` (metrics_http.c): shm and timeout_ms are the global options (timeout_ms < 0:
- * the exporter's own default), argv the words after `metrics`. Runs until SIGTERM / SIGINT
- * (exit 0); 2 on a usage error, 1 if it cannot listen. */
+/* `metrics` (metrics_http.c): shm and timeout_ms are the global options (timeout_ms -2: not
+ * given, the exporter's own default of 2 s; -1 (forever) or more than 60 s: 60 s), argv the
+ * words after `metrics`. Runs until SIGTERM / SIGINT (exit 0); 2 on a usage error, 1 if it
+ * cannot listen. */
 int metrics_main(const char *shm, int timeout_ms, int argc, char **argv);
 
 #endif

@@ -170,7 +170,7 @@ open_listener(const char *spec)
 		}
 	}
 	if (port == NULL || *port == '\0' || strspn(port, "0123456789") != strlen(port) ||
-	    strlen(port) > 5 || atoi(port) > 65535) {
+	    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535) {
 		fprintf(stderr,
 			PROG ": metrics: bad --listen '%s' (want ADDR:PORT or [ADDR6]:PORT)\n",
 			spec);

@@ -130,7 +130,7 @@ read_all(struct metrics_scrape *s, char *why, size_t len)
 		s->c = npr_client_open(s->shm, NPR_ORIGIN_CLI, OPEN_TIMEOUT_MS, err, sizeof(err));
 		if (s->c == NULL) {
 			snprintf(why, len, "%s", err);
-			return -errno;
+			return errno != 0 ? -errno : -EIO;
 		}
 	}
 	s->got_stats = s->got_info = false;

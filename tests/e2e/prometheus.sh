@@ -54,7 +54,7 @@ set +e
 ctl metrics --bogus >"$d/bad.out" 2>&1; rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q "bad option '--bogus'" "$d/bad.out" || fail "bad option: exit $rc: $(cat "$d/bad.out")"
-for bad in 127.0.0.1 127.0.0.1:99999 "[::1:80" nohost:80; do
+for bad in 127.0.0.1 127.0.0.1:99999 127.0.0.1:0 "[::1:80" nohost:80; do
     set +e
     ctl metrics --listen "$bad" >"$d/bad.out" 2>&1; rc=$?
     set -e
