@@ -63,6 +63,10 @@ usage(FILE *f)
 		"        --replace: ROUTE_REPLACE (every route must exist).\n"
 		"  show interfaces|ports|addresses|neighbors|nexthops|groups|routes "
 		"[4|6]|stats|info\n"
+		"  show stats --watch [SECONDS] | top [SECONDS]\n"
+		"        the live view: every SECONDS (1) rates per port (packets, bits) and\n"
+		"        worker (packets, busy and asleep shares), the top drop and exception\n"
+		"        reasons; Ctrl-C quits\n"
 		"  stats clear                    every counter to zero: ports, workers (drops,\n"
 		"                                 exceptions), slow path, messages\n"
 		"  batch FILE                     one command a line ('#' comments, '-' for "
@@ -85,6 +89,10 @@ usage(FILE *f)
 		"        zebra disconnects its routes stay S seconds (90), then are withdrawn.\n"
 		"        Resyncs after a data plane restart. SIGTERM/SIGINT: exit 0, routes left\n"
 		"        in place; SIGUSR1 (or every S seconds): counters on stderr\n"
+		"  metrics [--listen ADDR:PORT]\n"
+		"        the Prometheus exporter: serve every counter at http://ADDR:PORT/metrics\n"
+		"        (default 127.0.0.1:9469), read from the data plane at each scrape\n"
+		"        (nprouter_up 0 while it is not there); --timeout defaults to 2000 here\n"
 		"\n"
 		"  --shm NAME     shared memory name (default " NPR_SHM_DEFAULT_NAME ")\n"
 		"  --json         print one JSON document instead of tables\n"
@@ -121,6 +129,7 @@ main(int argc, char **argv)
 			   strncmp(a, "--timeout=", 10) == 0) {
 			const char *v = a[9] == '=' ? a + 10 : argv[++i];
 			uint64_t t;
+			x.timeout_set = true;
 			if (strcmp(v, "-1") == 0)
 				x.timeout_ms = -1;
 			else if (parse_uint(v, INT32_MAX, &t) == 0)

@@ -3,10 +3,12 @@
  * nprouter-control's parts (cli.c has the overview of the program):
  *
  *   cli.c          options, usage, main
- *   cli_cmd.c      the command table, dispatch, `hello`, `stats clear`, `apply`, `run`, `fpm`
+ *   cli_cmd.c      the command table, dispatch, `hello`, `stats clear`, `apply`, `run`, `fpm`,
+ *                  `metrics`
  *   cli_session.c  errors, requests, dumps and the local copy of the data plane's objects
  *   cli_edit.c     interface, address, neighbor, nexthop, group and route commands
  *   cli_show.c     `show`
+ *   cli_watch.c    `show stats --watch`, `top`: the live view (its arithmetic: rates.c)
  *   cli_batch.c    `batch FILE`
  *
  * Every command function takes the words after its name and returns the process exit code
@@ -40,6 +42,7 @@ struct ctl {
 	const char *shm;
 	bool json_out;
 	int timeout_ms;
+	bool timeout_set; /* --timeout was given */
 	struct npr_client *c;
 	struct json j;
 	const char *what; /* the command being run, for error messages */
@@ -89,6 +92,8 @@ int ctl_emit(struct ctl *x, void *msg);
 
 /* Each entry of a dump to fn, as it arrives. */
 int ctl_dump(struct ctl *x, uint32_t kind, dump_entry_fn fn, void *ctx);
+/* One STATS snapshot into *st. Exit code: 0, 1 (no statistics in the answer), 3. */
+int ctl_stats(struct ctl *x, struct npr_stats *st);
 /* Every entry of a dump, in *vec (freed by the caller, also on error). */
 int ctl_collect(struct ctl *x, uint32_t kind, struct dump_vec *vec);
 int need_ifaces(struct ctl *x);
@@ -144,6 +149,8 @@ int cmd_route_get(struct ctl *x, int argc, char **argv);
 int cmd_route_load(struct ctl *x, int argc, char **argv);
 /* cli_show.c */
 int cmd_show(struct ctl *x, int argc, char **argv);
+/* cli_watch.c: `show stats --watch [SECONDS]` and `top [SECONDS]` (argv: after the word) */
+int cmd_watch(struct ctl *x, int argc, char **argv);
 /* cli_batch.c */
 int cmd_batch(struct ctl *x, int argc, char **argv);
 /* Every line of a batch file f (named path in messages) into queued messages (x->q), nothing

@@ -2,8 +2,8 @@
 /*
  * nprouter-control's commands (see cli.h): the command table and its dispatch
  * (run_command), and the commands too small for a file of their own: `hello`, `stats clear`,
- * and the entry points of `apply`, `run` and `fpm`. A library with the other cli_*.c files,
- * so that a fuzz harness can run batch lines without the program's main.
+ * and the entry points of `apply`, `run`, `fpm` and `metrics`. A library with the other cli_*.c
+ * files, so that a fuzz harness can run batch lines without the program's main.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +16,7 @@
 #include "apply.h"
 #include "cli.h"
 #include "fpm_bridge.h"
+#include "metrics.h"
 
 /* ---- misc commands ---- */
 
@@ -80,6 +81,14 @@ cmd_fpm(struct ctl *x, int argc, char **argv)
 	return fpm_main(x->shm, x->timeout_ms, argc, argv);
 }
 
+/* Prometheus exporter: metrics*.c. Without --timeout it waits its own default (2 s, under
+ * Prometheus's scrape timeout), not the CLI's. */
+static int
+cmd_metrics(struct ctl *x, int argc, char **argv)
+{
+	return metrics_main(x->shm, x->timeout_set ? x->timeout_ms : -2, argc, argv);
+}
+
 /* ---- command table ---- */
 
 struct cmd {
@@ -111,6 +120,8 @@ static const struct cmd cmds[] = {
 	{ "apply", NULL, cmd_apply, false },
 	{ "run", NULL, cmd_run, false },
 	{ "fpm", NULL, cmd_fpm, false },
+	{ "metrics", NULL, cmd_metrics, false },
+	{ "top", NULL, cmd_watch, false },
 };
 
 static const char *

@@ -142,6 +142,37 @@ ctl_dump(struct ctl *x, uint32_t kind, dump_entry_fn fn, void *ctx)
 		x, dump_each(x->c, kind, NPR_DUMP_F_ALL_ORIGINS, fn, ctx, x->timeout_ms, &st), &st);
 }
 
+struct stats_ctx {
+	struct npr_stats *st;
+	bool got;
+};
+
+static void
+stats_entry(void *ctx, const void *e)
+{
+	struct stats_ctx *s = ctx;
+	memcpy(s->st, e, sizeof(struct npr_stats));
+	s->got = true;
+}
+
+int
+ctl_stats(struct ctl *x, struct npr_stats *st)
+{
+	struct stats_ctx sc = { .st = st };
+	struct dump_status ds;
+	int rc = ctl_open(x);
+	if (rc != 0)
+		return rc;
+	rc = dump_each(x->c, NPR_DUMP_STATS, 0, stats_entry, &sc, x->timeout_ms, &ds);
+	if (rc < 0)
+		return client_error(x, rc);
+	if (ds.rep.status != 0)
+		return reply_error(x, &ds.rep);
+	if (!sc.got || ds.n_bad > 0)
+		return REJECTED(x, "the data plane sent no statistics");
+	return 0;
+}
+
 /* Every entry of a dump, in *vec (freed by the caller, also on error): every origin's
  * objects, or with flags 0 the CLI's own (next hops and groups the CLI edits). */
 static int

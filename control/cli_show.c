@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "npr/addr.h"
 #include "cli.h"
@@ -476,19 +477,6 @@ show_routes(struct ctl *x, int which)
 	return rc;
 }
 
-struct stats_ctx {
-	struct npr_stats *st;
-	bool got;
-};
-
-static void
-stats_entry(void *ctx, const void *e)
-{
-	struct stats_ctx *s = ctx;
-	memcpy(s->st, e, sizeof(struct npr_stats));
-	s->got = true;
-}
-
 /* Each worker's queue of each port (queue q is worker q's), as the driver counts them. */
 static void
 print_queues(const struct npr_stats *st, unsigned np, unsigned nw)
@@ -506,19 +494,9 @@ static int
 show_stats(struct ctl *x)
 {
 	static struct npr_stats st;
-	struct stats_ctx sc = { .st = &st };
-	struct dump_status ds;
-	int rc = ctl_open(x);
-	if (rc != 0)
-		return rc;
-	rc = dump_each(x->c, NPR_DUMP_STATS, 0, stats_entry, &sc, x->timeout_ms, &ds);
-	if (rc < 0)
-		return client_error(x, rc);
-	if (ds.rep.status != 0)
-		return reply_error(x, &ds.rep);
-	if (!sc.got || ds.n_bad > 0)
-		return REJECTED(x, "the data plane sent no statistics");
-	rc = need_ports(x);
+	int rc = ctl_stats(x, &st);
+	if (rc == 0)
+		rc = need_ports(x);
 	if (rc != 0)
 		return rc;
 
@@ -752,6 +730,44 @@ show_stats(struct ctl *x)
 	return 0;
 }
 
+/* "2026-12-07 11:02:03 (42 s ago)" for a CLOCK_REALTIME in ns; "never" for 0. */
+static const char *
+when(uint64_t unix_ns, char *buf, size_t len)
+{
+	if (unix_ns == 0)
+		return "never";
+	time_t t = (time_t)(unix_ns / 1000000000u);
+	struct tm tm;
+	char ts[32];
+	localtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	double ago = difftime(time(NULL), t);
+	snprintf(buf, len, "%s (%.0f s ago)", ts, ago > 0 ? ago : 0);
+	return buf;
+}
+
+/* Configuration transactions by client origin: batches and resyncs (npr_txn_stats). */
+static void
+show_txn(const struct npr_info *in)
+{
+	printf("config transactions (batches, resyncs):\n");
+	for (unsigned o = 1; o < NPR_ORIGIN_MAX; o++) {
+		const struct npr_txn_stats *t = &in->txn[o];
+		char a[64];
+		printf("  %-7s generation %" PRIu64 ", failed %" PRIu64, npr_origin_name(o),
+		       t->generation, t->failed);
+		if (t->generation + t->failed == 0) {
+			printf("\n");
+			continue;
+		}
+		printf("; last %s", t->last_status == 0 ? "committed" : "failed: ");
+		if (t->last_status != 0)
+			printf("%s", npr_strstatus(t->last_status));
+		printf("\n          last commit %s", when(t->commit_unix_ns, a, sizeof(a)));
+		printf(", last failure %s\n", when(t->failed_unix_ns, a, sizeof(a)));
+	}
+}
+
 static int
 show_info(struct ctl *x)
 {
@@ -785,6 +801,20 @@ show_info(struct ctl *x)
 						   : in->route6_by_origin[o]);
 			json_obj_end(j);
 		}
+		json_key(j, "transactions");
+		json_obj_begin(j);
+		for (unsigned o = 1; o < NPR_ORIGIN_MAX; o++) {
+			const struct npr_txn_stats *t = &in->txn[o];
+			json_key(j, npr_origin_name(o));
+			json_obj_begin(j);
+			json_kv_u64(j, "generation", t->generation);
+			json_kv_u64(j, "failed", t->failed);
+			json_kv_u64(j, "commit_unix_ns", t->commit_unix_ns);
+			json_kv_u64(j, "failed_unix_ns", t->failed_unix_ns);
+			json_kv_i64(j, "last_status", t->last_status);
+			json_obj_end(j);
+		}
+		json_obj_end(j);
 		json_obj_end(j);
 		return 0;
 	}
@@ -818,6 +848,7 @@ show_info(struct ctl *x)
 			printf("%s %s %" PRIu32, o == 0 ? "" : ",", npr_origin_name(o), n[o]);
 		putchar('\n');
 	}
+	show_txn(in);
 	return 0;
 }
 
@@ -826,7 +857,7 @@ cmd_show(struct ctl *x, int argc, char **argv)
 {
 	if (argc < 1)
 		return USAGE(x, "usage: show interfaces|ports|addresses|neighbors|nexthops|groups|"
-				"routes [4|6]|stats|info");
+				"routes [4|6]|stats [--watch [SECONDS]]|info");
 	const char *w = argv[0];
 	if (strcmp(w, "routes") == 0 || strcmp(w, "route") == 0) {
 		int which = 0;
@@ -836,6 +867,8 @@ cmd_show(struct ctl *x, int argc, char **argv)
 			return USAGE(x, "usage: show routes [4|6]");
 		return show_routes(x, which);
 	}
+	if (strcmp(w, "stats") == 0 && argc >= 2 && strcmp(argv[1], "--watch") == 0)
+		return cmd_watch(x, argc - 2, argv + 2);
 	if (argc != 1)
 		return USAGE(x, "unexpected '%s'", argv[1]);
 	if (strcmp(w, "interfaces") == 0 || strcmp(w, "interface") == 0 || strcmp(w, "ifaces") == 0)

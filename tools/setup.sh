@@ -7,6 +7,11 @@
 # a few ports (its FIB lives in ordinary memory); the rest is headroom for the benchmark
 # anchors (l3fwd with a full table in rte_lpm takes several hundred MiB) and testpmd. Tests
 # need none: they run DPDK with --no-huge.
+#
+# Test-only packages: frr and bird2 (FRR tests), prometheus (its promtool too) and curl for the
+# exporter's test (tests/e2e/prometheus.sh starts its own prometheus on a free loopback port;
+# where systemd runs, Debian's package also starts and enables a system one on :9090, which
+# nothing here needs: systemctl disable --now prometheus).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,11 +37,12 @@ packages=(
     build-essential meson ninja-build pkg-config
     dpdk dpdk-dev libdpdk-dev dpdk-doc libnuma-dev
     libyang2-dev libyang2-tools libyuma-base
-    libcmocka-dev libpcap-dev zlib1g-dev libmnl-dev
+    libcmocka-dev libpcap-dev zlib1g-dev libmnl-dev libmicrohttpd-dev
     python3 python3-scapy tcpdump iproute2 procps
     clang-format
     iputils-ping traceroute netcat-openbsd iperf3 ethtool
     frr bird2
+    prometheus curl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -374,8 +374,10 @@ struct cfg {
 	bool batch_active, batch_poisoned;
 	int batch_owner; /* session of the open batch */
 	uint32_t batch_msgs;
-	bool sync_active[NPR_ORIGIN_MAX]; /* per origin */
-	uint32_t gen[NPR_ORIGIN_MAX];	  /* sync generation per origin */
+	bool sync_active[NPR_ORIGIN_MAX];	  /* per origin */
+	uint32_t gen[NPR_ORIGIN_MAX];		  /* sync generation per origin */
+	int32_t batch_status;			  /* the open batch's first failure (poisoned) */
+	struct npr_txn_stats txn[NPR_ORIGIN_MAX]; /* transactions by origin (txn_result) */
 
 	/* replaced group versions (pointers) waiting for a grace period; room for one per
 	 * dirty group is reserved by the request that dirties it */
@@ -557,6 +559,9 @@ void publish(struct cfg *c);
 int grp_retire_reserve(struct cfg *c);
 /* Free the group versions no worker can see any more (force: all of them, at teardown). */
 void grp_reclaim(struct cfg *c, bool force);
+/* A transaction of origin o ended (npr_txn_stats, proto.h): committed (status 0) or
+ * failed (-errno), now. */
+void txn_result(struct cfg *c, unsigned o, int status);
 
 /* ---- 5. req.c: requests that change objects ----------------------------------------- */
 

@@ -76,6 +76,7 @@ cfg_info(const struct cfg *c, struct npr_info *in)
 	for (unsigned o = 0; o < NPR_ORIGIN_MAX; o++) {
 		in->route4_by_origin[o] = c->n_origin[F4][o];
 		in->route6_by_origin[o] = c->n_origin[F6][o];
+		in->txn[o] = c->txn[o];
 	}
 }
 

@@ -180,6 +180,9 @@ cfg_handle_session(struct cfg *c, unsigned sid, const void *rec, uint32_t len, c
 			else if (!in_batch)
 				publish(c);
 		}
+		/* a resync outside a batch is a transaction of its own (in one, the batch is) */
+		if (q.h.type == NPR_MSG_SYNC_END && !in_batch)
+			txn_result(c, q.origin, rc);
 		if (in_batch && c->batch_active && mt->mutating)
 			c->batch_msgs++;
 	}
@@ -187,6 +190,7 @@ cfg_handle_session(struct cfg *c, unsigned sid, const void *rec, uint32_t len, c
 	if (rc < 0 && c->batch_active && !other && !c->batch_poisoned) {
 		rollback(c);
 		c->batch_poisoned = true;
+		c->batch_status = rc;
 	}
 	rep.status = rc;
 	if (rc < 0)
@@ -217,5 +221,6 @@ cfg_session_end(struct cfg *c, unsigned sid)
 		rollback(c);
 	c->batch_active = false;
 	c->sess[sid].batch_lost = 1;
+	txn_result(c, c->sess[sid].origin, -ECONNABORTED);
 	return c->batch_msgs + 1;
 }

@@ -245,15 +245,19 @@ h_batch(struct rq *q)
 		c->batch_active = true;
 		c->batch_owner = (int)q->sid;
 		c->batch_poisoned = false;
+		c->batch_status = 0;
 		c->batch_msgs = 0;
 		return 0;
 	case NPR_MSG_BATCH_COMMIT:
 		if (!c->batch_active)
 			return fail(q, -EINVAL, 0, "no batch open");
 		c->batch_active = false;
-		if (c->batch_poisoned)
+		if (c->batch_poisoned) {
+			txn_result(c, q->origin, c->batch_status);
 			return fail(q, -ECANCELED, 0, "batch failed: nothing committed");
+		}
 		publish(c);
+		txn_result(c, q->origin, 0);
 		snprintf(q->rep->msg, sizeof(q->rep->msg), "committed %u messages", c->batch_msgs);
 		return 0;
 	default: /* ABORT */
@@ -262,6 +266,7 @@ h_batch(struct rq *q)
 		c->batch_active = false;
 		if (!c->batch_poisoned)
 			rollback(c);
+		txn_result(c, q->origin, c->batch_poisoned ? c->batch_status : -ECANCELED);
 		return 0;
 	}
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfg_int.h"
 
@@ -197,4 +198,23 @@ publish(struct cfg *c)
 	if (c->host_dirty || c->host_retry)
 		hosts_sync(c);
 	c->version++;
+}
+
+void
+txn_result(struct cfg *c, unsigned o, int status)
+{
+	struct timespec ts;
+	if (o >= NPR_ORIGIN_MAX)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	struct npr_txn_stats *t = &c->txn[o];
+	if (status == 0) {
+		t->generation++;
+		t->commit_unix_ns = now;
+	} else {
+		t->failed++;
+		t->failed_unix_ns = now;
+	}
+	t->last_status = status;
 }

@@ -388,6 +388,23 @@ struct npr_dump_group {
 };
 /* ROUTES4: struct npr_route4; ROUTES6: struct npr_route6 (targets include NPR_TARGET_LOCAL) */
 
+/* An origin's configuration transactions: batches (BATCH_BEGIN ... COMMIT) and resyncs
+ * outside a batch (SYNC_BEGIN ... SYNC_END; inside a batch the batch is the transaction).
+ * Single messages outside a batch are not counted here (msgs_ok, msgs_err count them). A
+ * transaction fails when one of its messages was refused (commit answered -ECANCELED), when
+ * its session aborts it (BATCH_ABORT) or goes away or stays silent with it open, or when
+ * SYNC_END outside a batch is refused. Wall-clock times, for people and monitoring. */
+struct npr_txn_stats {
+	uint64_t generation;	 /* transactions committed since the data plane started */
+	uint64_t failed;	 /* transactions that failed: nothing of them was applied */
+	uint64_t commit_unix_ns; /* CLOCK_REALTIME of the last commit; 0: none yet */
+	uint64_t failed_unix_ns; /* ... of the last failure; 0: none yet */
+	int32_t last_status;	 /* the last transaction's result: 0 committed, or the -errno of the
+				  * message that failed it (-ECANCELED: aborted by its session,
+				  * -ECONNABORTED: its session went away or stayed silent) */
+	uint32_t reserved;
+};
+
 struct npr_info {
 	uint64_t instance_id;
 	uint32_t abi_version;
@@ -405,6 +422,8 @@ struct npr_info {
 	uint64_t uptime_ns;
 	uint32_t route4_by_origin[NPR_ORIGIN_MAX]; /* selected or not; NONE: connected, local */
 	uint32_t route6_by_origin[NPR_ORIGIN_MAX];
+	/* configuration transactions by origin (ABI 4; NONE stays zero) */
+	struct npr_txn_stats txn[NPR_ORIGIN_MAX];
 };
 
 struct npr_msg_lookup {
@@ -635,7 +654,9 @@ _Static_assert(sizeof(struct npr_dump_addr) == 24, "dump_addr");
 _Static_assert(sizeof(struct npr_dump_neigh) == 32, "dump_neigh");
 _Static_assert(sizeof(struct npr_dump_nh) == 40, "dump_nh");
 _Static_assert(sizeof(struct npr_dump_group) == 16, "dump_group");
-_Static_assert(sizeof(struct npr_info) == 104, "info");
+_Static_assert(sizeof(struct npr_txn_stats) == 40, "txn_stats");
+_Static_assert(sizeof(struct npr_info) == 104 + 40 * NPR_ORIGIN_MAX, "info");
+_Static_assert(offsetof(struct npr_info, txn) == 104, "info.txn");
 _Static_assert(sizeof(struct npr_msg_lookup) == 40, "lookup");
 _Static_assert(sizeof(struct npr_worker_stats) ==
 		       80 + 8 * (NPR_STATS_DROP_SLOTS + NPR_STATS_EXC_SLOTS + NPR_STATS_PUNT_SLOTS),

@@ -146,6 +146,7 @@ snap_take(struct cfg *c, struct snap *s)
 	free(d);
 	in.uptime_ns = 0;
 	in.fib4_bytes = in.fib6_bytes = 0;
+	memset(in.txn, 0, sizeof(in.txn)); /* bookkeeping: a refused transaction counts there */
 	sput(s, &in, sizeof(in));
 	/* what the workers see */
 	for (uint32_t i = 0; i < t->nh_max; i++) {

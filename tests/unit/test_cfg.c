@@ -625,6 +625,7 @@ snap_take(struct snap *s)
 	free(d);
 	in.uptime_ns = 0;
 	in.fib4_bytes = in.fib6_bytes = 0;
+	memset(in.txn, 0, sizeof(in.txn)); /* bookkeeping: a refused transaction counts there */
 	sput(s, &in, sizeof(in));
 	/* what the workers see */
 	for (uint32_t i = 0; i < t->nh_max; i++) {
@@ -2782,6 +2783,101 @@ test_origins_random(void **state)
 	check_invariants();
 }
 
+/* Transactions by origin (npr_info.txn): batches and resyncs outside a batch, committed or
+ * failed, with the failure's reason. */
+static struct npr_txn_stats
+txn_of(unsigned o)
+{
+	uint8_t *d;
+	struct npr_info in;
+	assert_int_equal(dump(NPR_DUMP_INFO, &d, NULL), 1);
+	memcpy(&in, d, sizeof(in));
+	free(d);
+	for (unsigned k = 0; k < NPR_ORIGIN_MAX; k++)
+		if (k != o)
+			assert_int_equal(in.txn[k].generation + in.txn[k].failed, 0);
+	return in.txn[o];
+}
+
+static void
+test_txn_stats(void **state)
+{
+	(void)state;
+	OK(simple(NPR_MSG_HELLO));
+	unsigned o = NPR_ORIGIN_CONFIG; /* the test session's */
+	struct npr_txn_stats t = txn_of(o);
+	assert_int_equal(t.generation, 0);
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(t.commit_unix_ns, 0);
+
+	/* single messages are not transactions */
+	base_topology();
+	t = txn_of(o);
+	assert_int_equal(t.generation + t.failed, 0);
+
+	/* a committed batch */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	OK(nh_set(20, NPR_NH_FORWARD, 0, 0, NULL, mac_c));
+	OK(simple(NPR_MSG_BATCH_COMMIT));
+	t = txn_of(o);
+	assert_int_equal(t.generation, 1);
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(t.last_status, 0);
+	assert_true(t.commit_unix_ns > 1700000000ull * 1000000000u);
+	assert_int_equal(t.failed_unix_ns, 0);
+
+	/* a poisoned one: the refused message's reason */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	assert_int_equal(route4_1(NPR_MSG_ROUTE4_ADD, "23.0.0.0", 8, 55), -ENOENT);
+	assert_int_equal(simple(NPR_MSG_BATCH_COMMIT), -ECANCELED);
+	t = txn_of(o);
+	assert_int_equal(t.generation, 1);
+	assert_int_equal(t.failed, 1);
+	assert_int_equal(t.last_status, -ENOENT);
+	assert_true(t.failed_unix_ns >= t.commit_unix_ns);
+
+	/* aborted by its session, and poisoned then aborted */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	OK(simple(NPR_MSG_BATCH_ABORT));
+	t = txn_of(o);
+	assert_int_equal(t.failed, 2);
+	assert_int_equal(t.last_status, -ECANCELED);
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	assert_int_equal(route4_1(NPR_MSG_ROUTE4_ADD, "23.0.0.0", 8, 55), -ENOENT);
+	OK(simple(NPR_MSG_BATCH_ABORT));
+	t = txn_of(o);
+	assert_int_equal(t.failed, 3);
+	assert_int_equal(t.last_status, -ENOENT);
+
+	/* left open by a session that went away */
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	OK(simple(NPR_MSG_HELLO));
+	t = txn_of(o);
+	assert_int_equal(t.failed, 4);
+	assert_int_equal(t.last_status, -ECONNABORTED);
+
+	/* a resync outside a batch is one; inside a batch the batch is */
+	OK(simple(NPR_MSG_SYNC_BEGIN));
+	resend_subset();
+	OK(simple(NPR_MSG_SYNC_END));
+	t = txn_of(o);
+	assert_int_equal(t.generation, 2);
+	assert_int_equal(t.last_status, 0);
+	OK(simple(NPR_MSG_BATCH_BEGIN));
+	OK(simple(NPR_MSG_SYNC_BEGIN));
+	OK(simple(NPR_MSG_SYNC_END));
+	OK(simple(NPR_MSG_BATCH_COMMIT));
+	t = txn_of(o);
+	assert_int_equal(t.generation, 3);
+	assert_int_equal(t.failed, 4);
+	/* a refused SYNC_END outside a batch */
+	assert_int_equal(simple(NPR_MSG_SYNC_END), -EINVAL);
+	t = txn_of(o);
+	assert_int_equal(t.failed, 5);
+	assert_int_equal(t.last_status, -EINVAL);
+	check_invariants();
+}
+
 int
 main(void)
 {
@@ -2804,6 +2900,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qsbr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_txn_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_perf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins, setup, teardown),
