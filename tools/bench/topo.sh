@@ -4,7 +4,7 @@
 # (on a 2-vCPU VM between ~5 and ~34 Mpps); take ratios from tools/bench/bench.py instead.
 #
 #   tools/bench/topo.sh [--build DIR] [--gen pcap|flowgen|pktgen|all] [--seconds N]
-#                       [--table FILE] [--packets N] [--quick]
+#                       [--table FILE] [--packets N] [--pktgen PATH] [--quick]
 #
 #   pcap     dpdk-testpmd, io forwarding, --port-topology=chained over three ports:
 #              net_pcap0 (replays a pcap drawn from --table, infinite_rx)
@@ -14,9 +14,12 @@
 #            10.253.0.0 + flow, dst MAC 00:01:02:03:04:01, fixed in testpmd), nprouter routes
 #            10.253.0.0/16 back out of the same interface (hairpin); flowgen counts and drops
 #            what comes back. (txonly never receives, so nprouter would only see a full ring.)
-#   pktgen   pktgen-dpdk (not packaged in Debian; used when `pktgen` is on PATH) replays the
-#            same pcap on memif0 and receives on memif1.
-#   all      (default) every generator available.
+#   pktgen   pktgen-dpdk 22.07.1 (git 60b5508; not packaged in Debian, build it as
+#            docs/performance.md says) runs tools/bench/pktgen-memif.pkt: range mode, UDP to
+#            8.0.0.1..8.127.255.1 (routed by the full table and by --quick's) into memif0,
+#            nprouter's output received on memif1; the script stops pktgen, which must exit.
+#            The binary: --pktgen PATH, else $PKTGEN, else `pktgen` on PATH.
+#   all      (default) every generator available (pktgen skipped, with a note, when not found).
 #
 # nprouter is the memif server (it creates the sockets), the generator the client. Rates are
 # read from nprouter's own counters (nprouter-control show stats --json) and from the
@@ -33,6 +36,7 @@ seconds=5
 packets=100000
 table="$here/../shared/data/ipv4-full-table.txt.gz"
 quick=0
+pktgen=${PKTGEN:-}
 while [ $# -gt 0 ]; do
     case "$1" in
     --build) build=$(cd "$2" && pwd); shift ;;
@@ -40,6 +44,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift ;;
     --table) table=$2; shift ;;
     --packets) packets=$2; shift ;;
+    --pktgen) pktgen=$2; shift ;;
     --quick) quick=1 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "topo.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -49,8 +54,23 @@ done
 PY=/usr/bin/python3
 DP="$build/dataplane/nprouter-dataplane"
 CTL="$build/control/nprouter-control"
-[ -x "$DP" ] && [ -x "$CTL" ] || ninja -C "$build" dataplane/nprouter-dataplane control/nprouter-control >/dev/null
+if [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
+    ninja -C "$build" dataplane/nprouter-dataplane control/nprouter-control >/dev/null
+fi
 command -v dpdk-testpmd >/dev/null || { echo "topo.sh: dpdk-testpmd not found (package dpdk)" >&2; exit 1; }
+# pktgen: an executable file, else a command on PATH; empty when there is none
+find_pktgen() {
+    local p=${pktgen:-pktgen}
+    case "$p" in
+    */*) [ -f "$p" ] && [ -x "$p" ] && echo "$p" ;;
+    *) command -v "$p" ;;
+    esac
+}
+pktgen_missing() {
+    echo "topo.sh: pktgen not found (${pktgen:-pktgen, on PATH}): pktgen-dpdk is not packaged in" \
+        "Debian; build 22.07.1 as docs/performance.md says and give --pktgen /path/to/pktgen" \
+        "or PKTGEN=/path/to/pktgen" >&2
+}
 
 work=$(mktemp -d /tmp/npr-topo.XXXXXX)
 name="nprtopo-$$"
@@ -58,10 +78,16 @@ name="nprtopo-$$"
 if [ "$(id -u)" -eq 0 ]; then rtdir=/var/run/dpdk; else rtdir="${XDG_RUNTIME_DIR:-/tmp}/dpdk"; fi
 dp_pid=
 gen_pid=
-gen_fifo=
+# under set -e: a process killed here must not replace the status the script exits with
 cleanup() {
-    [ -n "$gen_pid" ] && kill -TERM "$gen_pid" 2>/dev/null && wait "$gen_pid" 2>/dev/null
-    [ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+    if [ -n "$gen_pid" ]; then
+        kill -TERM "$gen_pid" 2>/dev/null || true
+        wait "$gen_pid" 2>/dev/null || true
+    fi
+    if [ -n "$dp_pid" ]; then
+        kill -TERM "$dp_pid" 2>/dev/null || true
+        wait "$dp_pid" 2>/dev/null || true
+    fi
     exec 9>&-
     rm -rf "$work" "$rtdir/$name-dp" "$rtdir/$name-gen" "/dev/shm/$name"
 }
@@ -73,6 +99,7 @@ if [ $quick -eq 1 ]; then
     # a small table made on the spot: no dependence on ../shared/data
     table="$work/small.txt"
     printf '10.%d.0.0/16\n' $(seq 0 15) >"$table"
+    echo 8.0.0.0/9 >>"$table" # pktgen-memif.pkt's destinations
 fi
 [ -f "$table" ] || { echo "topo.sh: $table not found (--table FILE)" >&2; exit 1; }
 
@@ -93,6 +120,9 @@ s.send(("/ethdev/stats,%s" % sys.argv[2]).encode())
 print(json.loads(s.recv(1 << 20))["/ethdev/stats"]["ipackets"])
 EOF
 }
+
+# the generator's log as text (pktgen's is cursor-addressed output for a terminal)
+gen_log_text() { sed 's/\x1b\[[0-9;?]*[a-zA-Z]/ /g; s/  */ /g' "$work/gen.log" | grep -v '^ *$'; }
 
 # how a process that `wait` reaped ended: "exit status N" or "signal NAME"
 status_text() {
@@ -180,7 +210,11 @@ measure() {
         a=$(sample_dp | $PY -c "import json,sys; print(sum(w['tx_pkts'] for w in json.load(sys.stdin)['workers']))") ||
             no_sample "before it forwarded anything"
         [ "$a" -gt 0 ] && break
-        kill -0 "$gen_pid" 2>/dev/null || { cat "$work/gen.log"; return 1; }
+        if ! kill -0 "$gen_pid" 2>/dev/null; then
+            echo "topo.sh: FAILED: $label: the generator left before nprouter forwarded anything; its log:"
+            gen_log_text | tail -30
+            exit 1
+        fi
         sleep 0.1
     done
     sleep 0.5
@@ -243,30 +277,58 @@ EOF
     stop_all
 }
 
-# pktgen-dpdk: same topology as "pcap" (pktgen replays the pcap on port 0 = memif0 and
-# receives nprouter's output on port 1 = memif1). Not packaged in Debian; untested here.
+# pktgen-dpdk 22.07.1 (docs/performance.md): port 0 = memif0 sends tools/bench/pktgen-memif.pkt's
+# range traffic into nprouter's "in"; port 1 = memif1 receives nprouter's output. The script
+# ends with stop and quit: pktgen must leave by itself, with status 0.
 run_pktgen() {
-    $PY "$here/tools/gen-traffic.py" --out "$work/in.pcap" --table "$table" --count "$packets" \
-        --distinct --dst-mac "$IN_MAC" >/dev/null
+    local bin run_s st=0
+    bin=$(find_pktgen) || { pktgen_missing; exit 1; }
+    # long enough for the wait until nprouter forwards, the settling and the window
+    run_s=$((seconds + 3))
+    sed "s/^delay [0-9][0-9]*\$/delay $((run_s * 1000))/" "$here/tools/bench/pktgen-memif.pkt" \
+        >"$work/pktgen.pkt"
+    grep -q "^delay $((run_s * 1000))\$" "$work/pktgen.pkt" ||
+        { echo "topo.sh: tools/bench/pktgen-memif.pkt has no 'delay N' line" >&2; exit 1; }
     start_dp --vdev "$(memif 0 server)" --vdev "$(memif 1 server)"
     configure_two_ports
-    printf 'start 0\n' >"$work/pktgen.cmd"
-    pktgen -l 0,1 --main-lcore 1 --no-pci --no-huge -m 1024 --file-prefix "$name-gen" \
+    # -m 4096: pktgen makes six pools of 24576 buffers per port (1024 and 2048 are too small)
+    "$bin" -l 0,1 --main-lcore 1 --no-pci --no-huge -m 4096 --file-prefix "$name-gen" \
+        --log-level='*:warning' \
         --vdev "$(memif 0 client $GEN0_MAC)" --vdev "$(memif 1 client $GEN1_MAC)" -- \
-        -P -T -m "0.[0-1]" -s "0:$work/in.pcap" -f "$work/pktgen.cmd" \
-        </dev/null >"$work/gen.log" 2>&1 &
+        -m "0.[0-1]" -f "$work/pktgen.pkt" </dev/null >"$work/gen.log" 2>&1 &
     gen_pid=$!
     measure "pktgen" 1
+    # the script's delay runs out, then "stop 0" and "quit"
+    for _ in $(seq $(((run_s + 10) * 10))); do
+        kill -0 "$gen_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$gen_pid" 2>/dev/null; then
+        echo "topo.sh: FAILED: pktgen did not leave by itself (its script ends with quit)" \
+            "within $((run_s + 10)) s of the measurement; the end of its screen:"
+        gen_log_text | tail -20
+        exit 1
+    fi
+    wait "$gen_pid" || st=$?
+    gen_pid=
+    if [ $st -ne 0 ]; then
+        echo "topo.sh: FAILED: pktgen ended with $(status_text $st); the end of its screen:"
+        gen_log_text | tail -20
+        exit 1
+    fi
     stop_all
 }
 
 gens=$gen
 if [ "$gen" = all ]; then
     gens="pcap flowgen"
-    if command -v pktgen >/dev/null; then gens="$gens pktgen"; else
-        echo "topo.sh: pktgen not on PATH: skipped (see docs/performance.md for its command line)"
+    if find_pktgen >/dev/null; then gens="$gens pktgen"; else
+        echo "topo.sh: pktgen not found: skipped (--pktgen PATH; docs/performance.md says how to build it)"
     fi
 fi
+case " $gens " in
+*" pktgen "*) find_pktgen >/dev/null || { pktgen_missing; exit 1; } ;;
+esac
 for g in $gens; do
     case "$g" in
     pcap) run_pcap ;;
