@@ -167,6 +167,27 @@ put_fib(struct out *o, struct rte_tel_data *d, const struct npr_info *in)
 	put_by_origin(o, d, "route6_by_origin", in->route6_by_origin);
 }
 
+/* Each origin's configuration transactions (npr_txn_stats), one dict per field keyed by
+ * origin: DPDK 22.11 nests containers one level deep only. last_errno: 0 committed. */
+static void
+put_txn(struct out *o, struct rte_tel_data *d, const struct npr_info *in)
+{
+	static const char *const names[] = { "txn_generation", "txn_failed", "txn_commit_unix_ns",
+					     "txn_failed_unix_ns", "txn_last_errno" };
+
+	for (unsigned f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		struct rte_tel_data *c = put_sub(o, d, names[f], false);
+		for (unsigned i = 1; c != NULL && i < NPR_ORIGIN_MAX; i++) {
+			const struct npr_txn_stats *t = &in->txn[i];
+			uint64_t v[] = {
+				t->generation, t->failed, t->commit_unix_ns, t->failed_unix_ns,
+				(uint64_t)(t->last_status < 0 ? -(int64_t)t->last_status : 0)
+			};
+			put_u64(o, c, npr_origin_name(i), v[f]);
+		}
+	}
+}
+
 static int
 cmd_info(const struct snap *s, const char *params, struct rte_tel_data *d, struct out *o)
 {
@@ -186,6 +207,7 @@ cmd_info(const struct snap *s, const char *params, struct rte_tel_data *d, struc
 	put_u64(o, d, "nh_max", in->nh_max);
 	put_u64(o, d, "group_max", in->group_max);
 	put_fib(o, d, in);
+	put_txn(o, d, in);
 	put_u64(o, d, "mbufs_total", s->st.mbufs_total);
 	put_u64(o, d, "snapshot_interval_ms", TELEMETRY_PERIOD_MS);
 	put_age(o, d, s);

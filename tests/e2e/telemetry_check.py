@@ -56,6 +56,14 @@ def main(prefix, stats_path, info_path):
     for k in ["route4_count", "route6_count", "route4_max", "route6_max", "fib4_bytes",
               "fib6_bytes", "route4_by_origin", "route6_by_origin"]:
         same(f"fib {k}", t_fib.get(k), info[k])
+    # each origin's configuration transactions (the test's batch is one of the cli's)
+    for f in ["generation", "failed", "commit_unix_ns", "failed_unix_ns"]:
+        same(f"info txn_{f}", t_info.get("txn_" + f),
+             {o: t[f] for o, t in info["transactions"].items()})
+    same("info txn_last_errno", t_info.get("txn_last_errno"),
+         {o: -t["last_status"] for o, t in info["transactions"].items()})
+    if info["transactions"]["cli"]["generation"] < 1:
+        fails.append("show info: the cli's batch is not counted as a transaction")
     if not 0 <= t_info["snapshot_age_ms"] < 1000:
         fails.append(f"snapshot_age_ms {t_info['snapshot_age_ms']}: staler than promised")
 
