@@ -54,6 +54,7 @@
 #include "fpm_bridge.h"
 #include "fpm_state.h"
 #include "grow.h"
+#include "listen.h"
 
 #define PROG "nprouter-control"
 #define READ_BUF (1u << 20)	/* one read */
@@ -874,59 +875,6 @@ parse_num(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* ADDR:PORT or [ADDR6]:PORT into a listening socket. -1 with the reason printed. */
-static int
-open_listener(const char *spec)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port;
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (end == NULL || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host)) {
-			fprintf(stderr,
-				PROG ": fpm: bad --listen '%s' (want ADDR:PORT or "
-				     "[ADDR6]:PORT)\n",
-				spec);
-			return -1;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(end - spec - 1), spec + 1);
-		port = end + 2;
-	} else {
-		const char *colon = strrchr(spec, ':');
-		if (colon == NULL || (size_t)(colon - spec) >= sizeof(host) ||
-		    strchr(spec, ':') != colon) {
-			fprintf(stderr,
-				PROG ": fpm: bad --listen '%s' (want ADDR:PORT or "
-				     "[ADDR6]:PORT)\n",
-				spec);
-			return -1;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
-		port = colon + 1;
-	}
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
-	struct addrinfo *ai;
-	int rc = getaddrinfo(host, port, &hints, &ai);
-	if (rc != 0) {
-		fprintf(stderr, PROG ": fpm: bad --listen '%s': %s\n", spec, gai_strerror(rc));
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 4) < 0) {
-		fprintf(stderr, PROG ": fpm: cannot listen on %s: %s\n", spec, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
 static int
 parse_args(struct bridge *b, int argc, char **argv)
 {
@@ -986,7 +934,7 @@ fpm_main(const char *shm, int timeout_ms, int argc, char **argv)
 		return 2;
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
-	b->lfd = open_listener(b->listen_str);
+	b->lfd = ctl_listen_tcp("fpm", b->listen_str, 4);
 	if (b->lfd < 0)
 		return 1;
 	b->rd = malloc(sizeof(*b->rd));

@@ -31,6 +31,7 @@
 
 #include "npr/shm.h"
 #include "log.h"
+#include "listen.h"
 #include "metrics.h"
 
 #define PROG "nprouter-control"
@@ -148,57 +149,6 @@ metrics_usage(FILE *f)
 		DEFAULT_TIMEOUT_MS);
 }
 
-/* ADDR:PORT or [ADDR6]:PORT, numeric, into a listening socket: the fd, or -1 with the
- * reason printed. */
-static int
-open_listener(const char *spec)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port = NULL;
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (end != NULL && end[1] == ':' && (size_t)(end - spec - 1) < sizeof(host)) {
-			snprintf(host, sizeof(host), "%.*s", (int)(end - spec - 1), spec + 1);
-			port = end + 2;
-		}
-	} else {
-		const char *colon = strchr(spec, ':');
-		if (colon != NULL && strchr(colon + 1, ':') == NULL &&
-		    (size_t)(colon - spec) < sizeof(host)) {
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
-			port = colon + 1;
-		}
-	}
-	if (port == NULL || *port == '\0' || strspn(port, "0123456789") != strlen(port) ||
-	    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535) {
-		fprintf(stderr,
-			PROG ": metrics: bad --listen '%s' (want ADDR:PORT or [ADDR6]:PORT)\n",
-			spec);
-		return -1;
-	}
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
-	struct addrinfo *ai;
-	int rc = getaddrinfo(host, port, &hints, &ai);
-	if (rc != 0) {
-		fprintf(stderr, PROG ": metrics: bad --listen '%s': %s\n", spec, gai_strerror(rc));
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0) {
-		fprintf(stderr, PROG ": metrics: cannot listen on %s: %s\n", spec, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
 /* ---- the loop ---- */
 
 int
@@ -222,7 +172,7 @@ metrics_main(const char *shm, int timeout_ms, int argc, char **argv)
 		timeout_ms = timeout_ms == -2 ? DEFAULT_TIMEOUT_MS : MAX_TIMEOUT_MS;
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
-	int lfd = open_listener(listen_str);
+	int lfd = ctl_listen_tcp("metrics", listen_str, 16);
 	if (lfd < 0)
 		return 1;
 	sigset_t mask;
