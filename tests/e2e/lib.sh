@@ -31,6 +31,19 @@ start_dp() {
 
 ctl() { "$NPR_CTL" --shm "$NPR_NAME" "$@"; }
 
+# wait_rx N: until the workers have received N packets in all (10 s at most); prints how many
+# they have, fails if fewer
+wait_rx() {
+    local rx=0
+    for _ in $(seq 100); do
+        rx=$(ctl --json show stats | $PY -c "import json,sys; print(sum(w['rx_pkts'] for w in json.load(sys.stdin)['workers']))")
+        [ "$rx" -ge "$1" ] && break
+        sleep 0.1
+    done
+    echo "$rx"
+    [ "$rx" -ge "$1" ]
+}
+
 # stop_dp: SIGTERM and wait; fails if it does not exit cleanly within 20 s.
 stop_dp() {
     [ -n "$NPR_DP_PID" ] || return 0

@@ -51,12 +51,8 @@ read -ra vd <<<"$(vdevs "$WORKERS")"
 start_dp "$d/dataplane.log" --lcores "$lcores" "${vd[@]}" -- --neigh-retry-ms 60000
 ctl batch "$d/config.batch"
 
-# wait until the workers have read every input packet
-for _ in $(seq 100); do
-    rx=$(ctl --json show stats | $PY -c "import json,sys; s=json.load(sys.stdin); print(sum(w['rx_pkts'] for w in s['workers']))")
-    [ "$rx" -ge "$expected_rx" ] && break
-    sleep 0.1
-done
+# wait until the workers have read every input packet (the check says if they did not)
+wait_rx "$expected_rx" >/dev/null || true
 # the slow path's answers may still be in flight: wait until the counts settle
 sleep 0.3
 ctl show stats

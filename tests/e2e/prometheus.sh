@@ -40,12 +40,7 @@ vd=()
 for p in 0 1 2; do vd+=(--vdev "net_pcap$p,rx_pcap=$d/in${p}_0.pcap,tx_pcap=$d/out${p}_0.pcap"); done
 start_dp "$d/dataplane.log" -l 0,1 "${vd[@]}" -- --neigh-retry-ms 60000
 ctl batch "$d/config.batch"
-for _ in $(seq 100); do
-    rx=$(ctl --json show stats | $PY -c "import json,sys; print(sum(w['rx_pkts'] for w in json.load(sys.stdin)['workers']))")
-    [ "$rx" -ge "$expected_rx" ] && break
-    sleep 0.1
-done
-[ "$rx" -ge "$expected_rx" ] || fail "the workers read $rx of $expected_rx packets"
+rx=$(wait_rx "$expected_rx") || fail "the workers read $rx of $expected_rx packets"
 sleep 0.3 # the slow path's answers settle
 
 # ---- the exporter ----

@@ -25,11 +25,7 @@ ctl batch "$d/config.batch"
 
 # the workers have read every packet, the slow path's answers are out, and a snapshot newer
 # than that is published (every 200 ms)
-rx_now() { ctl --json show stats | $PY -c "import json,sys; print(sum(w['rx_pkts'] for w in json.load(sys.stdin)['workers']))"; }
-for _ in $(seq 100); do
-    [ "$(rx_now)" -ge "$expected_rx" ] && break
-    sleep 0.1
-done
+wait_rx "$expected_rx" >/dev/null || true
 sleep 0.5
 ctl --json show stats >"$d/stats.json"
 ctl --json show info >"$d/info.json"
