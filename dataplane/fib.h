@@ -238,19 +238,29 @@ fib6_lookup(const struct fib *f, const uint8_t *addr)
 	return e;
 }
 
-static inline void
-fib6__bulk(const struct fib_rd *rd, const uint8_t *const *addr, uint32_t *val, unsigned n)
+/* Reader: the first level of an IPv6 lookup (16 bytes, network order): the root entry, with a
+ * prefetch of the node it leads to. fib6_lookup_rest finishes lookups started this way. */
+static inline uint32_t
+fib6_lookup_start(const struct fib *f, const uint8_t *addr)
 {
+	const struct fib_rd *rd = fib_rd(f);
+	uint32_t e = atomic_load_explicit(&rd->root[((unsigned)addr[0] << 8) | addr[1]],
+					  memory_order_acquire);
+	fib__prefetch(rd, e);
+	return e;
+}
+
+/* Reader: finish n <= FIB_BULK lookups whose val[i] = fib6_lookup_start(f, addr[i]). */
+static inline void
+fib6_lookup_rest(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
+{
+	const struct fib_rd *rd = fib_rd(f);
 	uint8_t act[FIB_BULK];
 	unsigned i, j, lvl, na = 0, nb;
 
 	for (i = 0; i < n; i++) {
-		uint32_t e = atomic_load_explicit(
-			&rd->root[((unsigned)addr[i][0] << 8) | addr[i][1]], memory_order_acquire);
-		val[i] = e;
 		act[na] = (uint8_t)i;
-		na += fib__is_node(e);
-		fib__prefetch(rd, e);
+		na += fib__is_node(val[i]);
 	}
 	for (lvl = 2; na != 0 && lvl < 16; lvl++) {
 		for (j = 0, nb = 0; j < na; j++) {
@@ -270,8 +280,10 @@ fib6__bulk(const struct fib_rd *rd, const uint8_t *const *addr, uint32_t *val, u
 static inline void
 fib6_lookup_bulk(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
 {
+	for (unsigned i = 0; i < n; i++)
+		val[i] = fib6_lookup_start(f, addr[i]);
 	for (unsigned i = 0; i < n; i += FIB_BULK)
-		fib6__bulk(fib_rd(f), addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
+		fib6_lookup_rest(f, addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
 }
 
 #endif

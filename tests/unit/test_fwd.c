@@ -1235,6 +1235,47 @@ test_burst_order(void **state)
 	unstage();
 }
 
+/* A whole burst of IPv6 that the first pass takes: its lookups start in stage 1
+ * (fwd_check_fast) and end in stage 2; routed and unrouted destinations interleave, so that
+ * a mix-up of the started lookups sends a packet the wrong way. */
+static void
+test_burst6(void **state)
+{
+	struct rte_mbuf *m[FWD_BURST], *want[FWD_BURST];
+	unsigned nw = 0, nexc = 0, k;
+	uint8_t f[128];
+	void *e[64];
+	(void)state;
+
+	unstage();
+	/* the two destinations start from different root slots: a node and "no route" */
+	route6("2400:cb00::", 32, 1);
+	fib_commit(tab.fib6);
+	for (unsigned i = 0; i < FWD_BURST; i++) {
+		int routed = (i * 7 + i / 3) % 3 != 0;
+		unsigned n = f6(f, MAC_P0, "2001:db8:ff::1", routed ? "2400:cb00::5" : "2a00::1",
+				64, i, 10);
+		m[i] = mb(f, n);
+		if (routed)
+			want[nw++] = m[i];
+		else
+			nexc++;
+	}
+	fwd_process(w, P0, m, FWD_BURST);
+	assert_int_equal(w->tx_n[P1], nw);
+	assert_int_equal(w->tx_n[P0], 0);
+	for (unsigned i = 0; i < nw; i++)
+		assert_ptr_equal(w->tx[P1][i], want[i]);
+	k = rte_ring_dequeue_burst(exc_ring, e, 64, NULL);
+	assert_int_equal(k, nexc);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, k);
+	unstage();
+	uint8_t a[16];
+	inet_pton(AF_INET6, "2400:cb00::", a);
+	assert_int_equal(fib_del(tab.fib6, a, 32), 0);
+	fib_commit(tab.fib6);
+}
+
 /* fwd_flush: what the port takes is counted tx, the rest freed as TX_FULL. */
 static void
 test_flush(void **state)
@@ -1599,6 +1640,7 @@ main(void)
 		cmocka_unit_test_setup(test_ecmp, reset),
 		cmocka_unit_test_setup(test_mixed_burst, reset),
 		cmocka_unit_test_setup(test_burst_order, reset),
+		cmocka_unit_test_setup(test_burst6, reset),
 		cmocka_unit_test_setup(test_flush, reset),
 		cmocka_unit_test_setup(test_worker_main, reset),
 		cmocka_unit_test_setup(test_worker_naps, reset),
