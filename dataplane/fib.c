@@ -19,8 +19,11 @@
  *   phase 1, top-down: regions with children repaint and push `inherited` down (a change
  *            makes the child dirty); root slots whose painted value changed are pushed to
  *            their level-1 child or, with no child, stored into the root directly;
- *   phase 2, bottom-up: every dirty region builds its node (or collapses to a leaf, or is
- *            removed when empty) and publishes it with one release store: into the root,
+ *   phase 2, bottom-up: every dirty region computes its runs; when they start where the
+ *            live node's do (a next hop replaced: the common update), the changed entries
+ *            are stored into the live node in place and nothing else changes. Otherwise it
+ *            builds a new node (or collapses to a leaf, or is removed when empty) and
+ *            publishes it with one release store: into the root,
  *            into the parent's live node when the parent is clean and both the old and the
  *            new entry are node refs (a node ref is always a run of its own), or else by
  *            marking the parent dirty (it is shallower, so it is built later in this phase).
