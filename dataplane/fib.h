@@ -226,13 +226,33 @@ fib4_lookup_bulk(const struct fib *f, const uint32_t *addr, uint32_t *val, unsig
 		fib4_lookup_rest(f, addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
 }
 
+/* The root slot where a lookup of the IPv6 address addr starts. */
+static inline const _Atomic uint32_t *
+fib6__root_at(const struct fib_rd *rd, const uint8_t *addr)
+{
+	return &rd->root[((unsigned)addr[0] << 8) | addr[1]];
+}
+
+/* Reader: prefetch the root slot that fib4_lookup_start / fib6_lookup_start will read, as
+ * soon as the destination is known. */
+static inline void
+fib4_lookup_prefetch(const struct fib *f, uint32_t addr)
+{
+	rte_prefetch0(&fib_rd(f)->root[addr >> 16]);
+}
+
+static inline void
+fib6_lookup_prefetch(const struct fib *f, const uint8_t *addr)
+{
+	rte_prefetch0(fib6__root_at(fib_rd(f), addr));
+}
+
 /* Reader: longest-prefix match of one IPv6 address (16 bytes, network order). */
 static inline uint32_t
 fib6_lookup(const struct fib *f, const uint8_t *addr)
 {
 	const struct fib_rd *rd = fib_rd(f);
-	uint32_t e = atomic_load_explicit(&rd->root[((unsigned)addr[0] << 8) | addr[1]],
-					  memory_order_acquire);
+	uint32_t e = atomic_load_explicit(fib6__root_at(rd, addr), memory_order_acquire);
 	for (unsigned i = 2; (e & FIB_NODE_FLAG) && i < 16; i++)
 		e = fib__slot(fib__node(rd, e), addr[i]);
 	return e;
@@ -244,8 +264,7 @@ static inline uint32_t
 fib6_lookup_start(const struct fib *f, const uint8_t *addr)
 {
 	const struct fib_rd *rd = fib_rd(f);
-	uint32_t e = atomic_load_explicit(&rd->root[((unsigned)addr[0] << 8) | addr[1]],
-					  memory_order_acquire);
+	uint32_t e = atomic_load_explicit(fib6__root_at(rd, addr), memory_order_acquire);
 	fib__prefetch(rd, e);
 	return e;
 }

@@ -628,14 +628,6 @@ fwd_dst6(const struct rte_mbuf *m)
 				       PKT_ETH_LEN + offsetof(struct rte_ipv6_hdr, dst_addr));
 }
 
-/* The root slot an IPv6 lookup starts from, as fib6_lookup_start reads it. */
-static inline const _Atomic uint32_t *
-fwd_root6(const _Atomic uint32_t *root6, const struct rte_mbuf *m)
-{
-	const uint8_t *d = fwd_dst6(m);
-	return &root6[(unsigned)d[0] << 8 | d[1]];
-}
-
 /*
  * Stage 1's first pass (fwd_burst): the fast checks over pkts[0..n). Returns the IPv4 packets
  * that passed as a bit mask, their destinations (host order) in dst4[i], and the IPv6 ones in
@@ -649,7 +641,6 @@ static __rte_noinline uint32_t
 fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, const struct fib *fib4,
 	       uint32_t *dst4, uint32_t *val4, const struct fib *fib6, uint32_t *val6, uint32_t *f6)
 {
-	const _Atomic uint32_t *root4 = fib_rd(fib4)->root, *root6 = fib_rd(fib6)->root;
 	uint32_t f4 = 0, g6 = 0;
 	unsigned i, j;
 
@@ -673,12 +664,12 @@ fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, cons
 					&len))) {
 			if (unlikely(len != l3) && fwd_trim(m, PKT_ETH_LEN + len) != 0)
 				continue; /* fwd_check says BAD_LENGTH */
-			rte_prefetch0(&root4[dst4[i] >> 16]);
+			fib4_lookup_prefetch(fib4, dst4[i]);
 			f4 |= 1u << i;
 		} else if (pkt_ip6_fast(f, m->data_len, l3, fast_mac, &len)) {
 			if (unlikely(len != l3) && fwd_trim(m, PKT_ETH_LEN + len) != 0)
 				continue;
-			rte_prefetch0(fwd_root6(root6, m));
+			fib6_lookup_prefetch(fib6, fwd_dst6(m));
 			g6 |= 1u << i;
 		}
 	}
