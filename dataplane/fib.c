@@ -689,7 +689,10 @@ region_build(struct fib *f, struct region *r)
 		region_remove(f, r);
 		return;
 	}
-	/* The live node is compared below; it is most likely cold: let it come meanwhile. */
+	/* The prefixes are painted and the live node compared below; both are most likely
+	 * cold: let them come meanwhile. */
+	for (unsigned i = 0; i < r->npfx; i += FIB_LINE / sizeof(r->pfx[0]))
+		rte_prefetch0(&r->pfx[i]);
 	if (r->published && (r->entry & FIB_NODE_FLAG))
 		for (unsigned l = 0; l < r->node_lines; l++)
 			rte_prefetch0(wnode(f, (r->entry & ~FIB_NODE_FLAG) + l));
