@@ -233,18 +233,12 @@ fib6__root_at(const struct fib_rd *rd, const uint8_t *addr)
 	return &rd->root[((unsigned)addr[0] << 8) | addr[1]];
 }
 
-/* Reader: prefetch the root slot that fib4_lookup_start / fib6_lookup_start will read, as
- * soon as the destination is known. */
+/* Reader: prefetch the root slot that fib4_lookup_start will read, as soon as the
+ * destination is known. */
 static inline void
 fib4_lookup_prefetch(const struct fib *f, uint32_t addr)
 {
 	rte_prefetch0(&fib_rd(f)->root[addr >> 16]);
-}
-
-static inline void
-fib6_lookup_prefetch(const struct fib *f, const uint8_t *addr)
-{
-	rte_prefetch0(fib6__root_at(fib_rd(f), addr));
 }
 
 /* Reader: longest-prefix match of one IPv6 address (16 bytes, network order). */
@@ -258,28 +252,18 @@ fib6_lookup(const struct fib *f, const uint8_t *addr)
 	return e;
 }
 
-/* Reader: the first level of an IPv6 lookup (16 bytes, network order): the root entry, with a
- * prefetch of the node it leads to. fib6_lookup_rest finishes lookups started this way. */
-static inline uint32_t
-fib6_lookup_start(const struct fib *f, const uint8_t *addr)
-{
-	const struct fib_rd *rd = fib_rd(f);
-	uint32_t e = atomic_load_explicit(fib6__root_at(rd, addr), memory_order_acquire);
-	fib__prefetch(rd, e);
-	return e;
-}
-
-/* Reader: finish n <= FIB_BULK lookups whose val[i] = fib6_lookup_start(f, addr[i]). */
 static inline void
-fib6_lookup_rest(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
+fib6__bulk(const struct fib_rd *rd, const uint8_t *const *addr, uint32_t *val, unsigned n)
 {
-	const struct fib_rd *rd = fib_rd(f);
 	uint8_t act[FIB_BULK];
 	unsigned i, j, lvl, na = 0, nb;
 
 	for (i = 0; i < n; i++) {
+		uint32_t e = atomic_load_explicit(fib6__root_at(rd, addr[i]), memory_order_acquire);
+		val[i] = e;
 		act[na] = (uint8_t)i;
-		na += fib__is_node(val[i]);
+		na += fib__is_node(e);
+		fib__prefetch(rd, e);
 	}
 	for (lvl = 2; na != 0 && lvl < 16; lvl++) {
 		for (j = 0, nb = 0; j < na; j++) {
@@ -299,10 +283,8 @@ fib6_lookup_rest(const struct fib *f, const uint8_t *const *addr, uint32_t *val,
 static inline void
 fib6_lookup_bulk(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		val[i] = fib6_lookup_start(f, addr[i]);
 	for (unsigned i = 0; i < n; i += FIB_BULK)
-		fib6_lookup_rest(f, addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
+		fib6__bulk(fib_rd(f), addr + i, val + i, RTE_MIN(n - i, FIB_BULK));
 }
 
 #endif

@@ -1235,9 +1235,9 @@ test_burst_order(void **state)
 	unstage();
 }
 
-/* A whole burst of IPv6 that the first pass takes: its lookups start in stage 1
- * (fwd_check_fast) and end in stage 2; routed and unrouted destinations interleave, so that
- * a mix-up of the started lookups sends a packet the wrong way. */
+/* A whole burst of IPv6 that the first pass takes, looked up in one bulk call; routed and
+ * unrouted destinations of different root slots interleave, so that a lookup given to
+ * another packet sends one the wrong way. */
 static void
 test_burst6(void **state)
 {
