@@ -4,8 +4,8 @@
  *
  *   stage 1  per packet: Ethernet, IPv4 (RFC 1812 5.2.2, 5.3.7) or IPv6 (RFC 8200) checks;
  *            survivors are collected per family with their destination
- *   stage 2  one bulk lookup per family for the whole burst (IPv4: done in stage 1 instead,
- *            a few packets behind the checks, when the burst is all IPv4 and passed them)
+ *   stage 2  one bulk lookup per family for the whole burst (IPv4: started in stage 1 when
+ *            the burst is all IPv4 and passed the fast checks)
  *   stage 3  per packet: route value -> next hop word -> TTL / hop limit, rewrite, stage for tx
  *   end      drops freed in one call, exceptions enqueued to w->exc in one call
  *
@@ -617,21 +617,18 @@ fwd_mask(unsigned n)
 	return n >= 32 ? ~0u : (1u << n) - 1;
 }
 
-/* How many packets behind the checks fwd_check_fast looks their destinations up: their root
- * slots were prefetched that many packets earlier. */
+/* How many packets behind the checks fwd_check_fast starts their lookups: their root slots
+ * were prefetched that many packets earlier. */
 #define FWD_LOOKUP_LAG 8u
 
 /*
  * Stage 1's first pass (fwd_burst): the fast checks over pkts[0..n). Returns the IPv4 packets
  * that passed as a bit mask, their destinations (host order) in dst4[i], and the IPv6 ones in
- * *f6. Trims padding. It also does the IPv4 lookups (val4[i] = fib4_lookup): the root slot is
- * prefetched when the destination is known and the whole lookup done FWD_LOOKUP_LAG packets
- * later, while the next packets' checks keep the core busy. This replaced starting the lookup
- * here (root entry, node prefetched) and finishing it in a bulk pass after the checks: the
- * bulk's three passes over the burst cost more than they hid (v4-small 1.03, v4-full 1.00,
- * docs/performance.md). Not inlined: a small function of its own keeps its loop in
- * registers. (Starting the IPv6 lookups here too measured 0.97 on v6-full and 0.94 on
- * v4-small: the loop's registers.)
+ * *f6. Trims padding. It also starts the IPv4 lookups (val4[i] = fib4_lookup_start): the
+ * root slot is prefetched when the destination is known and read FWD_LOOKUP_LAG packets
+ * later, which prefetches the node below, so that the lookup stage finds both in the cache.
+ * Not inlined: a small function of its own keeps its loop in registers. (Starting the IPv6
+ * lookups here too measured 0.97 on v6-full and 0.94 on v4-small: the loop's registers.)
  */
 static __rte_noinline uint32_t
 fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, const struct fib *fib4,
@@ -650,7 +647,7 @@ fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, cons
 		if (i + FWD_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FWD_PREFETCH], void *));
 		if (i >= FWD_LOOKUP_LAG && (f4 >> (j = i - FWD_LOOKUP_LAG) & 1))
-			val4[j] = fib4_lookup(fib4, dst4[j]);
+			val4[j] = fib4_lookup_start(fib4, dst4[j]);
 		if (likely(pkt_ip4_fast(f, m->data_len, l3, m->ol_flags, fast_mac, &dst4[i],
 					&len))) {
 			if (unlikely(len != l3) && fwd_trim(m, PKT_ETH_LEN + len) != 0)
@@ -665,7 +662,7 @@ fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, cons
 	}
 	for (j = n > FWD_LOOKUP_LAG ? n - FWD_LOOKUP_LAG : 0; j < n; j++)
 		if (f4 >> j & 1)
-			val4[j] = fib4_lookup(fib4, dst4[j]);
+			val4[j] = fib4_lookup_start(fib4, dst4[j]);
 	*f6 = g6;
 	return f4;
 }
@@ -739,9 +736,10 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 			PKT_ETH_LEN + offsetof(struct rte_ipv6_hdr, dst_addr));
 	CYC_MARK(w, CYC_CHECK);
 
-	/* stage 2: lookups, each family in one interleaved pass (IPv4 bursts that passed the
-	 * fast checks whole were looked up by fwd_check_fast) */
-	if (f4 != all && n4 != 0)
+	/* stage 2: lookups, each family in one interleaved pass */
+	if (likely(f4 == all))
+		fib4_lookup_rest(t->fib4, b.dst4, b.val4, n4); /* started by fwd_check_fast */
+	else if (n4 != 0)
 		fib4_lookup_bulk(t->fib4, b.dst4, b.val4, n4);
 	if (n6 != 0)
 		fib6_lookup_bulk(t->fib6, b.dst6, b.val6, n6);
