@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,6 +597,10 @@ main(int argc, char **argv)
 		print(&t, &b);
 	}
 	free(got);
+	/* EAL leaves its (empty: --no-shconf) runtime directory behind; remove it */
+	char rundir[PATH_MAX];
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	(void)rmdir(rundir);
 	return 0;
 }
