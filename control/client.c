@@ -500,6 +500,27 @@ npr_client_instance(const struct npr_client *c)
 	return c->instance;
 }
 
+uint64_t
+npr_client_dp_instance(const char *name)
+{
+	char path[300];
+	const char *n = name != NULL ? name : NPR_SHM_DEFAULT_NAME;
+	struct npr_shm_hdr h;
+
+	if (n[0] == '/')
+		n++;
+	snprintf(path, sizeof(path), "/dev/shm/%s", n);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = pread(fd, &h, sizeof(h), 0);
+	close(fd);
+	if (got != (ssize_t)sizeof(h) || h.magic != NPR_SHM_MAGIC ||
+	    h.abi_version != NPR_ABI_VERSION || h.state != NPR_SHM_READY)
+		return 0;
+	return h.instance_id;
+}
+
 void
 npr_client_set_handler(struct npr_client *c, npr_client_handler handler, void *ctx)
 {

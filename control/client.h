@@ -38,6 +38,10 @@ struct npr_client *npr_client_open(const char *name, unsigned origin, int timeou
 				   size_t errlen);
 void npr_client_close(struct npr_client *c);
 uint64_t npr_client_instance(const struct npr_client *c);
+/* The instance id of the data plane running on segment name (NULL: the default), from the
+ * segment's header, without a session (so without waiting for the session lock); 0 if there
+ * is none or it is not ready. Tells a long-lived client that the data plane was restarted. */
+uint64_t npr_client_dp_instance(const char *name);
 
 /* Synchronous call: sends req (hdr.type and hdr.len set by the caller; version and seq are
  * filled in), waits for its reply (copied to *rep). Dump chunks for this request go to

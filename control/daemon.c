@@ -35,6 +35,7 @@
 #include "npr/shm.h"
 #include "npr/util.h"
 #include "apply.h"
+#include "client.h"
 
 #define PROG "nprouter-control"
 #define DEBOUNCE_MS 150
@@ -63,28 +64,6 @@ dlog(const char *fmt, ...)
 	va_start(ap, fmt);
 	ctl_vlog(PROG " run", fmt, ap);
 	va_end(ap);
-}
-
-/* The running data plane's instance id from its segment header, 0 if there is none (or it
- * is not ready). Reads without the session lock: the header is written once at start. */
-static uint64_t
-dp_instance(const char *shm)
-{
-	char path[300];
-	const char *name = shm != NULL ? shm : NPR_SHM_DEFAULT_NAME;
-	if (name[0] == '/')
-		name++;
-	snprintf(path, sizeof(path), "/dev/shm/%s", name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	struct npr_shm_hdr h;
-	ssize_t n = pread(fd, &h, sizeof(h), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(h) || h.magic != NPR_SHM_MAGIC ||
-	    h.abi_version != NPR_ABI_VERSION || h.state != NPR_SHM_READY)
-		return 0;
-	return h.instance_id;
 }
 
 static bool
@@ -297,7 +276,7 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 				pending = true;
 		}
 		/* a data plane restart: resync the last good configuration */
-		uint64_t inst = dp_instance(d.shm);
+		uint64_t inst = npr_client_dp_instance(d.shm);
 		if (inst != 0 && d.applied_inst != 0 && inst != d.applied_inst && d.have_good &&
 		    inst != d.rejected_inst && !pending) {
 			pending = true;

@@ -170,28 +170,6 @@ blog_once(struct bridge *b, const char *key, const char *fmt, ...)
 /* ---------------------------------------------------------------------------------------- */
 /* The data plane session */
 
-/* The running data plane's instance id from its segment header, 0 if there is none (or it
- * is not ready). Read without a session, as the `run` daemon does. */
-static uint64_t
-dp_instance(const char *shm)
-{
-	char path[300];
-	const char *name = shm != NULL ? shm : NPR_SHM_DEFAULT_NAME;
-	if (name[0] == '/')
-		name++;
-	snprintf(path, sizeof(path), "/dev/shm/%s", name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	struct npr_shm_hdr h;
-	ssize_t n = pread(fd, &h, sizeof(h), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(h) || h.magic != NPR_SHM_MAGIC ||
-	    h.abi_version != NPR_ABI_VERSION || h.state != NPR_SHM_READY)
-		return 0;
-	return h.instance_id;
-}
-
 static void
 queue_clear(struct bridge *b)
 {
@@ -616,7 +594,7 @@ dp_check(struct bridge *b, uint64_t now)
 		if (now < b->next_check)
 			return;
 		b->next_check = now + DP_CHECK_MS;
-		uint64_t inst = dp_instance(b->shm);
+		uint64_t inst = npr_client_dp_instance(b->shm);
 		if (inst != b->instance) {
 			char why[80];
 			if (inst == 0)
