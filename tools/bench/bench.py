@@ -845,17 +845,27 @@ FIB_RE = re.compile(
     r"(?P<deladd>[\d.]+) k/s\s+mismatches (?P<mism>\d+)(?P<note>.*)$")
 
 
-def l3_cache_bytes():
+def cache_bytes(level, kinds=("Unified", "Data")):
+    """Size of CPU 0's cache of this level (data or unified), 0 if unknown."""
     try:
         for idx in sorted(os.listdir("/sys/devices/system/cpu/cpu0/cache")):
             d = os.path.join("/sys/devices/system/cpu/cpu0/cache", idx)
-            if open(os.path.join(d, "level")).read().strip() == "3":
+            if (open(os.path.join(d, "level")).read().strip() == str(level) and
+                    open(os.path.join(d, "type")).read().strip() in kinds):
                 s = open(os.path.join(d, "size")).read().strip()
                 mult = {"K": 1 << 10, "M": 1 << 20}.get(s[-1], 1)
                 return int(s.rstrip("KM")) * mult
-    except OSError:
+    except (OSError, ValueError):
         pass
     return 0
+
+
+def l3_cache_bytes():
+    return cache_bytes(3)
+
+
+def size_label(n):
+    return "?" if n == 0 else "%d MiB" % (n >> 20) if n >= 1 << 20 else "%d KiB" % (n >> 10)
 
 
 def section_fib(k, tables, report, res):
@@ -1275,14 +1285,22 @@ def section_cycles(k, tables, report, res):
 
 
 def machine(k):
-    cpu = "?"
+    """One line: CPU (with family/model, as VMs often hide the name), caches, memory, versions."""
+    info = {}
     try:
         for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            key, _, val = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "cpu family", "model", "flags") and key not in info:
+                info[key] = val.strip()
+            if line.strip() == "":
                 break
     except OSError:
         pass
+    flags = set(info.get("flags", "").split())
+    simd = "avx512f" if "avx512f" in flags else "avx2" if "avx2" in flags else "no avx2"
+    cpu = "%s (family %s model %s, %s)" % (info.get("model name", "?"), info.get("cpu family", "?"),
+                                           info.get("model", "?"), simd)
     try:
         rev = subprocess.run(["git", "-C", SRC, "describe", "--always", "--dirty"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -1292,8 +1310,10 @@ def machine(k):
     dpdk = subprocess.run(["pkg-config", "--modversion", "libdpdk"], stdout=subprocess.PIPE,
                           text=True).stdout.strip()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 30
-    return ("%s, %d CPUs, L3 %d MiB, %d GiB RAM; Linux %s; DPDK %s; nprouter %s; memory: %s" % (
-        cpu, os.cpu_count(), l3_cache_bytes() >> 20, mem, platform.release(), dpdk, rev,
+    return ("%s, %d CPUs, L1d %s, L2 %s, L3 %s (per CPU 0's sysfs), %d GiB RAM; Linux %s; "
+            "DPDK %s; nprouter %s; memory: %s" % (
+        cpu, os.cpu_count(), size_label(cache_bytes(1, ("Data",))), size_label(cache_bytes(2)),
+        size_label(l3_cache_bytes()), mem, platform.release(), dpdk, rev,
         " and ".join(sorted(mem_label(m) for m in k.modes_used)) or "–"))
 
 
