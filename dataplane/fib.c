@@ -727,7 +727,7 @@ region_build(struct fib *f, struct region *r)
 	uint32_t buf[257], run[256];
 	uint32_t *e = buf + 1; /* e[-1] exists so that slot 0 compares like the others */
 	uint64_t bm[4];
-	unsigned n = 0;
+	unsigned n;
 
 	r->dirty = false;
 	if (r->npfx == 0 && r->nkid == 0) {

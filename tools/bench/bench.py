@@ -860,10 +860,6 @@ def cache_bytes(level, kinds=("Unified", "Data")):
     return 0
 
 
-def l3_cache_bytes():
-    return cache_bytes(3)
-
-
 def size_label(n):
     return "?" if n == 0 else "%d MiB" % (n >> 20) if n >= 1 << 20 else "%d KiB" % (n >> 10)
 
@@ -883,7 +879,7 @@ def section_fib(k, tables, report, res):
                   "bulk32 M/s | update k/s | del+add k/s | mismatches |")
     report.append("|---|---|---|---|---|---|---|---|---|---|")
     res["fib"] = {}
-    l3 = l3_cache_bytes()
+    l3 = cache_bytes(3)
     for name in names:
         argv = [k.fib_bench] + (["--updates", "2000"] if k.quick else []) + [tables.path(name)]
         log("fib-bench %s" % name)
@@ -1313,7 +1309,7 @@ def machine(k):
     return ("%s, %d CPUs, L1d %s, L2 %s, L3 %s (per CPU 0's sysfs), %d GiB RAM; Linux %s; "
             "DPDK %s; nprouter %s; memory: %s" % (
         cpu, os.cpu_count(), size_label(cache_bytes(1, ("Data",))), size_label(cache_bytes(2)),
-        size_label(l3_cache_bytes()), mem, platform.release(), dpdk, rev,
+        size_label(cache_bytes(3)), mem, platform.release(), dpdk, rev,
         " and ".join(sorted(mem_label(m) for m in k.modes_used)) or "–"))
 
 
