@@ -830,6 +830,7 @@ fib_commit(struct fib *f)
 		dl->n = 0;
 	}
 
+	atomic_store_explicit(&f->rd.hot, f->live_lines <= FIB_HOT_LINES, memory_order_relaxed);
 	/* Readers that pass a quiescent state after this no longer see the retired nodes. */
 	retire_stamp(&f->ret);
 	if (f->qsbr == NULL)
@@ -966,6 +967,7 @@ fib_create(const struct fib_conf *conf)
 	f->max_level = conf->family == 4 ? 2 : MAX_LEVEL;
 	f->max_routes = conf->max_routes ? conf->max_routes : UINT32_MAX;
 	f->rd.family = conf->family;
+	atomic_init(&f->rd.hot, 1);
 
 	uint64_t mem = conf->max_mem;
 	if (mem == 0) {

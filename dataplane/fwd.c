@@ -5,7 +5,9 @@
  *   stage 1  per packet: Ethernet, IPv4 (RFC 1812 5.2.2, 5.3.7) or IPv6 (RFC 8200) checks;
  *            survivors are collected per family with their destination
  *   stage 2  one bulk lookup per family for the whole burst (IPv4: started in stage 1 when
- *            the burst is all IPv4 and passed the fast checks)
+ *            the burst is all IPv4 and passed the fast checks, unless the FIB is small
+ *            enough to stay in the caches, fib_hot: then single lookups after the checks
+ *            cost fewer instructions, +5 % on v4-small, docs/performance.md)
  *   stage 3  per packet: route value -> next hop word -> TTL / hop limit, rewrite, stage for tx
  *   end      drops freed in one call, exceptions enqueued to w->exc in one call
  *
@@ -624,15 +626,15 @@ fwd_mask(unsigned n)
 /*
  * Stage 1's first pass (fwd_burst): the fast checks over pkts[0..n). Returns the IPv4 packets
  * that passed as a bit mask, their destinations (host order) in dst4[i], and the IPv6 ones in
- * *f6. Trims padding. It also starts the IPv4 lookups (val4[i] = fib4_lookup_start): the
- * root slot is prefetched when the destination is known and read FWD_LOOKUP_LAG packets
- * later, which prefetches the node below, so that the lookup stage finds both in the cache.
- * Not inlined: a small function of its own keeps its loop in registers. (Starting the IPv6
- * lookups here too measured 0.97 on v6-full and 0.94 on v4-small: the loop's registers.)
+ * *f6. Trims padding. With start, it also starts the IPv4 lookups (val4[i] = fib4_lookup_start):
+ * the root slot is prefetched when the destination is known and read FWD_LOOKUP_LAG packets later,
+ * which prefetches the node below, so that the lookup stage finds both in the cache. Not inlined: a
+ * small function of its own keeps its loop in registers. (Starting the IPv6 lookups here too
+ * measured 0.97 on v6-full and 0.94 on v4-small: the loop's registers.)
  */
-static __rte_noinline uint32_t
+static __rte_always_inline uint32_t
 fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, const struct fib *fib4,
-	       uint32_t *dst4, uint32_t *val4, uint32_t *f6)
+	       uint32_t *dst4, uint32_t *val4, uint32_t *f6, int start)
 {
 	uint32_t f4 = 0, g6 = 0;
 	unsigned i, j;
@@ -646,13 +648,14 @@ fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, cons
 
 		if (i + FWD_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FWD_PREFETCH], void *));
-		if (i >= FWD_LOOKUP_LAG && (f4 >> (j = i - FWD_LOOKUP_LAG) & 1))
+		if (start && i >= FWD_LOOKUP_LAG && (f4 >> (j = i - FWD_LOOKUP_LAG) & 1))
 			val4[j] = fib4_lookup_start(fib4, dst4[j]);
 		if (likely(pkt_ip4_fast(f, m->data_len, l3, m->ol_flags, fast_mac, &dst4[i],
 					&len))) {
 			if (unlikely(len != l3) && fwd_trim(m, PKT_ETH_LEN + len) != 0)
 				continue; /* fwd_check says BAD_LENGTH */
-			fib4_lookup_prefetch(fib4, dst4[i]);
+			if (start)
+				fib4_lookup_prefetch(fib4, dst4[i]);
 			f4 |= 1u << i;
 		} else if (pkt_ip6_fast(f, m->data_len, l3, fast_mac, &len)) {
 			if (unlikely(len != l3) && fwd_trim(m, PKT_ETH_LEN + len) != 0)
@@ -660,11 +663,27 @@ fwd_check_fast(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, cons
 			g6 |= 1u << i;
 		}
 	}
-	for (j = n > FWD_LOOKUP_LAG ? n - FWD_LOOKUP_LAG : 0; j < n; j++)
+	for (j = n > FWD_LOOKUP_LAG ? n - FWD_LOOKUP_LAG : 0; start && j < n; j++)
 		if (f4 >> j & 1)
 			val4[j] = fib4_lookup_start(fib4, dst4[j]);
 	*f6 = g6;
 	return f4;
+}
+
+/* The fast checks with the IPv4 lookups started (a FIB that misses the caches), or without
+ * (a hot one: fib_hot; single lookups after the checks cost fewer instructions). */
+static __rte_noinline uint32_t
+fwd_check_fast_start(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac,
+		     const struct fib *fib4, uint32_t *dst4, uint32_t *val4, uint32_t *f6)
+{
+	return fwd_check_fast(pkts, n, fast_mac, fib4, dst4, val4, f6, 1);
+}
+
+static __rte_noinline uint32_t
+fwd_check_fast_only(struct rte_mbuf *const *pkts, unsigned n, uint64_t fast_mac, uint32_t *dst4,
+		    uint32_t *f6)
+{
+	return fwd_check_fast(pkts, n, fast_mac, NULL, dst4, NULL, f6, 0);
 }
 
 /*
@@ -684,6 +703,7 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 	uint64_t port_mac = 0, fast_mac, pmask = 0;
 	uint32_t port_up = 0, f4 = 0, f6 = 0, all = fwd_mask(n);
 	unsigned i, v, n4 = 0, n6 = 0, k = 0;
+	int hot4 = fib_hot(t->fib4); /* read once: the lookups must finish the way they started */
 
 	b.n_drop = b.n_exc = 0;
 	b.rx_port = rx_port;
@@ -694,7 +714,10 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 	fast_mac = port_up != 0 ? port_mac : PKT_FAST_PORT_DOWN;
 
 	/* stage 1, first pass: the fast checks */
-	f4 = fwd_check_fast(pkts, n, fast_mac, t->fib4, b.dst4, b.val4, &f6);
+	if (hot4)
+		f4 = fwd_check_fast_only(pkts, n, fast_mac, b.dst4, &f6);
+	else
+		f4 = fwd_check_fast_start(pkts, n, fast_mac, t->fib4, b.dst4, b.val4, &f6);
 	/* stage 1, second pass: sort by family (in place: n4 <= i), ordered checks for the rest */
 	if (likely(f4 == all)) {
 		n4 = n;
@@ -737,7 +760,7 @@ fwd_burst(struct fwd_worker *w, uint16_t rx_port, struct rte_mbuf **pkts, unsign
 	CYC_MARK(w, CYC_CHECK);
 
 	/* stage 2: lookups, each family in one interleaved pass */
-	if (likely(f4 == all))
+	if (likely(f4 == all) && !hot4)
 		fib4_lookup_rest(t->fib4, b.dst4, b.val4, n4); /* started by fwd_check_fast */
 	else if (n4 != 0)
 		fib4_lookup_bulk(t->fib4, b.dst4, b.val4, n4);

@@ -243,7 +243,8 @@ href_free(struct href *h)
 
 /* --- checks -------------------------------------------------------------------------- */
 
-/* Look up n addresses (16-byte buffers) singly and in bulk; compare with want[]. */
+/* Look up n addresses (16-byte buffers) singly and in bulk (IPv4: both ways, fib_hot's and
+ * level by level, whatever the table's size); compare with want[]. */
 static void
 check_addrs(const struct fib *f, int family, uint8_t (*a)[16], const uint32_t *want, unsigned n)
 {
@@ -265,6 +266,9 @@ check_addrs(const struct fib *f, int family, uint8_t (*a)[16], const uint32_t *w
 			for (unsigned j = 0; j < k; j++)
 				h[j] = v4_host(a[i + j]);
 			fib4_lookup_bulk(f, h, got, k);
+			for (unsigned j = 0; j < k; j++)
+				assert_int_equal(got[j], want[i + j]);
+			fib4_lookup_levels(f, h, got, k);
 		} else {
 			const uint8_t *pp[64];
 			for (unsigned j = 0; j < k; j++)
@@ -972,6 +976,46 @@ test_retire_restart(void **state)
 	retire_fini(&r);
 }
 
+/* fib_hot follows the published nodes: set while they take at most FIB_HOT_LINES lines,
+ * clear beyond, set again once routes are gone; lookups agree either way. A /24 alone in
+ * its /16 takes one node line. */
+static void
+test_hot(void **state)
+{
+	(void)state;
+	struct fib_conf c = { .family = 4 };
+	struct fib *f = fib_create(&c);
+	unsigned n = FIB_HOT_LINES + 100;
+	assert_non_null(f);
+	assert_true(fib_hot(f));
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t p[4] = { (uint8_t)(i >> 8), (uint8_t)i, 7, 0 };
+		assert_int_equal(fib_set(f, p, 24, i + 1), 0);
+	}
+	assert_true(fib_hot(f)); /* not published yet */
+	fib_commit(f);
+	assert_false(fib_hot(f));
+	for (unsigned i = 0; i < n; i += 97) {
+		uint32_t a[2] = { i << 16 | 7u << 8 | 9, i << 16 | 8u << 8 }, v[2];
+		fib4_lookup_bulk(f, a, v, 2);
+		assert_int_equal(v[0], i + 1);
+		assert_int_equal(v[1], 0);
+	}
+	for (unsigned i = 0; i < 200; i++) {
+		uint8_t p[4] = { (uint8_t)(i >> 8), (uint8_t)i, 7, 0 };
+		assert_int_equal(fib_del(f, p, 24), 0);
+	}
+	fib_commit(f);
+	assert_true(fib_hot(f));
+	for (unsigned i = 0; i < n; i += 97) {
+		uint32_t a[2] = { i << 16 | 7u << 8 | 9, i << 16 | 8u << 8 }, v[2];
+		fib4_lookup_bulk(f, a, v, 2);
+		assert_int_equal(v[0], i < 200 ? 0 : i + 1);
+		assert_int_equal(v[1], 0);
+	}
+	fib_free(f);
+}
+
 int
 main(void)
 {
@@ -980,7 +1024,7 @@ main(void)
 		cmocka_unit_test(test_enospc),	       cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_random_v4),      cmocka_unit_test(test_random_v6),
 		cmocka_unit_test(test_full_v4),	       cmocka_unit_test(test_full_v6),
-		cmocka_unit_test(test_retire_restart),
+		cmocka_unit_test(test_retire_restart), cmocka_unit_test(test_hot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,7 +157,7 @@ reader(void *arg)
 			for (unsigned i = 0; i < B; i++)
 				h[i] = ((uint32_t)a[i][0] << 24) | ((uint32_t)a[i][1] << 16) |
 				       ((uint32_t)a[i][2] << 8) | a[i][3];
-			fib4_lookup_bulk(c->f, h, val, B);
+			fib4_lookup_levels(c->f, h, val, B); /* the prefetching way, at any size */
 		} else {
 			const uint8_t *pp[B];
 			for (unsigned i = 0; i < B; i++)

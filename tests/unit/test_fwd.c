@@ -239,7 +239,7 @@ setup(void **state)
 	P1 = ring_port("r1", 1, TXR_SIZE);
 	assert_true(P0 != P_DOWN && P1 != P_DOWN);
 
-	struct fib_conf c4 = { .family = 4, .max_routes = 1024 };
+	struct fib_conf c4 = { .family = 4, .max_routes = 4096 };
 	struct fib_conf c6 = { .family = 6, .max_routes = 1024 };
 	tab.fib4 = fib_create(&c4);
 	tab.fib6 = fib_create(&c6);
@@ -1604,6 +1604,42 @@ test_inject(void **state)
 	rte_ring_free(inj);
 }
 
+/* Filler routes in 60/8..69/8, which no test sends to: a /24 alone in each of n /16s, one
+ * node line each (add) or gone again. */
+static void
+fill4(unsigned n, int add)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t a[4] = { (uint8_t)(60 + i / 256), (uint8_t)i, 7, 0 };
+		if (add)
+			assert_int_equal(fib_set(tab.fib4, a, 24, 1), 0);
+		else
+			assert_int_equal(fib_del(tab.fib4, a, 24), 0);
+	}
+	fib_commit(tab.fib4);
+}
+
+/* The IPv4 tests again with a FIB too big to count as hot (fib_hot): the lookups are then
+ * started during the checks and finished level by level, as with a full table. */
+static void
+test_cold_fib(void **state)
+{
+	static void (*const t[])(void **) = { test_forward4,   test_drops,	 test_exceptions,
+					      test_link_local, test_mixed_burst, test_burst_order,
+					      test_ecmp,       test_mtu };
+	unsigned n = FIB_HOT_LINES + 64;
+
+	assert_true(fib_hot(tab.fib4));
+	fill4(n, 1);
+	assert_false(fib_hot(tab.fib4));
+	for (unsigned i = 0; i < RTE_DIM(t); i++) {
+		reset(state);
+		t[i](state);
+	}
+	fill4(n, 0);
+	assert_true(fib_hot(tab.fib4));
+}
+
 int
 main(void)
 {
@@ -1647,6 +1683,7 @@ main(void)
 		cmocka_unit_test_setup(test_port_gate, reset),
 		cmocka_unit_test_setup(test_mtu, reset),
 		cmocka_unit_test_setup(test_inject, reset),
+		cmocka_unit_test_setup(test_cold_fib, reset),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	rte_eal_cleanup();

@@ -34,6 +34,7 @@ import ipaddress
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -146,6 +147,11 @@ class Tables:
             full = read_prefixes(self.data("ipv4-full-table.txt.gz"))
             step = len(full) // 64
             write_lines(p, full[step // 2::step][:64])
+        elif name == "v4-2k":
+            # 2,000 real prefixes spread over the table: about as many node lines as
+            # FIB_HOT_LINES (dataplane/fib.h), where the lookups change strategy
+            full = read_prefixes(self.data("ipv4-full-table.txt.gz"))
+            write_lines(p, random.Random(1).sample(full, 2000))
         elif name == "v4-tiny":
             write_lines(p, tiny_table(4))
         elif name == "v4-halves":
@@ -704,6 +710,7 @@ SCENARIOS = {
     # the difference to v4-full is what the lookups cost under the pcap's memory traffic
     "v4-full-2routes": dict(table="v4-full", routes="v4-halves", count=1000000, distinct=True,
                             imix=False, targets=[]),
+    "v4-2k": dict(table="v4-2k", count=1000000, distinct=True, imix=False, targets=[]),
     "v6-small": dict(table="v6-tiny", count=65536, distinct=False, imix=False, targets=[]),
     "v4-tiny": dict(table="v4-tiny", count=20000, distinct=True, imix=False, targets=[]),
     "v6-tiny": dict(table="v6-tiny", count=20000, distinct=True, imix=False, targets=[]),
