@@ -32,6 +32,8 @@
  *     ref inside a live parent node). A lookup therefore sees, for each prefix, the old or the
  *     new result, never a mix. Replaced nodes are retired and returned to the allocator by
  *     fib_reclaim once every registered reader has passed a quiescent state.
+ *   - fib_commit also sets rd.hot (relaxed), a hint that chooses how IPv4 lookups walk
+ *     (FIB_HOT_LINES); it guards nothing, as both ways read the same published nodes.
  *
  * Errors: functions return 0 or -errno; fib_create returns NULL with errno set.
  */
@@ -71,8 +73,9 @@ struct fib_rd {
  * A FIB whose nodes take at most this many lines (128 KiB: with the root lines the traffic
  * touches, a quarter of a 1 MiB L2) stays in the caches under forwarding: its lookups hit,
  * prefetching them level by level across a batch hides nothing, and a loop of single
- * lookups runs fewer instructions. fib4_lookup_bulk / fib6_lookup_bulk and the forwarding
- * path choose by it (fib_hot); both ways give the same results.
+ * lookups runs fewer instructions. fib4_lookup_bulk and the forwarding path choose by it
+ * (fib_hot); both ways give the same results. IPv6 lookups always go level by level: single
+ * ones measured slower even on a FIB in L1 (docs/performance.md, "Issue 15").
  */
 #define FIB_HOT_LINES 2048u
 
@@ -150,9 +153,9 @@ fib4_lookup(const struct fib *f, uint32_t addr)
 }
 
 /*
- * Bulk lookups walk level by level: every lookup of the batch loads its entry at one level,
- * prefetches the node it leads to, and only then does any lookup go one level down, so the
- * cache misses of a level overlap.
+ * Bulk lookups walk level by level (IPv4: unless the FIB is hot, FIB_HOT_LINES): every lookup
+ * of the batch loads its entry at one level, prefetches the node it leads to, and only then
+ * does any lookup go one level down, so the cache misses of a level overlap.
  *
  * IPv6 lookups end at very different depths (a /48 takes five levels, a /32 three), so
  * fib6 keeps the lookups still descending in a list (act) that shrinks from level to level
@@ -303,7 +306,8 @@ fib6__bulk(const struct fib_rd *rd, const uint8_t *const *addr, uint32_t *val, u
 	}
 }
 
-/* Reader: n IPv6 lookups (16 bytes each, network order), FIB_BULK at a time, as IPv4. */
+/* Reader: n IPv6 lookups (16 bytes each, network order), FIB_BULK at a time, level by level
+ * whatever the FIB's size. */
 static inline void
 fib6_lookup_bulk(const struct fib *f, const uint8_t *const *addr, uint32_t *val, unsigned n)
 {

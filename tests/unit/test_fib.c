@@ -991,8 +991,12 @@ test_hot(void **state)
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t p[4] = { (uint8_t)(i >> 8), (uint8_t)i, 7, 0 };
 		assert_int_equal(fib_set(f, p, 24, i + 1), 0);
+		if (i + 1 == FIB_HOT_LINES || i == FIB_HOT_LINES) { /* the boundary */
+			assert_true(fib_hot(f));		    /* not published yet */
+			fib_commit(f);
+			assert_int_equal(fib_hot(f), i + 1 == FIB_HOT_LINES);
+		}
 	}
-	assert_true(fib_hot(f)); /* not published yet */
 	fib_commit(f);
 	assert_false(fib_hot(f));
 	for (unsigned i = 0; i < n; i += 97) {

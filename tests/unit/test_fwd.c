@@ -1276,6 +1276,44 @@ test_burst6(void **state)
 	fib_commit(tab.fib6);
 }
 
+/* The same for IPv4: a whole burst the first pass takes, destinations that end at a root
+ * leaf (10.1/16 to P0), one node down (198.51.100/24 to P1) or nowhere (8.8.8.8), mixed, so
+ * that a lookup given to another packet sends one the wrong way. With a cold FIB
+ * (test_cold_fib) the lookups are started during the checks and finished by
+ * fib4_lookup_rest; with a hot one, single lookups. */
+static void
+test_burst4(void **state)
+{
+	static const char *const dst[3] = { "198.51.100.7", "10.1.0.1", "8.8.8.8" };
+	struct rte_mbuf *m[FWD_BURST], *want[2][FWD_BURST];
+	unsigned nw[2] = { 0, 0 }, nexc = 0, k;
+	uint8_t f[128];
+	void *e[64];
+	(void)state;
+
+	unstage();
+	for (unsigned i = 0; i < FWD_BURST; i++) {
+		unsigned d = (i * 7 + i / 3) % 3,
+			 n = f4(f, MAC_P0, "10.0.0.1", dst[d], 64, i, 5, 10);
+		m[i] = mb(f, n);
+		if (d == 2)
+			nexc++;
+		else
+			want[d][nw[d]++] = m[i]; /* d 0: P1, d 1: P0 */
+	}
+	fwd_process(w, P0, m, FWD_BURST);
+	assert_int_equal(w->tx_n[P1], nw[0]);
+	assert_int_equal(w->tx_n[P0], nw[1]);
+	for (unsigned i = 0; i < nw[0]; i++)
+		assert_ptr_equal(w->tx[P1][i], want[0][i]);
+	for (unsigned i = 0; i < nw[1]; i++)
+		assert_ptr_equal(w->tx[P0][i], want[1][i]);
+	k = rte_ring_dequeue_burst(exc_ring, e, 64, NULL);
+	assert_int_equal(k, nexc);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)e, k);
+	unstage();
+}
+
 /* fwd_flush: what the port takes is counted tx, the rest freed as TX_FULL. */
 static void
 test_flush(void **state)
@@ -1624,9 +1662,10 @@ fill4(unsigned n, int add)
 static void
 test_cold_fib(void **state)
 {
-	static void (*const t[])(void **) = { test_forward4,   test_drops,	 test_exceptions,
-					      test_link_local, test_mixed_burst, test_burst_order,
-					      test_ecmp,       test_mtu };
+	static void (*const t[])(void **) = {
+		test_forward4,	  test_drops,  test_exceptions, test_link_local, test_mixed_burst,
+		test_burst_order, test_burst4, test_flush,	test_ecmp,	 test_mtu,
+	};
 	unsigned n = FIB_HOT_LINES + 64;
 
 	assert_true(fib_hot(tab.fib4));
@@ -1676,6 +1715,7 @@ main(void)
 		cmocka_unit_test_setup(test_ecmp, reset),
 		cmocka_unit_test_setup(test_mixed_burst, reset),
 		cmocka_unit_test_setup(test_burst_order, reset),
+		cmocka_unit_test_setup(test_burst4, reset),
 		cmocka_unit_test_setup(test_burst6, reset),
 		cmocka_unit_test_setup(test_flush, reset),
 		cmocka_unit_test_setup(test_worker_main, reset),
