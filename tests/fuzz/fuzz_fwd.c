@@ -38,7 +38,10 @@
  * every input: no mbuf is left out of the pool. The cfg is kept between inputs (making one
  * costs milliseconds): learnt neighbours are forgotten and, if the input changed the
  * configuration, a resync puts the router back; with NPR_FUZZ_FRESH=1 (replay.c) a new cfg
- * for every input.
+ * for every input. With NPR_FUZZ_COLD=1 the router also has 2,112 filler routes (a /24 in
+ * each of as many /16s of 60/8..68/8, via nh 1), enough that the IPv4 FIB is not hot
+ * (dataplane/fib.h, FIB_HOT_LINES) and the worker takes the path of full tables; the suite
+ * replays the inputs both ways (fuzz_fwd, fuzz_fwd_cold).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,6 +85,7 @@ static volatile int stop_flag;
 static struct cfg *C;
 static struct slowpath *SP;
 static bool fresh, verbose;
+static bool cold; /* NPR_FUZZ_COLD set: filler routes make the IPv4 FIB cold (fib_hot) */
 
 static int tx_refuse;					/* step 7: the inject ring is "full" */
 static int host_rc;					/* what the fake host_tx returns */
@@ -272,6 +276,12 @@ topology(void)
 	MUST(route(NPR_MSG_ROUTE4_ADD, "172.16.0.0", 12, NPR_TARGET_GROUP | 1, &r));
 	MUST(route(NPR_MSG_ROUTE4_ADD, "2001:db8:100::", 48, 2, &r));
 	MUST(route(NPR_MSG_ROUTE4_ADD, "::", 0, 2, &r));
+	/* cold: a /24 alone in each of FIB_HOT_LINES + 64 /16s of 60/8..68/8, a node line each */
+	for (unsigned i = 0; cold && i < FIB_HOT_LINES + 64; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "%u.%u.7.0", 60 + i / 256, i % 256);
+		MUST(route(NPR_MSG_ROUTE4_ADD, p, 24, 1, &r));
+	}
 	return NULL;
 }
 
@@ -282,7 +292,7 @@ make_cfg(void)
 	memset(&cc, 0, sizeof(cc));
 	cc.nh_max = 16;
 	cc.group_max = 8;
-	cc.route4_max = 256;
+	cc.route4_max = cold ? 4096 : 256;
 	cc.route6_max = 256;
 	cc.instance_id = 1;
 	cc.n_ports = N_PORTS;
@@ -300,6 +310,9 @@ make_cfg(void)
 	if (why != NULL)
 		fuzz_fail("topology: %s", why);
 	W->t = cfg_tables(C);
+	if (fib_hot(W->t->fib4) == cold)
+		fuzz_fail("the IPv4 FIB is %s, not %s", cold ? "hot" : "cold",
+			  cold ? "cold" : "hot");
 }
 
 /* After an input that changed it: the router back as topology() says, with the resync a
@@ -730,6 +743,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *e = getenv("NPR_FUZZ_FRESH");
 	fresh = e != NULL && e[0] != '\0' && strcmp(e, "0") != 0;
 	verbose = getenv("NPR_FUZZ_VERBOSE") != NULL;
+	e = getenv("NPR_FUZZ_COLD");
+	cold = e != NULL && e[0] != '\0' && strcmp(e, "0") != 0;
 	return 0;
 }
 
