@@ -830,7 +830,11 @@ fib_commit(struct fib *f)
 		dl->n = 0;
 	}
 
-	atomic_store_explicit(&f->rd.hot, f->live_lines <= FIB_HOT_LINES, memory_order_relaxed);
+	/* stored only when it changes: workers read this line every burst, and a store at every
+	 * commit would take it from their caches at the update rate */
+	uint32_t hot = f->live_lines <= FIB_HOT_LINES;
+	if (atomic_load_explicit(&f->rd.hot, memory_order_relaxed) != hot)
+		atomic_store_explicit(&f->rd.hot, hot, memory_order_relaxed);
 	/* Readers that pass a quiescent state after this no longer see the retired nodes. */
 	retire_stamp(&f->ret);
 	if (f->qsbr == NULL)

@@ -6,11 +6,12 @@
  *   load time (set loop + commit), routes/s, memory and bytes/prefix,
  *   lookup rate single and bulk-32 over 1M destinations (random host bits inside a random
  *   prefix of the table; ours through fib4_lookup_bulk / fib6_lookup_bulk, which for a hot
- *   IPv4 FIB, fib.h FIB_HOT_LINES, are single lookups: the full tables are not hot), single-update
- * rate (replace the value of a random existing prefix; delete + re-add), each update made visible
- * (fib_commit) on its own. Next hops: a hash of the prefix, 1..2^20 (fits every structure's
- * next-hop width). Memory: ours is fib_mem_bytes (root + live nodes, no RIB); DPDK's is the
- * rte_malloc heap growth, which includes their RIB and preallocated tables.
+ *   IPv4 FIB, fib.h FIB_HOT_LINES, are single lookups: the full tables are not hot),
+ *   single-update rate (replace the value of a random existing prefix; delete + re-add),
+ *   each update made visible (fib_commit) on its own.
+ * Next hops: a hash of the prefix, 1..2^20 (fits every structure's next-hop width).
+ * Memory: ours is fib_mem_bytes (root + live nodes, no RIB); DPDK's is the rte_malloc heap
+ * growth, which includes their RIB and preallocated tables.
  *
  * usage: fib-bench [--no-dpdk] [--updates N] FILE
  */
