@@ -111,6 +111,10 @@ struct npr_dump_nh *nh_by_id(struct ctl *x, uint32_t id);
 int cmp_u32(const void *a, const void *b);
 /* Lowest next hop id not in use, 0 if none is free. */
 uint32_t nh_free_id(struct ctl *x);
+/* Delete this client's inline next hops (NPR_NH_F_INLINE) that no route or group uses any
+ * more, after a route command or a batch, quietly and best effort: one taken meanwhile by
+ * another session stays. Outside batches only (it talks to the data plane). */
+void nh_sweep_inline(struct ctl *x);
 /* Record a next hop just set in the local copy. */
 int nh_cache_set(struct ctl *x, const struct npr_msg_nh_set *m);
 /* An existing interface by name (exit code 1 if there is none). */

@@ -90,6 +90,7 @@ batch_parse(struct ctl *x, FILE *f, const char *path)
 	size_t cap = 0, lineno = 0, n_bad = 0;
 	int worst = 0;
 	char what[400];
+	errno = 0;
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		char *words[MAX_ARGS];
@@ -115,6 +116,13 @@ batch_parse(struct ctl *x, FILE *f, const char *path)
 	free(line);
 	x->batch = false;
 	x->what = NULL;
+	/* getline says -1 at the end and on an error alike: a batch read in part is no batch */
+	if (worst != EXIT_NODP && ferror(f)) {
+		int e = errno;
+		fprintf(stderr, "%s: batch %s: read error: %s; nothing sent\n", PROG, path,
+			strerror(e != 0 ? e : EIO));
+		return EXIT_USAGE;
+	}
 	if (worst != 0 && worst != EXIT_NODP)
 		fprintf(stderr, "%s: batch %s: %zu bad lines, nothing sent\n", PROG, path, n_bad);
 	return worst;
@@ -137,6 +145,8 @@ cmd_batch(struct ctl *x, int argc, char **argv)
 	rc = ctl_open(x);
 	if (rc == 0)
 		rc = batch_send(x, path);
+	if (rc != EXIT_NODP) /* the inline next hops of the routes it replaced or deleted */
+		nh_sweep_inline(x);
 	if (rc == 0 && x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_bool(&x->j, "ok", true);

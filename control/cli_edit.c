@@ -504,8 +504,9 @@ cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 		if (target == 0) {
 			m.nh_id = nh_free_id(x);
 			if (m.nh_id == 0)
-				return REJECTED(x, "no free next hop id (%u in use)",
-						x->info.nh_max);
+				return REJECTED(x, "no free next hop id (all %u in use)",
+						x->info.nh_max - 1);
+			m.flags |= NPR_NH_F_INLINE; /* nh_sweep_inline deletes it with its route */
 			rc = ctl_emit(x, &m);
 			if (rc == 0)
 				rc = nh_cache_set(x, &m);
@@ -515,9 +516,12 @@ cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 			x->created_nh = m.nh_id;
 		}
 	}
-	return route_msg(x, fam, addr, plen, target,
-			 replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
-			 replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
+	rc = route_msg(x, fam, addr, plen, target,
+		       replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
+		       replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
+	if (!x->batch && rc != EXIT_NODP) /* a replaced route's, or this one's if it failed */
+		nh_sweep_inline(x);
+	return rc;
 }
 
 int
@@ -542,7 +546,10 @@ cmd_route_del(struct ctl *x, int argc, char **argv)
 	int rc = parse_route_prefix(x, argv[0], &fam, addr, &plen);
 	if (rc != 0)
 		return rc;
-	return route_msg(x, fam, addr, plen, 0, NPR_MSG_ROUTE4_DEL, NPR_MSG_ROUTE6_DEL);
+	rc = route_msg(x, fam, addr, plen, 0, NPR_MSG_ROUTE4_DEL, NPR_MSG_ROUTE6_DEL);
+	if (rc == 0 && !x->batch)
+		nh_sweep_inline(x);
+	return rc;
 }
 
 int

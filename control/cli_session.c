@@ -333,6 +333,31 @@ nh_free_id(struct ctl *x)
 	return want < max ? want : 0;
 }
 
+void
+nh_sweep_inline(struct ctl *x)
+{
+	if (x->c == NULL)
+		return;
+	x->have_nhs = false; /* the references as they are now */
+	if (need_nhs(x) != 0)
+		return;
+	for (size_t i = 0; i < x->n_nhs; i++) {
+		const struct npr_dump_nh *nh = &x->nhs[i];
+		if (!(nh->flags & NPR_NH_F_INLINE) || nh->refcnt != 0)
+			continue;
+		struct npr_msg_id m;
+		struct npr_reply rep;
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = NPR_MSG_NH_DEL;
+		m.hdr.len = sizeof(m);
+		m.id = nh->nh_id;
+		if (ctl_call(x, &m, &rep, NULL, NULL) != 0)
+			break;
+		/* rep.status != 0: another session took it meanwhile (EBUSY); it stays */
+	}
+	x->have_nhs = false;
+}
+
 int
 nh_cache_set(struct ctl *x, const struct npr_msg_nh_set *m)
 {

@@ -225,6 +225,10 @@ h_addr(struct rq *q)
 	if (q->h.type == NPR_MSG_ADDR_DEL) {
 		if (slot < 0 || c->addr[slot].ifid != m.ifid)
 			return fail(q, -ENOENT, 0, "address %s is not on interface %u", s, m.ifid);
+		if (c->addr[slot].plen != m.plen) /* as ip addr del: the prefix must match */
+			return fail(q, -ENOENT, 0,
+				    "address %s/%u is not on interface %u (%s/%u is)", s, m.plen,
+				    m.ifid, s, c->addr[slot].plen);
 		if ((rc = addr_route_reserve(c, fam)) < 0)
 			return fail(q, rc, 0, "out of memory");
 		uint8_t *e = ht_find(&c->rt[fam], key);
@@ -354,12 +358,12 @@ h_nh_set(struct rq *q)
 	uint32_t id = nh_int(c, q->origin, m.nh_id);
 	if (m.kind < NPR_NH_FORWARD || m.kind > NPR_NH_PROHIBIT)
 		return fail(q, -EINVAL, 0, "next hop %u: unknown kind %u", m.nh_id, m.kind);
-	if (m.flags & ~NPR_NH_F_MAC)
+	if (m.flags & ~(NPR_NH_F_MAC | NPR_NH_F_INLINE))
 		return fail(q, -EINVAL, 0, "next hop %u: unknown flags 0x%x", m.nh_id,
-			    m.flags & ~NPR_NH_F_MAC);
+			    m.flags & ~(NPR_NH_F_MAC | NPR_NH_F_INLINE));
 	if (m.kind != NPR_NH_FORWARD) {
-		if (m.ifid != 0 || m.family != 0 || m.flags != 0 || !npr_mac_zero(m.mac) ||
-		    !all_zero(m.gw, sizeof(m.gw)))
+		if (m.ifid != 0 || m.family != 0 || (m.flags & NPR_NH_F_MAC) ||
+		    !npr_mac_zero(m.mac) || !all_zero(m.gw, sizeof(m.gw)))
 			return fail(q, -EINVAL, 0,
 				    "next hop %u: kind %u takes no interface, gateway or MAC",
 				    m.nh_id, m.kind);
@@ -374,6 +378,15 @@ h_nh_set(struct rq *q)
 		} else if ((rc = check_family(q, m.family)) < 0 ||
 			   (rc = check_unicast_ip(q, "gateway", m.family, m.gw)) < 0) {
 			return rc;
+		} else if ((rc = addr_find(c, m.family, m.gw)) >= 0) {
+			/* it would never resolve: ARP / ND for it is answered by ourselves */
+			char s[NPR_ADDR_STRLEN];
+			unsigned own = c->addr[rc].ifid;
+			return fail(q, -EINVAL, 0,
+				    "next hop %u: gateway %s is an address of this router "
+				    "(interface %.*s)",
+				    m.nh_id, fmt_ip(m.family, m.gw, s), (int)NPR_NAME_LEN,
+				    c->ifc[own].cfg.name);
 		}
 		if (m.flags & NPR_NH_F_MAC) {
 			if ((rc = check_unicast_mac(q, "next hop", m.mac)) < 0)

@@ -58,6 +58,8 @@ npr_bad_unicast(int family, const uint8_t *a)
 			return "has bytes set beyond the IPv4 address";
 		if (all_zero(a, 4))
 			return "is unspecified";
+		if (a[0] == 0) /* RFC 1122 3.2.1.3: a source only while booting; never forwarded */
+			return "is in 0.0.0.0/8 (this network)";
 		if (a[0] == 127)
 			return "is a loopback address";
 		if (a[0] >= 224)

@@ -232,6 +232,10 @@ enum npr_nh_kind {
 	NPR_NH_PROHIBIT = 4,
 };
 #define NPR_NH_F_MAC 0x1u /* mac is given; otherwise it comes from the neighbour table */
+/* Made by a route command for its own route ("route add P via GW dev IF"): nprouter-control
+ * deletes it once no route or group uses it, as a route's inline next hop goes with the
+ * route. The data plane only keeps the flag (NPR_DUMP_NHS reports it). */
+#define NPR_NH_F_INLINE 0x4u
 struct npr_msg_nh_set {
 	struct npr_msg_hdr hdr;
 	uint32_t nh_id; /* 1..nh_max-1 */
@@ -370,7 +374,7 @@ struct npr_dump_nh {
 	uint8_t family;
 	uint16_t ifid;
 	uint8_t mac[6]; /* effective MAC (zero if unresolved) */
-	uint16_t flags; /* NPR_NH_F_MAC if explicit; NPR_NH_F_RESOLVED if a MAC is known */
+	uint16_t flags; /* as set (NPR_NH_F_MAC, _INLINE); NPR_NH_F_RESOLVED if a MAC is known */
 	uint8_t gw[16];
 	uint32_t refcnt; /* routes and groups using it */
 	uint8_t origin;

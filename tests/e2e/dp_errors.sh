@@ -117,6 +117,41 @@ if [ "$before" != "$after" ]; then
 else
     echo "ok: running configuration unchanged after every rejected input"
 fi
+
+# inputs that were taken and then did harm (an outside audit found them): refused now
+ctl address add 192.0.2.1/24 dev a >/dev/null
+expect_fail "gateway is the router's own address" "gateway 192.0.2.1 is an address of this router \(interface a\)" \
+    ctl route add 16.0.0.0/8 via 192.0.2.1 dev a
+expect_fail "address del with another prefix length" "192.0.2.1/25 is not on interface 0 \(192.0.2.1/24 is\)" \
+    ctl address del 192.0.2.1/25 dev a
+expect_fail "address in 0.0.0.0/8" "0.0.0.1 is in 0.0.0.0/8" ctl address add 0.0.0.1/8 dev a
+expect_fail "batch that cannot be read" "read error: Is a directory; nothing sent" ctl batch "$d"
+
+# a route's inline next hop goes with the route: replaced, deleted, or never added
+nhs() { ctl --json show nexthops | $PY -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+n0=$(nhs)
+ctl route add 17.0.0.0/8 via 192.0.2.10 dev a >/dev/null
+for gw in 11 12 13; do ctl route replace 17.0.0.0/8 via 192.0.2.$gw dev a >/dev/null; done
+n1=$(nhs)
+ctl route add 17.0.0.0/8 via 192.0.2.14 dev a >/dev/null 2>&1 # refused: the route exists
+n2=$(nhs)
+printf 'route add 18.0.0.0/8 via 192.0.2.15 dev a\n' >"$d/add.batch"
+printf 'route del 18.0.0.0/8\nroute del 17.0.0.0/8\n' >"$d/del.batch"
+ctl batch "$d/add.batch" >/dev/null
+n3=$(nhs)
+ctl batch "$d/del.batch" >/dev/null
+n4=$(nhs)
+ctl nexthop set 9 via 192.0.2.16 dev a >/dev/null # made by hand: stays unused
+ctl route add 19.0.0.0/8 via 192.0.2.16 dev a >/dev/null # reuses 9
+ctl route del 19.0.0.0/8 >/dev/null
+n5=$(nhs)
+if [ "$n1" -eq $((n0 + 1)) ] && [ "$n2" -eq "$n1" ] && [ "$n3" -eq $((n0 + 2)) ] &&
+    [ "$n4" -eq "$n0" ] && [ "$n5" -eq $((n0 + 1)) ]; then
+    echo "ok: inline next hops go with their routes ($n0 $n1 $n2 $n3 $n4 $n5 next hops)"
+else
+    echo "FAIL: inline next hops: $n0 $n1 $n2 $n3 $n4 $n5 next hops (want n, n+1, n+1, n+2, n, n+1)"
+    ctl show nexthops; fails=$((fails + 1))
+fi
 stop_dp || { echo "FAIL: data plane did not stop cleanly"; fails=$((fails + 1)); }
 [ -e "/dev/shm/$NPR_NAME" ] && { echo "FAIL: /dev/shm/$NPR_NAME left behind"; fails=$((fails + 1)); }
 

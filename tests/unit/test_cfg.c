@@ -1191,6 +1191,8 @@ test_addr(void **state)
 	expect_err(&m, sizeof(m), -EINVAL, "multicast");
 	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 4, 24, "0.0.0.0");
 	expect_err(&m, sizeof(m), -EINVAL, "unspecified");
+	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 4, 8, "0.0.0.1"); /* the workers drop 0/8 */
+	expect_err(&m, sizeof(m), -EINVAL, "address 0.0.0.1 is in 0.0.0.0/8");
 	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 6, 64, "ff02::1");
 	expect_err(&m, sizeof(m), -EINVAL, "multicast");
 	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 4, 24, "10.5.0.1");
@@ -1203,8 +1205,18 @@ test_addr(void **state)
 	expect_err(&m, sizeof(m), -EINVAL, "reserved");
 	mk_addr(&m, NPR_MSG_ADDR_DEL, 1, 4, 24, "10.0.0.1");
 	expect_err(&m, sizeof(m), -ENOENT, "not on interface 1");
+	/* as ip addr del: the prefix length must be the address's (/16 since above) */
+	mk_addr(&m, NPR_MSG_ADDR_DEL, 0, 4, 24, "10.0.0.1");
+	expect_err(&m, sizeof(m), -ENOENT, "10.0.0.1/24 is not on interface 0 (10.0.0.1/16 is)");
+	/* a gateway that is one of the router's addresses would never resolve */
+	struct npr_msg_nh_set nm;
+	mk_nh(&nm, 20, NPR_NH_FORWARD, 1, 4, "10.0.0.1", NULL);
+	expect_err(&nm, sizeof(nm), -EINVAL,
+		   "next hop 20: gateway 10.0.0.1 is an address of this router (interface ");
+	mk_nh(&nm, 20, NPR_NH_FORWARD, 0, 6, "2001:db8:1::1", NULL);
+	expect_err(&nm, sizeof(nm), -EINVAL, "gateway 2001:db8:1::1 is an address of this router");
 
-	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 4, 24, "10.0.0.1"));
+	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 4, 16, "10.0.0.1"));
 	assert_int_equal(lookup(4, "10.0.0.1"), 1);
 	OK(addr_op(NPR_MSG_ADDR_DEL, 1, 6, 64, "2001:db8:1::1"));
 	assert_int_equal(dump(NPR_DUMP_ADDRS, &d, NULL), 0);
@@ -1332,11 +1344,33 @@ test_nh_neigh(void **state)
 	mk_nh(&m, 20, NPR_NH_FORWARD, 0, 4, "10.0.0.9", bcast);
 	expect_err(&m, sizeof(m), -EINVAL, "multicast");
 	mk_nh(&m, 20, NPR_NH_FORWARD, 0, 4, "10.0.0.9", NULL);
-	m.flags = 4;
-	expect_err(&m, sizeof(m), -EINVAL, "unknown flags 0x4");
+	m.flags = 8;
+	expect_err(&m, sizeof(m), -EINVAL, "unknown flags 0x8");
 	mk_nh(&m, 20, NPR_NH_FORWARD, 0, 4, "10.0.0.9", NULL);
 	m.flags = NPR_NH_F_RESOLVED;
 	expect_err(&m, sizeof(m), -EINVAL, "unknown flags");
+	/* NPR_NH_F_INLINE (nprouter-control's mark) is kept and reported, on any kind */
+	mk_nh(&m, 20, NPR_NH_BLACKHOLE, 0, 0, NULL, NULL);
+	m.flags = NPR_NH_F_INLINE;
+	OK(xsend(&m, sizeof(m)));
+	mk_nh(&m, 21, NPR_NH_FORWARD, 0, 4, "10.0.0.9", mac_a);
+	m.flags |= NPR_NH_F_INLINE;
+	OK(xsend(&m, sizeof(m)));
+	n = dump(NPR_DUMP_NHS, &d, NULL);
+	unsigned seen = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct npr_dump_nh e;
+		memcpy(&e, d + i * sizeof(e), sizeof(e));
+		if (e.nh_id == 20 && ++seen)
+			assert_int_equal(e.flags, NPR_NH_F_INLINE);
+		if (e.nh_id == 21 && ++seen)
+			assert_int_equal(e.flags,
+					 NPR_NH_F_MAC | NPR_NH_F_INLINE | NPR_NH_F_RESOLVED);
+	}
+	free(d);
+	assert_int_equal(seen, 2);
+	OK(id_del(NPR_MSG_NH_DEL, 20));
+	OK(id_del(NPR_MSG_NH_DEL, 21));
 	/* a group member must stay a forward next hop */
 	mk_nh(&m, 2, NPR_NH_BLACKHOLE, 0, 0, NULL, NULL);
 	expect_err(&m, sizeof(m), -EBUSY, "group member");
