@@ -40,10 +40,17 @@ cmd_iface_set(struct ctl *x, int argc, char **argv)
 	int up = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
-		if (strcmp(k, "up") == 0) {
+		if ((strcmp(k, "up") == 0 || strcmp(k, "down") == 0) && up >= 0) {
+			return USAGE(x, "'%s' after '%s': say up or down once", k,
+				     up ? "up" : "down");
+		} else if (strcmp(k, "up") == 0) {
 			up = 1;
 		} else if (strcmp(k, "down") == 0) {
 			up = 0;
+		} else if ((strcmp(k, "port") == 0 && port_s != NULL) ||
+			   (strcmp(k, "mac") == 0 && have_mac) ||
+			   (strcmp(k, "mtu") == 0 && have_mtu)) {
+			return USAGE(x, "'%s' given twice", k);
 		} else if (i + 1 < argc && strcmp(k, "port") == 0) {
 			port_s = argv[++i];
 		} else if (i + 1 < argc && strcmp(k, "mac") == 0) {
@@ -170,7 +177,10 @@ parse_dev_lladdr(struct ctl *x, int argc, char **argv, uint16_t *ifid, uint8_t *
 	if (have_mac != NULL)
 		*have_mac = false;
 	for (int i = 0; i < argc; i++) {
-		if (i + 1 < argc && strcmp(argv[i], "dev") == 0) {
+		if ((strcmp(argv[i], "dev") == 0 && dev != NULL) ||
+		    (strcmp(argv[i], "lladdr") == 0 && have_mac != NULL && *have_mac)) {
+			return USAGE(x, "'%s' given twice", argv[i]);
+		} else if (i + 1 < argc && strcmp(argv[i], "dev") == 0) {
 			dev = argv[++i];
 		} else if (mac != NULL && i + 1 < argc && strcmp(argv[i], "lladdr") == 0) {
 			if (npr_parse_mac(argv[++i], mac) < 0)
@@ -271,7 +281,9 @@ parse_nh_spec(struct ctl *x, int argc, char **argv, struct npr_msg_nh_set *m)
 	memset(m, 0, sizeof(*m));
 	m->hdr.type = NPR_MSG_NH_SET;
 	m->hdr.len = sizeof(*m);
-	if (argc == 1 && special_kind(argv[0]) != 0) {
+	if (argc >= 1 && special_kind(argv[0]) != 0) {
+		if (argc > 1) /* name the word that is too many, not the kind */
+			return USAGE(x, "unexpected '%s' after '%s'", argv[1], argv[0]);
 		m->kind = (uint8_t)special_kind(argv[0]);
 		return 0;
 	}

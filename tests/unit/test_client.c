@@ -1812,6 +1812,12 @@ test_cli(void **state)
 		   "next hop 999 does not exist",
 		   "route add 10.9.0.0/16 nexthop 999");
 	EXPECT_CLI(f, 1, "no interface 'eth9'", "route add 10.9.0.0/16 via 192.0.2.2 dev eth9");
+	/* words too many or twice: named, exit 2 */
+	EXPECT_CLI(f, 2, "unexpected 'extra' after 'blackhole'",
+		   "route add 10.9.0.0/16 blackhole extra");
+	EXPECT_CLI(f, 2, "'dev' given twice", "nexthop set 8 via 192.0.2.9 dev port0 dev port0");
+	EXPECT_CLI(f, 2, "'down' after 'up': say up or down once", "interface set port0 up down");
+	EXPECT_CLI(f, 2, "'mtu' given twice", "interface set port0 mtu 1400 mtu 1500");
 
 	/* interfaces: new ones get the lowest free id */
 	EXPECT_CLI(f, 0, "", "interface set lan port net_null1 mtu 9000 down");
