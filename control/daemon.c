@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -194,6 +195,49 @@ daemon_usage(FILE *f)
 	fprintf(f, "usage: " PROG " run [--yang-path DIRS] [--poll MS] FILE\n");
 }
 
+/*
+ * One run daemon per data plane: two would apply their files over each other's without end.
+ * An flock on /dev/shm/NAME.run-lock, next to the data plane's segment, held for the daemon's
+ * life (the kernel drops it when the process goes, however it goes); the file holds the
+ * holder's pid, for the message. Returns the descriptor (kept open), or -1 having said why.
+ */
+static int
+daemon_lock(const char *shm)
+{
+	char path[300], pid[32] = "";
+	if (shm[0] == '\0' || strchr(shm, '/') != NULL || strlen(shm) > 200) {
+		fprintf(stderr, "%s: run: invalid shared-memory name '%s'\n", PROG, shm);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/dev/shm/%s.run-lock", shm);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "%s: run: cannot open %s: %s\n", PROG, path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			fprintf(stderr,
+				"%s: run: another 'nprouter-control run' (pid %s) already keeps "
+				"the "
+				"data plane '%s' programmed (lock %s)\n",
+				PROG, pid[0] != '\0' ? pid : "?", shm, path);
+		else
+			fprintf(stderr, "%s: run: cannot lock %s: %s\n", PROG, path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+		fprintf(stderr, "%s: run: cannot write %s: %s (the lock holds)\n", PROG, path,
+			strerror(errno));
+	return fd;
+}
+
 int
 daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 {
@@ -225,6 +269,9 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 	if (d.timeout_ms < 0 || d.timeout_ms > 60000)
 		d.timeout_ms = 60000;
 	setvbuf(stderr, NULL, _IOLBF, 0);
+
+	if (daemon_lock(shm != NULL ? shm : NPR_SHM_DEFAULT_NAME) < 0)
+		return 1;
 
 	char err[512];
 	d.y = config_yang_open(yang_path, err, sizeof(err));

@@ -64,6 +64,6 @@ cleanup_dp() {
     # (|| true: under set -e the killed process's status would end the EXIT trap here, and
     # leave its segment and EAL runtime directory behind)
     if [ -n "$NPR_DP_PID" ]; then kill -KILL "$NPR_DP_PID" 2>/dev/null; wait "$NPR_DP_PID" 2>/dev/null || true; fi
-    rm -f "/dev/shm/$NPR_NAME"
+    rm -f "/dev/shm/$NPR_NAME" "/dev/shm/$NPR_NAME.run-lock" # the latter: control run's
     rm -rf "/var/run/dpdk/$NPR_NAME"
 }

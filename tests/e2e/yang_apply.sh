@@ -174,6 +174,16 @@ check_live() { # CONFIG LABEL
     if $PY "$SRC/tests/e2e/yang_check.py" roundtrip "$1" "$d/showd" >"$d/check.out"; then ok "$2"; else bad "$2"; cat "$d/check.out"; fi
 }
 wait_log "live.json: applied" 1 && check_live "$SRC/conf/router-2port.json" "daemon applies at start"
+# a second daemon for the same data plane would apply over the first's: refused
+set +e
+out=$(timeout 10 "$NPR_CTL" --shm "$NPR_NAME" run "$SRC/conf/ecmp.json" 2>&1)
+rc=$?
+set -e
+if [ $rc -eq 1 ] && grep -q "another 'nprouter-control run' (pid $DAEMON_PID) already keeps" <<<"$out"; then
+    ok "a second daemon is refused: $out"
+else
+    bad "a second daemon: exit $rc: $out"
+fi
 # an edit (written elsewhere and renamed, as editors do)
 cp "$SRC/conf/ecmp.json" "$d/live.json.tmp" && mv "$d/live.json.tmp" "$d/live.json"
 wait_log "live.json: applied" 2 && check_live "$SRC/conf/ecmp.json" "daemon reloads on change"
