@@ -142,6 +142,11 @@ main(int argc, char **argv)
 			return USAGE(NULL, "unknown option '%s' (try --help)", a);
 		}
 	}
+	/* as the data plane's --shm: a name in /dev/shm, not a path */
+	if (x.shm != NULL &&
+	    (x.shm[0] == '\0' || strchr(x.shm, '/') != NULL || strlen(x.shm) > 200))
+		return USAGE(NULL, "invalid shared-memory name '%s' (1..200 characters, no '/')",
+			     x.shm);
 	if (i == argc) {
 		usage(stderr);
 		return EXIT_USAGE;

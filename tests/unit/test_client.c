@@ -1773,6 +1773,7 @@ test_cli(void **state)
 	EXPECT_CLI(NULL, 3, "nprouter-control: no data plane running: /dev/shm/npr-test-none",
 		   "hello");
 	EXPECT_CLI(NULL, 2, "unknown command 'frobnicate'", "frobnicate");
+	EXPECT_CLI(NULL, 2, "invalid shared-memory name '../x'", "--shm ../x hello");
 	EXPECT_CLI(NULL, 2,
 		   "bad prefix '10.0.0.1/8': host bits set beyond /8: the prefix is "
 		   "10.0.0.0/8",
