@@ -80,6 +80,10 @@ load_parse_args(int argc, char **argv, struct load_opts *o, char *why, size_t wh
 			o->batch = 1;
 		} else if (strcmp(a, "--replace") == 0) {
 			o->replace = 1;
+		} else if ((strcmp(a, "--nexthops") == 0 || strncmp(a, "--nexthops=", 11) == 0) &&
+			   o->n_nh != 0) {
+			snprintf(why, whylen, "--nexthops given twice: one list, ID[,ID...]");
+			return -EINVAL;
 		} else if (strcmp(a, "--nexthops") == 0) {
 			if (i + 1 == argc) {
 				snprintf(why, whylen, "--nexthops needs ID[,ID...]");

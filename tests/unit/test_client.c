@@ -1438,6 +1438,9 @@ test_load_parse_line(void **state)
 	assert_int_equal(o.n_nh, 2);
 	assert_int_equal(o.nh[1], 5);
 	assert_true(o.replace);
+	char *a9[] = { "f", "--nexthops", "1", "--nexthops=4" }; /* not the last one silently */
+	assert_int_equal(load_parse_args(4, a9, &o, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "--nexthops given twice: one list, ID[,ID...]");
 }
 
 static char tmpdir[64];
