@@ -111,9 +111,14 @@ struct npr_dump_nh *nh_by_id(struct ctl *x, uint32_t id);
 int cmp_u32(const void *a, const void *b);
 /* Lowest next hop id not in use, 0 if none is free. */
 uint32_t nh_free_id(struct ctl *x);
+/* One command's messages as one data-plane transaction (outside batch files): begin, then
+ * end with the command's exit code, which commits on 0 and aborts otherwise. Other sessions
+ * wait meanwhile, so what the command reads inside (need_nhs) stays true until it commits. */
+int ctl_txn_begin(struct ctl *x);
+int ctl_txn_end(struct ctl *x, int rc);
 /* Delete this client's inline next hops (NPR_NH_F_INLINE) that no route or group uses any
- * more, after a route command or a batch, quietly and best effort: one taken meanwhile by
- * another session stays. Outside batches only (it talks to the data plane). */
+ * more, in one transaction, after a command that may have dropped a reference (route, group,
+ * route load --replace, batch). Outside batch files only (it talks to the data plane). */
 void nh_sweep_inline(struct ctl *x);
 /* Record a next hop just set in the local copy. */
 int nh_cache_set(struct ctl *x, const struct npr_msg_nh_set *m);

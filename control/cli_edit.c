@@ -432,13 +432,18 @@ cmd_group_set(struct ctl *x, int argc, char **argv)
 	}
 	rc = ctl_emit(x, m);
 	free(m);
+	if (rc == 0 && !x->batch) /* a member it had before */
+		nh_sweep_inline(x);
 	return rc;
 }
 
 int
 cmd_group_del(struct ctl *x, int argc, char **argv)
 {
-	return cmd_id_del(x, argc, argv, NPR_MSG_GROUP_DEL, "group");
+	int rc = cmd_id_del(x, argc, argv, NPR_MSG_GROUP_DEL, "group");
+	if (rc == 0 && !x->batch) /* its members */
+		nh_sweep_inline(x);
+	return rc;
 }
 
 /* ---- routes ---- */
@@ -481,6 +486,36 @@ parse_route_prefix(struct ctl *x, const char *s, int *fam, uint8_t addr[16], uin
 	return 0;
 }
 
+/* The route to an inline next hop m: an equal one of ours, or a new one (NPR_NH_F_INLINE). */
+static int
+route_inline(struct ctl *x, struct npr_msg_nh_set *m, int fam, const uint8_t addr[16], uint8_t plen,
+	     bool replace)
+{
+	int rc = need_nhs(x);
+	if (rc == 0)
+		rc = need_info(x);
+	if (rc != 0)
+		return rc;
+	uint32_t target = nh_find(x, m);
+	if (target == 0) {
+		m->nh_id = nh_free_id(x);
+		if (m->nh_id == 0)
+			return REJECTED(x, "no free next hop id (all %u in use)",
+					x->info.nh_max - 1);
+		m->flags |= NPR_NH_F_INLINE; /* nh_sweep_inline deletes it with its last route */
+		rc = ctl_emit(x, m);
+		if (rc == 0)
+			rc = nh_cache_set(x, m);
+		if (rc != 0)
+			return rc;
+		target = m->nh_id;
+		x->created_nh = m->nh_id;
+	}
+	return route_msg(x, fam, addr, plen, target,
+			 replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
+			 replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
+}
+
 static int
 cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 {
@@ -493,8 +528,8 @@ cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 	int rc = parse_route_prefix(x, argv[0], &fam, addr, &plen);
 	if (rc != 0)
 		return rc;
-	uint32_t target;
 	if (strcmp(argv[1], "nexthop") == 0 || strcmp(argv[1], "group") == 0) {
+		uint32_t target;
 		if (argc != 3)
 			return USAGE(x, "usage: route add PREFIX %s ID", argv[1]);
 		rc = parse_id(x, argv[2], argv[1][0] == 'n' ? "next hop" : "group", &target);
@@ -502,36 +537,22 @@ cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 			return rc;
 		if (argv[1][0] == 'g')
 			target |= NPR_TARGET_GROUP;
+		rc = route_msg(x, fam, addr, plen, target,
+			       replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
+			       replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
 	} else {
-		/* an inline next hop: reuse an equal one, or create one with the lowest free id */
+		/* an inline next hop. Outside batch files it and the route go in one
+		 * transaction: no other session's sweep sees it unused, nor reuses its id,
+		 * before the route holds it. */
 		struct npr_msg_nh_set m;
 		rc = parse_nh_spec(x, argc - 1, argv + 1, &m);
-		if (rc == 0)
-			rc = need_nhs(x);
-		if (rc == 0)
-			rc = need_info(x);
-		if (rc != 0)
+		if (rc != 0 || x->batch)
+			return rc != 0 ? rc : route_inline(x, &m, fam, addr, plen, replace);
+		if ((rc = ctl_txn_begin(x)) != 0)
 			return rc;
-		target = nh_find(x, &m);
-		if (target == 0) {
-			m.nh_id = nh_free_id(x);
-			if (m.nh_id == 0)
-				return REJECTED(x, "no free next hop id (all %u in use)",
-						x->info.nh_max - 1);
-			m.flags |= NPR_NH_F_INLINE; /* nh_sweep_inline deletes it with its route */
-			rc = ctl_emit(x, &m);
-			if (rc == 0)
-				rc = nh_cache_set(x, &m);
-			if (rc != 0)
-				return rc;
-			target = m.nh_id;
-			x->created_nh = m.nh_id;
-		}
+		rc = ctl_txn_end(x, route_inline(x, &m, fam, addr, plen, replace));
 	}
-	rc = route_msg(x, fam, addr, plen, target,
-		       replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
-		       replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
-	if (!x->batch && rc != EXIT_NODP) /* a replaced route's, or this one's if it failed */
+	if (rc == 0 && !x->batch) /* the replaced route's inline next hop (add replaces too) */
 		nh_sweep_inline(x);
 	return rc;
 }
@@ -646,6 +667,8 @@ cmd_route_load(struct ctl *x, int argc, char **argv)
 	load_table_free(&t);
 	if (rc != 0)
 		return rc;
+	if (o.replace && !x->batch) /* the replaced routes' inline next hops */
+		nh_sweep_inline(x);
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_u64(&x->j, "routes", res.n4 + res.n6);

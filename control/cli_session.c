@@ -333,28 +333,56 @@ nh_free_id(struct ctl *x)
 	return want < max ? want : 0;
 }
 
+int
+ctl_txn_begin(struct ctl *x)
+{
+	struct npr_reply rep;
+	int rc = ctl_open(x);
+	if (rc != 0)
+		return rc;
+	rc = npr_client_batch_begin(x->c, &rep, x->timeout_ms);
+	if (rc < 0)
+		return client_error(x, rc);
+	if (rep.status != 0)
+		return reply_error(x, &rep);
+	x->have_nhs = false; /* read again inside: what other sessions did before is in it */
+	return 0;
+}
+
+int
+ctl_txn_end(struct ctl *x, int rc)
+{
+	struct npr_reply rep;
+	if (rc == EXIT_NODP)
+		return rc;
+	int end = ctl_call_simple(x, rc == 0 ? NPR_MSG_BATCH_COMMIT : NPR_MSG_BATCH_ABORT, &rep);
+	if (rc != 0)
+		return rc;
+	if (end != 0)
+		return end;
+	return rep.status != 0 ? reply_error(x, &rep) : 0;
+}
+
 void
 nh_sweep_inline(struct ctl *x)
 {
-	if (x->c == NULL)
+	/* in a transaction of its own: no other session can take one of them, or make a
+	 * new one under a freed id, between the dump and the deletions */
+	if (x->c == NULL || ctl_txn_begin(x) != 0)
 		return;
-	x->have_nhs = false; /* the references as they are now */
-	if (need_nhs(x) != 0)
-		return;
-	for (size_t i = 0; i < x->n_nhs; i++) {
+	int rc = need_nhs(x);
+	for (size_t i = 0; rc == 0 && i < x->n_nhs; i++) {
 		const struct npr_dump_nh *nh = &x->nhs[i];
 		if (!(nh->flags & NPR_NH_F_INLINE) || nh->refcnt != 0)
 			continue;
 		struct npr_msg_id m;
-		struct npr_reply rep;
 		memset(&m, 0, sizeof(m));
 		m.hdr.type = NPR_MSG_NH_DEL;
 		m.hdr.len = sizeof(m);
 		m.id = nh->nh_id;
-		if (ctl_call(x, &m, &rep, NULL, NULL) != 0)
-			break;
-		/* rep.status != 0: another session took it meanwhile (EBUSY); it stays */
+		rc = ctl_emit(x, &m);
 	}
+	ctl_txn_end(x, rc);
 	x->have_nhs = false;
 }
 

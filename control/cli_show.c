@@ -253,11 +253,14 @@ show_nhs(struct ctl *x)
 			}
 			json_kv_u64(&x->j, "refcnt", nh->refcnt);
 			json_kv_str(&x->j, "origin", npr_origin_name(nh->origin));
+			json_kv_bool(&x->j, "inline", nh->flags & NPR_NH_F_INLINE);
 			json_obj_end(&x->j);
 		} else {
-			printf("%-8" PRIu32 " %-12s %-40s %-16s %-26s %-6" PRIu32 " %s\n",
+			/* inline: made by a route command, goes with its last route */
+			printf("%-8" PRIu32 " %-12s %-40s %-16s %-26s %-6" PRIu32 " %s%s\n",
 			       nh->nh_id, nh_kind_name(nh->kind), gw, dev, mac, nh->refcnt,
-			       npr_origin_name(nh->origin));
+			       npr_origin_name(nh->origin),
+			       nh->flags & NPR_NH_F_INLINE ? " (inline)" : "");
 		}
 	}
 	if (x->json_out)

@@ -169,7 +169,7 @@ struct nh_cfg {
 	uint8_t family; /* of gw: 0, 4 or 6 */
 	uint8_t reserved;
 	uint16_t ifid;
-	uint16_t flags; /* NPR_NH_F_MAC */
+	uint16_t flags; /* NPR_NH_F_MAC, NPR_NH_F_INLINE (kept for the client) */
 	uint8_t mac[6];
 	uint8_t origin; /* the owner (the id is in its slice, see nh_int) */
 	uint8_t reserved2;

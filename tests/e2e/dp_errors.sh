@@ -133,7 +133,7 @@ n0=$(nhs)
 ctl route add 17.0.0.0/8 via 192.0.2.10 dev a >/dev/null
 for gw in 11 12 13; do ctl route replace 17.0.0.0/8 via 192.0.2.$gw dev a >/dev/null; done
 n1=$(nhs)
-ctl route add 17.0.0.0/8 via 192.0.2.14 dev a >/dev/null 2>&1 # refused: the route exists
+ctl route add 17.0.0.0/8 via 192.0.2.14 dev a >/dev/null # an add over it replaces it
 n2=$(nhs)
 printf 'route add 18.0.0.0/8 via 192.0.2.15 dev a\n' >"$d/add.batch"
 printf 'route del 18.0.0.0/8\nroute del 17.0.0.0/8\n' >"$d/del.batch"

@@ -403,6 +403,23 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 		}
 		f->in_batch = false;
 		return;
+	case NPR_MSG_NH_DEL: {
+		const struct npr_msg_id *m = (const void *)h;
+		unsigned i = 0, refs = 0;
+		while (i < f->n_nhs && f->nhs[i].nh_id != m->id)
+			i++;
+		for (unsigned k = 0; k < f->n_r4; k++)
+			refs += f->r4[k].target == m->id;
+		if (i == f->n_nhs || refs != 0) {
+			if (f->in_batch)
+				f->batch_failed = true;
+			fake_reply(f, h->seq, i == f->n_nhs ? -ENOENT : -EBUSY, 0, 0, "no");
+			return;
+		}
+		f->nhs[i] = f->nhs[--f->n_nhs];
+		fake_reply(f, h->seq, 0, 0, 0, NULL);
+		return;
+	}
 	case NPR_MSG_IFACE_SET: {
 		const struct npr_msg_iface_set *m = (const void *)h;
 		unsigned i = 0;
@@ -492,9 +509,18 @@ fake_handle(struct fake_dp *f, const struct npr_msg_hdr *h)
 			fake_dump(f, h->seq, m->kind, p, 2, sizeof(p[0]), 2);
 			break;
 		}
-		case NPR_DUMP_NHS:
-			fake_dump(f, h->seq, m->kind, f->nhs, f->n_nhs, sizeof(f->nhs[0]), 7);
+		case NPR_DUMP_NHS: {
+			/* references: the IPv4 routes it keeps (r4), as the data plane counts */
+			static struct npr_dump_nh nh[MODEL_MAX];
+			for (unsigned i = 0; i < f->n_nhs; i++) {
+				nh[i] = f->nhs[i];
+				nh[i].refcnt = 0;
+				for (unsigned k = 0; k < f->n_r4; k++)
+					nh[i].refcnt += f->r4[k].target == nh[i].nh_id;
+			}
+			fake_dump(f, h->seq, m->kind, nh, f->n_nhs, sizeof(nh[0]), 7);
 			break;
+		}
 		case NPR_DUMP_INFO: {
 			struct npr_info in;
 			memset(&in, 0, sizeof(in));
@@ -1809,6 +1835,8 @@ test_cli(void **state)
 	EXPECT_CLI(f, 0, "10.3.0.1 blackhole (nexthop 3)", "route get 10.3.0.1");
 	EXPECT_CLI(f, 0, "11.0.0.1: no route", "route get 11.0.0.1");
 	EXPECT_CLI(f, 0, "2        forward      192.0.2.3", "show nexthops");
+	EXPECT_CLI(f, 0, "unresolved                 1      cli (inline)", "show nexthops");
+	EXPECT_CLI(f, 0, "\"origin\":\"cli\",\"inline\":true", "--json show nexthops");
 
 	/* rejected by the data plane: its message, exit 1 */
 	EXPECT_CLI(f, 1,
@@ -1848,9 +1876,27 @@ test_cli(void **state)
 	unsigned before = f->n_batches_committed;
 	EXPECT_CLI(f, 0, "", "batch %s", path);
 	pthread_mutex_lock(&f->lock);
-	assert_int_equal(f->n_batches_committed, before + 1);
+	assert_int_equal(f->n_batches_committed, before + 2); /* the file's, then the sweep's */
 	assert_int_equal(f->routes4, 7);
 	assert_int_equal(f->n_nh_set, 4);
+	assert_int_equal(f->n_msgs[NPR_MSG_NH_DEL], 0); /* every inline next hop has its route */
+	/* the sweep after a route command: inline next hops with no route go, others stay */
+	unsigned n_nhs = f->n_nhs;
+	f->nhs[f->n_nhs++] = (struct npr_dump_nh){ .nh_id = 40,
+						   .kind = NPR_NH_BLACKHOLE,
+						   .flags = NPR_NH_F_INLINE };
+	f->nhs[f->n_nhs++] = (struct npr_dump_nh){ .nh_id = 41, .kind = NPR_NH_BLACKHOLE };
+	pthread_mutex_unlock(&f->lock);
+	EXPECT_CLI(f, 0, "", "route del 10.9.9.0/24");
+	pthread_mutex_lock(&f->lock);
+	assert_int_equal(f->n_msgs[NPR_MSG_NH_DEL], 1);
+	assert_int_equal(f->n_nhs, n_nhs + 1);
+	bool have41 = false;
+	for (unsigned i = 0; i < f->n_nhs; i++) {
+		assert_int_not_equal(f->nhs[i].nh_id, 40);
+		have41 |= f->nhs[i].nh_id == 41;
+	}
+	assert_true(have41);
 	pthread_mutex_unlock(&f->lock);
 
 	write_file(path,
