@@ -206,7 +206,9 @@ resolve(struct build *b, size_t self, const struct raw_member *m, int depth, cha
 	npr_format_addr(m->family, m->gw, s, sizeof(s));
 	for (size_t i = 0; i < cfg->n_addr; i++)
 		if (cfg->addr[i].family == m->family &&
-		    memcmp(cfg->addr[i].addr, m->gw, sizeof(cfg->addr[i].addr)) == 0) {
+		    memcmp(cfg->addr[i].addr, m->gw, sizeof(cfg->addr[i].addr)) == 0 &&
+		    (!npr_is_ll6(m->family, m->gw) || cfg->addr[i].iface == m->iface)) {
+			/* (a link-local address is ours only on its own link) */
 			snprintf(why, whylen,
 				 "gateway %s is an address of this router (interface %s)", s,
 				 cfg->iface[cfg->addr[i].iface].name);

@@ -258,6 +258,15 @@ h_addr(struct rq *q)
 	}
 	if (ht_find(&c->rt[fam], key) != NULL)
 		return fail(q, -EEXIST, 0, "a route to %s/%u exists", s, hostlen);
+	/* the other side of h_nh_set's rule: no next hop may have it as its gateway */
+	for (uint32_t id = 1; id < c->conf.nh_max; id++) {
+		const struct nh_cfg *x = &c->nh[id].cfg;
+		if (x->used && x->kind == NPR_NH_FORWARD && x->family == m.family &&
+		    memcmp(x->gw, m.addr, 16) == 0 &&
+		    (!npr_is_ll6(m.family, m.addr) || x->ifid == m.ifid))
+			return fail(q, -EBUSY, 0, "address %s is the gateway of next hop %u (%s)",
+				    s, nh_wire(c, id), npr_origin_name(x->origin));
+	}
 	for (slot = 0; slot < (int)CFG_ADDR_MAX && c->addr[slot].used; slot++)
 		;
 	if (slot == (int)CFG_ADDR_MAX)
@@ -378,8 +387,10 @@ h_nh_set(struct rq *q)
 		} else if ((rc = check_family(q, m.family)) < 0 ||
 			   (rc = check_unicast_ip(q, "gateway", m.family, m.gw)) < 0) {
 			return rc;
-		} else if ((rc = addr_find(c, m.family, m.gw)) >= 0) {
-			/* it would never resolve: ARP / ND for it is answered by ourselves */
+		} else if ((rc = addr_find(c, m.family, m.gw)) >= 0 &&
+			   (!npr_is_ll6(m.family, m.gw) || c->addr[rc].ifid == m.ifid)) {
+			/* it would never resolve: ARP / ND for it is answered by ourselves (a
+			 * link-local address is ours only on its own link) */
 			char s[NPR_ADDR_STRLEN];
 			unsigned own = c->addr[rc].ifid;
 			return fail(q, -EINVAL, 0,

@@ -1215,6 +1215,21 @@ test_addr(void **state)
 		   "next hop 20: gateway 10.0.0.1 is an address of this router (interface ");
 	mk_nh(&nm, 20, NPR_NH_FORWARD, 0, 6, "2001:db8:1::1", NULL);
 	expect_err(&nm, sizeof(nm), -EINVAL, "gateway 2001:db8:1::1 is an address of this router");
+	/* a link-local address is ours on its own link only: fe80::1 on eth0 can be a
+	 * neighbour's on eth1 */
+	OK(addr_op(NPR_MSG_ADDR_ADD, 0, 6, 64, "fe80::1"));
+	mk_nh(&nm, 20, NPR_NH_FORWARD, 0, 6, "fe80::1", NULL);
+	expect_err(&nm, sizeof(nm), -EINVAL, "gateway fe80::1 is an address of this router");
+	OK(nh_set(20, NPR_NH_FORWARD, 1, 6, "fe80::1", NULL));
+	/* and the other way round: no address may be a next hop's gateway */
+	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 4, 24, "10.0.0.2");
+	expect_err(&m, sizeof(m), -EBUSY, "address 10.0.0.2 is the gateway of next hop 1 (config)");
+	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 6, 64, "fe80::2");
+	expect_err(&m, sizeof(m), -EBUSY, "address fe80::2 is the gateway of next hop 4");
+	OK(addr_op(NPR_MSG_ADDR_ADD, 0, 6, 64, "fe80::2")); /* another link: fine */
+	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 6, 64, "fe80::2"));
+	OK(id_del(NPR_MSG_NH_DEL, 20));
+	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 6, 64, "fe80::1"));
 
 	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 4, 16, "10.0.0.1"));
 	assert_int_equal(lookup(4, "10.0.0.1"), 1);
