@@ -142,9 +142,10 @@ main(int argc, char **argv)
 			return USAGE(NULL, "unknown option '%s' (try --help)", a);
 		}
 	}
-	/* as the data plane's --shm: a name in /dev/shm, not a path */
-	if (x.shm != NULL &&
-	    (x.shm[0] == '\0' || strchr(x.shm, '/') != NULL || strlen(x.shm) > 200))
+	/* as the data plane's --shm: a name in /dev/shm, not a path (one leading '/' is
+	 * shm_open's own spelling, and the client library takes it) */
+	const char *sn = x.shm != NULL ? x.shm + (x.shm[0] == '/') : NULL;
+	if (sn != NULL && (sn[0] == '\0' || strchr(sn, '/') != NULL || strlen(sn) > 200))
 		return USAGE(NULL, "invalid shared-memory name '%s' (1..200 characters, no '/')",
 			     x.shm);
 	if (i == argc) {

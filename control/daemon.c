@@ -29,6 +29,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,9 +211,18 @@ daemon_lock(const char *shm)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/dev/shm/%s.run-lock", shm);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "%s: run: cannot open %s: %s\n", PROG, path, strerror(errno));
+	/* /dev/shm is everyone's: no symbolic link followed, a regular file only, and its
+	 * content (the pid) written only if it is ours; another user's (root's, for a daemon
+	 * in the segment's group) is locked read-only */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0664);
+	if (fd < 0 && errno == EACCES)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: run: cannot use %s as a lock: %s\n", PROG, path,
+			fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -232,7 +242,8 @@ daemon_lock(const char *shm)
 		return -1;
 	}
 	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+	if (st.st_uid == geteuid() &&
+	    (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len))
 		fprintf(stderr, "%s: run: cannot write %s: %s (the lock holds)\n", PROG, path,
 			strerror(errno));
 	return fd;
@@ -270,7 +281,7 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 		d.timeout_ms = 60000;
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
-	if (daemon_lock(shm != NULL ? shm : NPR_SHM_DEFAULT_NAME) < 0)
+	if (daemon_lock(shm == NULL ? NPR_SHM_DEFAULT_NAME : shm + (shm[0] == '/')) < 0)
 		return 1;
 
 	char err[512];
