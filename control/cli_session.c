@@ -363,12 +363,29 @@ ctl_txn_end(struct ctl *x, int rc)
 	return rep.status != 0 ? reply_error(x, &rep) : 0;
 }
 
+/* Whether x->nhs (fresh) holds an inline next hop nothing uses. */
+static bool
+nh_unused_inline(const struct ctl *x)
+{
+	for (size_t i = 0; i < x->n_nhs; i++)
+		if ((x->nhs[i].flags & NPR_NH_F_INLINE) && x->nhs[i].refcnt == 0)
+			return true;
+	return false;
+}
+
 void
 nh_sweep_inline(struct ctl *x)
 {
-	/* in a transaction of its own: no other session can take one of them, or make a
+	if (x->c == NULL)
+		return;
+	/* a look first: the usual command leaves none, and then no transaction is made (each
+	 * counts in the origin's configuration generation) */
+	x->have_nhs = false;
+	if (need_nhs(x) != 0 || !nh_unused_inline(x))
+		return;
+	/* then in a transaction of its own: no other session can take one of them, or make a
 	 * new one under a freed id, between the dump and the deletions */
-	if (x->c == NULL || ctl_txn_begin(x) != 0)
+	if (ctl_txn_begin(x) != 0)
 		return;
 	int rc = need_nhs(x);
 	for (size_t i = 0; rc == 0 && i < x->n_nhs; i++) {
