@@ -258,15 +258,6 @@ h_addr(struct rq *q)
 	}
 	if (ht_find(&c->rt[fam], key) != NULL)
 		return fail(q, -EEXIST, 0, "a route to %s/%u exists", s, hostlen);
-	/* the other side of h_nh_set's rule: no next hop may have it as its gateway */
-	for (uint32_t id = 1; id < c->conf.nh_max; id++) {
-		const struct nh_cfg *x = &c->nh[id].cfg;
-		if (x->used && x->kind == NPR_NH_FORWARD && x->family == m.family &&
-		    memcmp(x->gw, m.addr, 16) == 0 &&
-		    (!npr_is_ll6(m.family, m.addr) || x->ifid == m.ifid))
-			return fail(q, -EBUSY, 0, "address %s is the gateway of next hop %u (%s)",
-				    s, nh_wire(c, id), npr_origin_name(x->origin));
-	}
 	for (slot = 0; slot < (int)CFG_ADDR_MAX && c->addr[slot].used; slot++)
 		;
 	if (slot == (int)CFG_ADDR_MAX)
@@ -407,6 +398,13 @@ h_nh_set(struct rq *q)
 				    m.nh_id);
 		}
 	}
+	/* an inline next hop is made with a fresh id, never changed: a client whose view of
+	 * the ids is stale (a batch file read before its batch) must not take another's */
+	if ((m.flags & NPR_NH_F_INLINE) && c->nh[id].cfg.used)
+		return fail(q, -EEXIST, 0,
+			    "next hop %u exists: an inline next hop takes a free id (read the next "
+			    "hops again)",
+			    m.nh_id);
 	if (c->nh[id].grp_refs != 0 && m.kind != NPR_NH_FORWARD)
 		return fail(q, -EBUSY, 0, "next hop %u is a group member: it must stay forward",
 			    m.nh_id);

@@ -1221,13 +1221,6 @@ test_addr(void **state)
 	mk_nh(&nm, 20, NPR_NH_FORWARD, 0, 6, "fe80::1", NULL);
 	expect_err(&nm, sizeof(nm), -EINVAL, "gateway fe80::1 is an address of this router");
 	OK(nh_set(20, NPR_NH_FORWARD, 1, 6, "fe80::1", NULL));
-	/* and the other way round: no address may be a next hop's gateway */
-	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 4, 24, "10.0.0.2");
-	expect_err(&m, sizeof(m), -EBUSY, "address 10.0.0.2 is the gateway of next hop 1 (config)");
-	mk_addr(&m, NPR_MSG_ADDR_ADD, 1, 6, 64, "fe80::2");
-	expect_err(&m, sizeof(m), -EBUSY, "address fe80::2 is the gateway of next hop 4");
-	OK(addr_op(NPR_MSG_ADDR_ADD, 0, 6, 64, "fe80::2")); /* another link: fine */
-	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 6, 64, "fe80::2"));
 	OK(id_del(NPR_MSG_NH_DEL, 20));
 	OK(addr_op(NPR_MSG_ADDR_DEL, 0, 6, 64, "fe80::1"));
 
@@ -1371,6 +1364,12 @@ test_nh_neigh(void **state)
 	mk_nh(&m, 21, NPR_NH_FORWARD, 0, 4, "10.0.0.9", mac_a);
 	m.flags |= NPR_NH_F_INLINE;
 	OK(xsend(&m, sizeof(m)));
+	/* made with a fresh id only: never over a next hop that exists, inline or not */
+	expect_err(&m, sizeof(m), -EEXIST,
+		   "next hop 21 exists: an inline next hop takes a free id");
+	mk_nh(&m, 1, NPR_NH_BLACKHOLE, 0, 0, NULL, NULL);
+	m.flags = NPR_NH_F_INLINE;
+	expect_err(&m, sizeof(m), -EEXIST, "next hop 1 exists");
 	n = dump(NPR_DUMP_NHS, &d, NULL);
 	unsigned seen = 0;
 	for (uint32_t i = 0; i < n; i++) {
