@@ -665,10 +665,10 @@ cmd_route_load(struct ctl *x, int argc, char **argv)
 	if (rc == 0)
 		rc = load_push(x->c, &o, &t, x->timeout_ms, &res, stderr);
 	load_table_free(&t);
+	if (rc != EXIT_NODP && !x->batch) /* replaced routes' inline next hops (add replaces) */
+		nh_sweep_inline(x);
 	if (rc != 0)
 		return rc;
-	if (o.replace && !x->batch) /* the replaced routes' inline next hops */
-		nh_sweep_inline(x);
 	if (x->json_out) {
 		json_obj_begin(&x->j);
 		json_kv_u64(&x->j, "routes", res.n4 + res.n6);

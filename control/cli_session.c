@@ -373,8 +373,21 @@ nh_unused_inline(const struct ctl *x)
 	return false;
 }
 
+static void nh_sweep_what(struct ctl *x);
+
 void
 nh_sweep_inline(struct ctl *x)
+{
+	/* its errors (rare: a transaction that times out behind another session's) say what
+	 * failed, after a command that did what it was asked */
+	const char *what = x->what;
+	x->what = "afterwards, deleting unused inline next hops";
+	nh_sweep_what(x);
+	x->what = what;
+}
+
+static void
+nh_sweep_what(struct ctl *x)
 {
 	if (x->c == NULL)
 		return;

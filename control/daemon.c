@@ -214,9 +214,9 @@ daemon_lock(const char *shm)
 	/* /dev/shm is everyone's: no symbolic link followed, a regular file only, and its
 	 * content (the pid) written only if it is ours; another user's (root's, for a daemon
 	 * in the segment's group) is locked read-only */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0664);
-	if (fd < 0 && errno == EACCES)
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0664);
+	if (fd < 0 && errno == EACCES) /* (O_NONBLOCK: a FIFO planted there must not hang us) */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "%s: run: cannot use %s as a lock: %s\n", PROG, path,
