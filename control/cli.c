@@ -142,12 +142,9 @@ main(int argc, char **argv)
 			return USAGE(NULL, "unknown option '%s' (try --help)", a);
 		}
 	}
-	/* as the data plane's --shm: a name in /dev/shm, not a path (one leading '/' is
-	 * shm_open's own spelling, and the client library takes it) */
-	const char *sn = x.shm != NULL ? x.shm + (x.shm[0] == '/') : NULL;
-	if (sn != NULL && (sn[0] == '\0' || strchr(sn, '/') != NULL || strlen(sn) > 200))
-		return USAGE(NULL, "invalid shared-memory name '%s' (1..200 characters, no '/')",
-			     x.shm);
+	if (x.shm != NULL && npr_shm_name(x.shm) == NULL) /* the data plane's rule (shm.h) */
+		return USAGE(NULL, "invalid shared-memory name '%s' (1..%u characters, no '/')",
+			     x.shm, NPR_SHM_NAME_MAX);
 	if (i == argc) {
 		usage(stderr);
 		return EXIT_USAGE;

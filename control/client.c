@@ -36,7 +36,6 @@
 #define SPIN_LOOPS 64		    /* busy polls before sleeping */
 #define ALIVE_CHECK_NS 100000000ull /* how often a waiting client checks the data plane */
 #define OPEN_RETRY_NS 10000000l	    /* open: retry period while locked or starting */
-#define SHM_NAME_MAX 200
 
 struct npr_client {
 	int fd;
@@ -68,7 +67,7 @@ struct npr_client {
 	void (*chunk_cb)(void *ctx, const struct npr_msg_dump_chunk *chunk);
 	void *chunk_ctx;
 
-	char name[SHM_NAME_MAX + 2];
+	char name[NPR_SHM_NAME_MAX + 2];
 	_Alignas(8) uint8_t buf[NPR_MSG_MAX]; /* peek buffer: one reply record */
 };
 
@@ -404,12 +403,9 @@ npr_client_open(const char *name, unsigned origin, int timeout_ms, char *err, si
 {
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (name == NULL)
-		name = NPR_SHM_DEFAULT_NAME;
-	if (name[0] == '/')
-		name++;
-	if (name[0] == '\0' || strlen(name) > SHM_NAME_MAX || strchr(name, '/') != NULL) {
-		fail(err, errlen, 0, "bad shared memory name '%s'", name);
+	const char *given = name != NULL ? name : NPR_SHM_DEFAULT_NAME;
+	if ((name = npr_shm_name(given)) == NULL) {
+		fail(err, errlen, 0, "bad shared memory name '%s'", given);
 		errno = EINVAL;
 		return NULL;
 	}

@@ -206,10 +206,6 @@ static int
 daemon_lock(const char *shm)
 {
 	char path[300], pid[32] = "";
-	if (shm[0] == '\0' || strchr(shm, '/') != NULL || strlen(shm) > 200) {
-		fprintf(stderr, "%s: run: invalid shared-memory name '%s'\n", PROG, shm);
-		return -1;
-	}
 	snprintf(path, sizeof(path), "/dev/shm/%s.run-lock", shm);
 	/* /dev/shm is everyone's: no symbolic link followed, a regular file only, and its
 	 * content (the pid) written only if it is ours; another user's (root's, for a daemon
@@ -281,7 +277,8 @@ daemon_main(const char *shm, int timeout_ms, int argc, char **argv)
 		d.timeout_ms = 60000;
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
-	if (daemon_lock(shm == NULL ? NPR_SHM_DEFAULT_NAME : shm + (shm[0] == '/')) < 0)
+	/* (the name was checked by main, shm.h's rule) */
+	if (daemon_lock(npr_shm_name(shm != NULL ? shm : NPR_SHM_DEFAULT_NAME)) < 0)
 		return 1;
 
 	char err[512];

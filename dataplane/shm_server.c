@@ -154,8 +154,9 @@ shm_server_create(const char *name, mode_t mode, gid_t gid, uint64_t ring_size,
 	char path[256];
 	int rc;
 
-	if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL || strlen(name) > 200) {
-		snprintf(err, errlen, "invalid shared-memory name '%s'", name ? name : "");
+	const char *given = name;
+	if ((name = npr_shm_name(given)) == NULL) {
+		snprintf(err, errlen, "invalid shared-memory name '%s'", given ? given : "");
 		errno = EINVAL;
 		return NULL;
 	}

@@ -26,11 +26,27 @@
 #define NPR_SHM_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "proto.h"
 #include "ring.h"
 
 #define NPR_SHM_DEFAULT_NAME "nprouter"
+#define NPR_SHM_NAME_MAX 200u
+
+/* The segment's name in /dev/shm for a --shm NAME: NAME without one leading '/' (shm_open's
+ * own spelling), or NULL if it cannot be one (empty, another '/', over NPR_SHM_NAME_MAX
+ * bytes). The one rule of the data plane, the client library and `run`'s lock. */
+static inline const char *
+npr_shm_name(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	name += name[0] == '/';
+	return name[0] == '\0' || strchr(name, '/') != NULL || strlen(name) > NPR_SHM_NAME_MAX
+		       ? NULL
+		       : name;
+}
 #define NPR_SHM_HDR_SIZE 4096u
 #define NPR_SHM_RING_SIZE (4u << 20) /* bytes of data per ring */
 #define NPR_SHM_SLOTS 8u	     /* control sessions at once */
