@@ -116,6 +116,8 @@ uint32_t nh_free_id(struct ctl *x);
  * wait meanwhile, so what the command reads inside (need_nhs) stays true until it commits. */
 int ctl_txn_begin(struct ctl *x);
 int ctl_txn_end(struct ctl *x, int rc);
+/* A message with only an id (NH_DEL, GROUP_DEL, ...), sent or queued as ctl_emit. */
+int emit_id(struct ctl *x, uint16_t type, uint32_t id);
 /* Delete this client's inline next hops (NPR_NH_F_INLINE) that no route or group uses any
  * more, in one transaction, after a command that may have dropped a reference (route, group,
  * route load --replace, batch). Outside batch files only (it talks to the data plane). */

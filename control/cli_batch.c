@@ -46,23 +46,11 @@ split_words(char *line, char **argv, int max)
 	return n;
 }
 
-static int batch_send_what(struct ctl *x, const char *path);
-
-/* batch_send_what with x->what restored: it points it at its own buffer */
 static int
 batch_send(struct ctl *x, const char *path)
 {
-	const char *what = x->what;
-	int rc = batch_send_what(x, path);
-	x->what = what;
-	return rc;
-}
-
-static int
-batch_send_what(struct ctl *x, const char *path)
-{
 	struct npr_reply rep;
-	char what[300];
+	static char what[300]; /* x->what still points here when it returns */
 	snprintf(what, sizeof(what), "batch %s", path);
 	x->what = what;
 

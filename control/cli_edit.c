@@ -339,12 +339,7 @@ cmd_id_del(struct ctl *x, int argc, char **argv, uint16_t type, const char *what
 	int rc = parse_id(x, argv[0], what, &id);
 	if (rc != 0)
 		return rc;
-	struct npr_msg_id m;
-	memset(&m, 0, sizeof(m));
-	m.hdr.type = type;
-	m.hdr.len = sizeof(m);
-	m.id = id;
-	return ctl_emit(x, &m);
+	return emit_id(x, type, id);
 }
 
 int
@@ -546,8 +541,10 @@ cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 		 * before the route holds it. */
 		struct npr_msg_nh_set m;
 		rc = parse_nh_spec(x, argc - 1, argv + 1, &m);
-		if (rc != 0 || x->batch)
-			return rc != 0 ? rc : route_inline(x, &m, fam, addr, plen, replace);
+		if (rc != 0)
+			return rc;
+		if (x->batch)
+			return route_inline(x, &m, fam, addr, plen, replace);
 		if ((rc = ctl_txn_begin(x)) != 0)
 			return rc;
 		rc = ctl_txn_end(x, route_inline(x, &m, fam, addr, plen, replace));

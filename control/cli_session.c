@@ -363,56 +363,56 @@ ctl_txn_end(struct ctl *x, int rc)
 	return rep.status != 0 ? reply_error(x, &rep) : 0;
 }
 
-/* Whether x->nhs (fresh) holds an inline next hop nothing uses. */
-static bool
-nh_unused_inline(const struct ctl *x)
+int
+emit_id(struct ctl *x, uint16_t type, uint32_t id)
 {
-	for (size_t i = 0; i < x->n_nhs; i++)
-		if ((x->nhs[i].flags & NPR_NH_F_INLINE) && x->nhs[i].refcnt == 0)
-			return true;
-	return false;
+	struct npr_msg_id m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = type;
+	m.hdr.len = sizeof(m);
+	m.id = id;
+	return ctl_emit(x, &m);
 }
 
-static void nh_sweep_what(struct ctl *x);
+static bool
+unused_inline(const struct npr_dump_nh *nh)
+{
+	return (nh->flags & NPR_NH_F_INLINE) && nh->refcnt == 0;
+}
+
+static void
+sweep(struct ctl *x)
+{
+	/* a look first: the usual command leaves none, and then no transaction is made (each
+	 * counts in the origin's configuration generation) */
+	size_t i = 0;
+	x->have_nhs = false;
+	if (need_nhs(x) != 0)
+		return;
+	while (i < x->n_nhs && !unused_inline(&x->nhs[i]))
+		i++;
+	/* then in a transaction of its own: no other session can take one of them, or make a
+	 * new one under a freed id, between the dump and the deletions */
+	if (i == x->n_nhs || ctl_txn_begin(x) != 0)
+		return;
+	int rc = need_nhs(x);
+	for (i = 0; rc == 0 && i < x->n_nhs; i++)
+		if (unused_inline(&x->nhs[i]))
+			rc = emit_id(x, NPR_MSG_NH_DEL, x->nhs[i].nh_id);
+	ctl_txn_end(x, rc);
+}
 
 void
 nh_sweep_inline(struct ctl *x)
 {
+	if (x->c == NULL)
+		return;
 	/* its errors (rare: a transaction that times out behind another session's) say what
 	 * failed, after a command that did what it was asked */
 	const char *what = x->what;
 	x->what = "afterwards, deleting unused inline next hops";
-	nh_sweep_what(x);
+	sweep(x);
 	x->what = what;
-}
-
-static void
-nh_sweep_what(struct ctl *x)
-{
-	if (x->c == NULL)
-		return;
-	/* a look first: the usual command leaves none, and then no transaction is made (each
-	 * counts in the origin's configuration generation) */
-	x->have_nhs = false;
-	if (need_nhs(x) != 0 || !nh_unused_inline(x))
-		return;
-	/* then in a transaction of its own: no other session can take one of them, or make a
-	 * new one under a freed id, between the dump and the deletions */
-	if (ctl_txn_begin(x) != 0)
-		return;
-	int rc = need_nhs(x);
-	for (size_t i = 0; rc == 0 && i < x->n_nhs; i++) {
-		const struct npr_dump_nh *nh = &x->nhs[i];
-		if (!(nh->flags & NPR_NH_F_INLINE) || nh->refcnt != 0)
-			continue;
-		struct npr_msg_id m;
-		memset(&m, 0, sizeof(m));
-		m.hdr.type = NPR_MSG_NH_DEL;
-		m.hdr.len = sizeof(m);
-		m.id = nh->nh_id;
-		rc = ctl_emit(x, &m);
-	}
-	ctl_txn_end(x, rc);
 	x->have_nhs = false;
 }
 
