@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Private to the FPM bridge's mirror: included by fpm_state.c and fpm_objects.c only. The
- * state's struct, the object types both files use, and the functions one calls in the other:
- * fpm_objects.c's ids and objects, fpm_state.c's log line, and fpm_emit (here, inline).
+ * Private to the FPM bridge's mirror: included by fpm_state.c, fpm_session.c and
+ * fpm_objects.c only. The state's struct, the object types they use, and the functions one
+ * calls in another: fpm_objects.c's ids and objects, fpm_state.c's log line, routes and
+ * frames, and fpm_emit (here, inline).
  */
 #ifndef NPR_CTL_FPM_STATE_INT_H
 #define NPR_CTL_FPM_STATE_INT_H
@@ -149,6 +150,23 @@ fpm_emit(struct fpm_state *st, void *m)
 
 void fpm_slog(struct fpm_state *st, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---------------------------------------------------------------------------------------- */
+/* Routes, their output and the frames (fpm_state.c), for the sessions (fpm_session.c) */
+
+/* Add one route entry (target 0 for DEL) to fam's message; hand that message on. */
+void fpm_rbuf_add(struct fpm_state *st, int fam, bool del, const uint8_t *key, uint8_t proto,
+		  uint32_t target);
+void fpm_rbuf_send(struct fpm_state *st, int fam);
+/* Remove a route whose data-plane side is settled; drops its reference. */
+void fpm_route_forget(struct fpm_state *st, int fam, uint32_t slot);
+/* Bring the data plane to what the mirror wants for entry e (of fam), which had pre_flags
+ * (RF_INST / RF_FAILED) and, if installed, pre_target and pre_proto. */
+void fpm_route_settle(struct fpm_state *st, int fam, uint8_t *e, uint8_t pre_flags,
+		      uint32_t pre_target, uint8_t pre_proto);
+/* Apply the whole frames gathered, in order; drop the one being delivered, apply the rest. */
+void fpm_frames_apply(struct fpm_state *st);
+void fpm_frame_reset(struct fpm_state *st);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Ids (fpm_objects.c) */
