@@ -471,6 +471,16 @@ route_msg(struct ctl *x, int fam, const uint8_t *addr, uint8_t plen, uint32_t ta
 	return ctl_emit(x, &u);
 }
 
+/* ROUTE4/6_ADD, or with replace ROUTE4/6_REPLACE. */
+static int
+route_set_msg(struct ctl *x, int fam, const uint8_t *addr, uint8_t plen, uint32_t target,
+	      bool replace)
+{
+	return route_msg(x, fam, addr, plen, target,
+			 replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
+			 replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
+}
+
 static int
 parse_route_prefix(struct ctl *x, const char *s, int *fam, uint8_t addr[16], uint8_t *plen)
 {
@@ -506,9 +516,7 @@ route_inline(struct ctl *x, struct npr_msg_nh_set *m, int fam, const uint8_t add
 		target = m->nh_id;
 		x->created_nh = m->nh_id;
 	}
-	return route_msg(x, fam, addr, plen, target,
-			 replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
-			 replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
+	return route_set_msg(x, fam, addr, plen, target, replace);
 }
 
 static int
@@ -532,9 +540,7 @@ cmd_route_set(struct ctl *x, int argc, char **argv, bool replace)
 			return rc;
 		if (argv[1][0] == 'g')
 			target |= NPR_TARGET_GROUP;
-		rc = route_msg(x, fam, addr, plen, target,
-			       replace ? NPR_MSG_ROUTE4_REPLACE : NPR_MSG_ROUTE4_ADD,
-			       replace ? NPR_MSG_ROUTE6_REPLACE : NPR_MSG_ROUTE6_ADD);
+		rc = route_set_msg(x, fam, addr, plen, target, replace);
 	} else {
 		/* an inline next hop. Outside batch files it and the route go in one
 		 * transaction: no other session's sweep sees it unused, nor reuses its id,
