@@ -104,8 +104,11 @@ EOF
 }
 FPM_PORT=$((20000 + $$ % 20000))
 frr_stop() { # [SIGNAL]: TERM (default) is a clean stop, KILL a crash
-    local f
-    for f in bgpd zebra; do
+    local f order="bgpd zebra"
+    # a crash takes zebra first: a zebra that outlives bgpd even briefly withdraws bgpd's
+    # routes over FPM, which is a clean stop, not the crash the hold is for
+    [ "${1:-TERM}" = KILL ] && order="zebra bgpd"
+    for f in $order; do
         [ -f "$d/$f.pid" ] && kill "-${1:-TERM}" "$(cat "$d/$f.pid")" 2>/dev/null
     done
     for _ in $(seq 50); do
